@@ -1,0 +1,136 @@
+"""The ``hubopt`` command line: a thin layer over :mod:`hubopt.pipeline`.
+
+Library errors become one clear message and a non-zero exit; tracebacks only with
+``--debug``. Logs go to stderr, results to files and a short summary to stdout.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from hubopt import pipeline
+from hubopt.errors import HuboptError, InputError
+from hubopt.scenario import Scenario, load_scenario
+
+REPO_DATA = Path(__file__).resolve().parent.parent / "data"
+DEMO_SCENARIO = REPO_DATA / "demo" / "demo.toml"
+
+
+def demo_scenario_path() -> Path:
+    """Path of the embedded demo scenario (lives in the repository's data/ folder)."""
+    if not DEMO_SCENARIO.is_file():
+        raise InputError(
+            "The demo data was not found.",
+            [
+                f"expected {DEMO_SCENARIO}; install hubopt from a clone with "
+                '`pip install -e ".[dev]"` so the data/ folder is present'
+            ],
+        )
+    return DEMO_SCENARIO
+
+
+def _fail(exc: HuboptError) -> None:
+    click.echo(f"Error: {exc}", err=True)
+    sys.exit(exc.exit_code)
+
+
+def run_options(f):
+    """Options shared by ``run`` and ``demo``."""
+
+    @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Output folder [default: out/<scenario>].")
+    @click.option("--maps-dir", type=click.Path(path_type=Path), default=Path("maps"), show_default=True, help="Folder that also receives <scenario>.html.")
+    @click.option("--force", is_flag=True, help="Overwrite existing output files.")
+    @click.option("--cap", "travel_cap_minutes", type=float, help="Override the travel cap (road minutes).")
+    @click.option("--min-pop", "population_min", type=int, help="Override the band's lower limit.")
+    @click.option("--max-pop", "population_max", type=int, help="Override the band's upper limit.")
+    @click.option("--time-limit", "time_limit_seconds", type=float, help="Override the solver time limit (s).")
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        return f(*args, **kwargs)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show full tracebacks.")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
+@click.version_option(package_name="hubopt")
+@click.pass_context
+def main(ctx: click.Context, debug: bool, verbose: int, quiet: bool) -> None:
+    """hubopt: propose how GP practices group into hubs of a target population."""
+    level = logging.ERROR if quiet else [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    ctx.obj = {"debug": debug, "quiet": quiet}
+
+
+def _execute(ctx: click.Context, scenario_path: Path, out_dir, maps_dir, force, **overrides) -> None:
+    debug = ctx.obj["debug"]
+    try:
+        scenario = load_scenario(scenario_path)
+        changes = {k: v for k, v in overrides.items() if v is not None}
+        if changes:
+            scenario = scenario.replace(**changes)
+        out = out_dir or Path("out") / scenario.name
+        result = pipeline.run(scenario, out_dir=out, maps_dir=maps_dir, force=force)
+    except HuboptError as exc:
+        if debug:
+            raise
+        _fail(exc)
+    except Exception:
+        if debug:
+            raise
+        click.echo(
+            "Error: hubopt hit an unexpected problem. Run again with --debug for the "
+            "full traceback and report it.",
+            err=True,
+        )
+        sys.exit(70)
+    click.echo(format_summary(result))
+
+
+def format_summary(result: pipeline.RunResult) -> str:
+    s = result.summary()
+    lines = [
+        f"Scenario {s['scenario']}: {s['practices']} practices, {s['patients']:,} patients",
+        f"Status: {s['status_text']}",
+        f"Hubs: {s['hubs']} ({s['hubs_in_band']} within "
+        f"{result.scenario.population_min:,}-{result.scenario.population_max:,}), "
+        f"population {s['population_min']:,} to {s['population_max']:,}",
+        f"Travel to hub site: worst {s['worst_minutes']:.1f} min, patient-weighted mean "
+        f"{s['mean_minutes']:.1f} min (cap {result.scenario.travel_cap_minutes:g})",
+        f"Checks: {result.checks.summary()}",
+        "Seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in s["seconds"].items()),
+    ]
+    lines += [f"Note: {n}" for n in s["notes"]]
+    lines += ["Wrote:"] + [f"  {p}" for p in result.files]
+    return "\n".join(lines)
+
+
+@main.command("run")
+@click.argument("scenario_file", type=click.Path(path_type=Path))
+@run_options
+@click.pass_context
+def run_cmd(ctx, scenario_file, **kwargs):
+    """Propose hubs for the area and rules in SCENARIO_FILE (TOML)."""
+    _execute(ctx, scenario_file, **kwargs)
+
+
+@main.command("demo")
+@run_options
+@click.pass_context
+def demo_cmd(ctx, **kwargs):
+    """Run the embedded demo area (same as `hubopt run data/demo/demo.toml`)."""
+    try:
+        path = demo_scenario_path()
+    except HuboptError as exc:
+        _fail(exc)
+    _execute(ctx, path, **kwargs)
+
+
+__all__ = ["main", "Scenario"]

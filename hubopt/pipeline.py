@@ -1,0 +1,247 @@
+"""The main job, stage by stage: inputs -> network -> matrix -> model -> solve ->
+check -> report/maps. Each stage is timed; the CLI and notebooks call :func:`run`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from hubopt import check, diagnose, inputs, maps, matrix, model, network, report, solve
+from hubopt.errors import InfeasibleError, InputError, OutputExistsError, SolverError
+from hubopt.scenario import Scenario
+
+log = logging.getLogger(__name__)
+
+#: Files written to the output folder.
+OUTPUT_FILES = (
+    "assignment.csv",
+    "hubs.csv",
+    "hubs.geojson",
+    "matrix.csv",
+    "summary.json",
+    "map.html",
+)
+
+
+@dataclass
+class RunResult:
+    """Everything a run produced, for the CLI, notebooks and tests."""
+
+    scenario: Scenario
+    practices: gpd.GeoDataFrame
+    matrix: pd.DataFrame
+    solve: solve.SolveResult
+    checks: check.CheckReport
+    assignment: pd.DataFrame
+    hubs: pd.DataFrame
+    geo: gpd.GeoDataFrame
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        h = self.hubs
+        return {
+            "scenario": self.scenario.name,
+            "status": self.solve.status,
+            "status_text": self.solve.describe(),
+            "gap": self.solve.gap,
+            "objective_patient_minutes": self.solve.objective,
+            "practices": len(self.assignment),
+            "patients": int(self.assignment["list_size"].sum()),
+            "hubs": len(h),
+            "hubs_in_band": int((h["in_band"] == "yes").sum()),
+            "population_min": int(h["list_size"].min()),
+            "population_max": int(h["list_size"].max()),
+            "worst_minutes": float(h["max_minutes"].max()),
+            "mean_minutes": float(
+                (self.assignment["minutes_to_hub"] * self.assignment["list_size"]).sum()
+                / self.assignment["list_size"].sum()
+            ),
+            "checks": {r.name: r.passed for r in self.checks.results},
+            "seconds": {k: round(v, 2) for k, v in self.timings.items()},
+            "notes": self.notes,
+        }
+
+
+def planned_outputs(scenario: Scenario, out_dir: Path, maps_dir: Path) -> list[Path]:
+    return [out_dir / f for f in OUTPUT_FILES] + [maps_dir / f"{scenario.name}.html"]
+
+
+def refuse_overwrite(paths: list[Path], force: bool) -> None:
+    """Raise before any work if an output exists and ``force`` is not set."""
+    existing = [p for p in paths if p.exists()]
+    if existing and not force:
+        raise OutputExistsError(
+            "Output files already exist; nothing was changed.",
+            [str(p) for p in existing]
+            + ["use --force to overwrite them, or --out to write elsewhere"],
+        )
+
+
+@contextmanager
+def _stage(timings: dict[str, float], name: str) -> Iterator[None]:
+    start = time.perf_counter()
+    log.info("%s ...", name)
+    yield
+    timings[name] = time.perf_counter() - start
+    log.info("%s done in %.2f s", name, timings[name])
+
+
+def run(
+    scenario: Scenario,
+    *,
+    out_dir: str | Path | None = None,
+    maps_dir: str | Path | None = "maps",
+    force: bool = False,
+) -> RunResult:
+    """Run the whole job for a scenario and (if ``out_dir`` is given) write outputs.
+
+    Raises
+    ------
+    OutputExistsError
+        An output exists and ``force`` is false (checked before any work).
+    InputError, NetworkError
+        Bad inputs, every problem listed.
+    InfeasibleError
+        The rules cannot all hold; the problems say which practices and rules.
+    SolverError
+        The solver failed, or its plan failed the independent checks.
+    """
+    out = Path(out_dir) if out_dir is not None else None
+    mdir = Path(maps_dir) if maps_dir is not None else None
+    if out is not None:
+        targets = planned_outputs(scenario, out, mdir) if mdir else [out / f for f in OUTPUT_FILES]
+        refuse_overwrite(targets, force)
+    if scenario.network is None:
+        raise InputError(
+            f"Scenario {scenario.name} gives no road network.",
+            ["add network = \"<extract>.osm.bz2\" under [inputs]"],
+        )
+    timings: dict[str, float] = {}
+    notes: list[str] = []
+
+    with _stage(timings, "inputs"):
+        practices = inputs.read_practices(scenario.practices)
+        boundary = inputs.read_boundary(scenario.boundary) if scenario.boundary else None
+        current = inputs.read_grouping(scenario.current, practices) if scenario.current else None
+    with _stage(timings, "network"):
+        G = network.prepare_graph(network.load_graph(scenario.network))
+        snapped = network.snap_practices(G, practices, warn_m=scenario.snap_warn_m)
+        for code, row in snapped[snapped["far"]].iterrows():
+            notes.append(
+                f"practice {code} is {row.snap_m:,.0f} m from the nearest road in the "
+                "network (outside the extract?); its travel times include that distance"
+            )
+    with _stage(timings, "matrix"):
+        minutes = matrix.travel_time_matrix(G, snapped, same_site_m=scenario.same_site_m)
+    result, checks = solve_matrix(practices, minutes, scenario, timings=timings)
+    if scenario.oversize == "own_hub":
+        for code in model.oversize_practices(practices, scenario):
+            notes.append(
+                f"practice {code} {practices.at[code, 'name']} has "
+                f"{practices.at[code, 'list_size']:,} patients, above the band: "
+                "it forms a hub on its own"
+            )
+    with _stage(timings, "report"):
+        assignment = report.assignment_table(result.assignment, practices, minutes)
+        hubs = report.hub_table(assignment, practices, scenario)
+        geo = report.hubs_geodataframe(assignment, hubs, practices)
+        fmap = maps.proposal_map(
+            assignment,
+            hubs,
+            geo,
+            practices,
+            title=scenario.name,
+            status=result.describe(),
+            cap=scenario.travel_cap_minutes,
+            boundary=boundary,
+            current=current,
+        )
+    res = RunResult(
+        scenario, practices, minutes, result, checks, assignment, hubs, geo, timings, notes
+    )
+    if out is not None:
+        with _stage(timings, "write"):
+            out.mkdir(parents=True, exist_ok=True)
+            report.write_table(assignment, out / "assignment.csv")
+            report.write_table(hubs, out / "hubs.csv")
+            report.write_geojson(geo, out / "hubs.geojson")
+            matrix.save_matrix(minutes, out / "matrix.csv")
+            maps.save_map(fmap, out / "map.html")
+            res.files = [out / f for f in OUTPUT_FILES if f != "summary.json"]
+            if mdir is not None:
+                mdir.mkdir(parents=True, exist_ok=True)
+                maps.save_map(fmap, mdir / f"{scenario.name}.html")
+                res.files.append(mdir / f"{scenario.name}.html")
+        (out / "summary.json").write_text(json.dumps(res.summary(), indent=2), encoding="utf-8")
+        res.files.append(out / "summary.json")
+    return res
+
+
+def solve_matrix(
+    practices: pd.DataFrame,
+    minutes: pd.DataFrame,
+    scenario: Scenario,
+    *,
+    timings: dict[str, float] | None = None,
+) -> tuple[solve.SolveResult, check.CheckReport]:
+    """Diagnose, build, solve and independently check, from a travel-time matrix.
+
+    This is the what-if entry point: no network work.
+    """
+    timings = {} if timings is None else timings
+    with _stage(timings, "diagnose"):
+        problems = diagnose.diagnose(practices, minutes, scenario)
+    if problems:
+        raise InfeasibleError(
+            f"No grouping can meet the rules of scenario {scenario.name} "
+            f"(band {scenario.population_min:,}-{scenario.population_max:,} patients, "
+            f"travel cap {scenario.travel_cap_minutes:g} min):",
+            problems,
+        )
+    with _stage(timings, "model"):
+        hub_model = model.build(minutes, practices, scenario)
+    with _stage(timings, "solve"):
+        result = solve.solve(
+            hub_model,
+            time_limit=scenario.time_limit_seconds,
+            gap=scenario.gap,
+            threads=scenario.threads,
+        )
+    if result.status == "infeasible":
+        raise InfeasibleError(
+            f"The solver proved that no grouping meets every rule of scenario "
+            f"{scenario.name} at once, although each practice on its own can reach a "
+            "big-enough hub:",
+            [
+                f"hubs of {scenario.population_min:,}-{scenario.population_max:,} patients "
+                f"with every practice within {scenario.travel_cap_minutes:g} minutes of its "
+                "hub site cannot all be formed together (neighbouring practices compete for "
+                "the same hubs); widen the band or raise travel_cap_minutes",
+            ],
+        )
+    if not result.has_solution:
+        raise SolverError(
+            f"The solver found no grouping within {scenario.time_limit_seconds:g} s.",
+            ["raise [solver] time_limit_seconds"],
+        )
+    with _stage(timings, "check"):
+        checks = check.check_plan(
+            check.PlanData(result.assignment, practices, minutes, scenario, result.objective)
+        )
+    if not checks.passed:
+        raise SolverError(
+            "The solver's plan failed the independent checks; it is not reported.",
+            checks.failures,
+        )
+    return result, checks

@@ -1,0 +1,114 @@
+"""Tables and GeoJSON describing a grouping, from raw data (not from the model).
+
+``assignment_table`` and ``hub_table`` work for any mapping of practices to hub sites:
+a proposal from the solver or today's configuration with its best sites.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from hubopt.network import BNG
+from hubopt.scenario import Scenario
+
+#: Metres around member practices when drawing a hub's outline.
+OUTLINE_BUFFER_M = 600.0
+
+
+def hub_ids(assignment: pd.Series, practices: gpd.GeoDataFrame) -> pd.Series:
+    """Name hubs H01, H02, ... from north to south (west to east on ties) by site."""
+    sites = pd.Index(sorted(set(assignment.dropna())))
+    pts = practices.loc[sites, ["lat", "lon"]]
+    order = pts.sort_values(["lat", "lon"], ascending=[False, True]).index
+    width = max(2, len(str(len(order))))
+    return pd.Series([f"H{k + 1:0{width}d}" for k in range(len(order))], index=order)
+
+
+def assignment_table(
+    assignment: pd.Series, practices: gpd.GeoDataFrame, matrix: pd.DataFrame
+) -> pd.DataFrame:
+    """One row per practice: its hub, the hub site and road minutes to it."""
+    ids = hub_ids(assignment, practices)
+    rows = []
+    for code, site in assignment.items():
+        has_hub = isinstance(site, str)
+        rows.append(
+            {
+                "practice_code": code,
+                "practice_name": practices.at[code, "name"],
+                "list_size": int(practices.at[code, "list_size"]),
+                "hub_id": ids[site] if has_hub else "",
+                "hub_site_code": site if has_hub else "",
+                "hub_site_name": practices.at[site, "name"] if has_hub else "",
+                "minutes_to_hub": round(float(matrix.at[code, site]), 2) if has_hub else np.nan,
+            }
+        )
+    return pd.DataFrame(rows).sort_values(["hub_id", "minutes_to_hub", "practice_code"])
+
+
+def hub_table(
+    assignment: pd.DataFrame, practices: gpd.GeoDataFrame, scenario: Scenario
+) -> pd.DataFrame:
+    """One row per hub from an :func:`assignment_table`: size, band, travel."""
+    rows = []
+    for hub_id, g in assignment[assignment["hub_id"] != ""].groupby("hub_id"):
+        total = int(g["list_size"].sum())
+        site = g["hub_site_code"].iloc[0]
+        exempt = (
+            scenario.oversize == "own_hub"
+            and len(g) == 1
+            and total > scenario.population_max
+        )
+        in_band = scenario.population_min <= total <= scenario.population_max
+        rows.append(
+            {
+                "hub_id": hub_id,
+                "site_code": site,
+                "site_name": practices.at[site, "name"],
+                "practices": len(g),
+                "list_size": total,
+                "in_band": "yes" if in_band else "no",
+                "exemption": "oversize practice, own hub" if exempt else "",
+                "max_minutes": round(float(g["minutes_to_hub"].max()), 2),
+                "mean_minutes": round(
+                    float(np.average(g["minutes_to_hub"], weights=g["list_size"])), 2
+                ),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def hubs_geodataframe(
+    assignment: pd.DataFrame, hubs: pd.DataFrame, practices: gpd.GeoDataFrame
+) -> gpd.GeoDataFrame:
+    """Practice points with hub ids, plus one outline polygon per hub (EPSG:4326).
+
+    A hub's outline is the convex hull of its practices buffered by
+    :data:`OUTLINE_BUFFER_M` metres: a simple "this area" shape for GIS users.
+    """
+    pts = practices.geometry.to_crs(BNG)
+    codes = assignment["practice_code"]
+    outlines = [
+        pts.loc[codes[assignment["hub_id"] == hub_id]]
+        .union_all()
+        .convex_hull.buffer(OUTLINE_BUFFER_M)
+        .simplify(50)
+        for hub_id in hubs["hub_id"]
+    ]
+    table = pd.concat(
+        [assignment.assign(feature="practice"), hubs.assign(feature="hub")], ignore_index=True
+    )
+    geometry = list(pts.loc[codes].to_numpy()) + outlines
+    return gpd.GeoDataFrame(table, geometry=geometry, crs=BNG).to_crs("EPSG:4326")
+
+
+def write_table(df: pd.DataFrame, path: Path) -> None:
+    df.to_csv(path, index=False)
+
+
+def write_geojson(gdf: gpd.GeoDataFrame, path: Path) -> None:
+    gdf.to_file(path, driver="GeoJSON")

@@ -1,0 +1,258 @@
+"""The scenario: every parameter of a run, in one object, loaded from a TOML file.
+
+A scenario file looks like this (paths are relative to the file)::
+
+    [scenario]
+    name = "demo"
+    description = "Synthetic Demoshire, 30-50k hubs within 25 minutes"
+
+    [inputs]
+    practices = "practices.csv"          # practice_code, name, lat, lon, list_size
+    network = "network.osm.bz2"          # OSM XML road network (.osm / .osm.bz2)
+    boundary = "../boundaries/demo_boundary.geojson"   # optional
+    current = "current_groups.csv"       # optional: practice_code, group_id[, group_name]
+
+    [rules]
+    population_min = 30000               # registered patients per hub
+    population_max = 50000
+    travel_cap_minutes = 25              # road minutes from a practice to its hub site
+    oversize = "own_hub"                 # or "error": practices above population_max
+
+    [objective]
+    kind = "weighted_travel"             # patient-weighted road minutes to the hub site
+
+    [solver]
+    name = "cbc"
+    time_limit_seconds = 120
+    gap = 0.0                            # relative MIP gap at which to stop
+    threads = 2
+
+No module reads anything behind the scenario's back: a what-if is
+``dataclasses.replace(scenario, travel_cap_minutes=15)`` (or :meth:`Scenario.replace`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hubopt.errors import InputError
+
+OVERSIZE_POLICIES = ("own_hub", "error")
+OBJECTIVES = ("weighted_travel",)
+SOLVERS = ("cbc",)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """All parameters of one hubopt run.
+
+    Attributes
+    ----------
+    name
+        Short name, used for output folders and the map file (``maps/<name>.html``).
+    practices, network, boundary, current
+        Input paths (absolute once loaded). ``boundary`` and ``current`` may be None.
+    population_min, population_max
+        The population band every hub's total list size must fall in.
+    travel_cap_minutes
+        Longest allowed road travel from a practice to its hub site, in minutes.
+    oversize
+        ``"own_hub"``: a practice already above ``population_max`` forms a hub on its
+        own and is reported as an exemption. ``"error"``: such a practice makes the
+        scenario infeasible.
+    objective
+        What to minimise; ``"weighted_travel"`` = sum over practices of list size x
+        road minutes to the hub site.
+    solver, time_limit_seconds, gap, threads
+        Solver settings (CBC through PuLP).
+    snap_warn_m
+        Practices further than this from the road network are reported.
+    same_site_m
+        Practices closer than this to each other are treated as one building
+        (zero travel between them).
+    """
+
+    name: str
+    practices: Path
+    network: Path | None = None
+    boundary: Path | None = None
+    current: Path | None = None
+    description: str = ""
+    population_min: int = 30_000
+    population_max: int = 50_000
+    travel_cap_minutes: float = 30.0
+    oversize: str = "own_hub"
+    objective: str = "weighted_travel"
+    solver: str = "cbc"
+    time_limit_seconds: float = 120.0
+    gap: float = 0.0
+    threads: int = 2
+    snap_warn_m: float = 1000.0
+    same_site_m: float = 25.0
+    source: Path | None = field(default=None, compare=False)
+
+    def replace(self, **changes: Any) -> Scenario:
+        """Return a copy with some parameters changed, validated like a file."""
+        new = dataclasses.replace(self, **changes)
+        problems = _check_values(new, where="scenario")
+        if problems:
+            raise InputError("The changed scenario has problems:", problems)
+        return new
+
+
+# TOML section -> {key: (attribute, expected python type(s))}
+_SCHEMA: dict[str, dict[str, tuple[str, tuple[type, ...]]]] = {
+    "scenario": {"name": ("name", (str,)), "description": ("description", (str,))},
+    "inputs": {
+        "practices": ("practices", (str,)),
+        "network": ("network", (str,)),
+        "boundary": ("boundary", (str,)),
+        "current": ("current", (str,)),
+    },
+    "rules": {
+        "population_min": ("population_min", (int,)),
+        "population_max": ("population_max", (int,)),
+        "travel_cap_minutes": ("travel_cap_minutes", (int, float)),
+        "oversize": ("oversize", (str,)),
+    },
+    "objective": {"kind": ("objective", (str,))},
+    "solver": {
+        "name": ("solver", (str,)),
+        "time_limit_seconds": ("time_limit_seconds", (int, float)),
+        "gap": ("gap", (int, float)),
+        "threads": ("threads", (int,)),
+    },
+    "network": {
+        "snap_warn_m": ("snap_warn_m", (int, float)),
+        "same_site_m": ("same_site_m", (int, float)),
+    },
+}
+_PATH_KEYS = ("practices", "network", "boundary", "current")
+
+
+def _suggest(word: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(word, options, n=1)
+    return f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(options)}"
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario TOML file.
+
+    Every problem in the file is collected and raised at once as an
+    :class:`~hubopt.errors.InputError`.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(
+            f"Scenario file {path} not found.",
+            ["check the path; `hubopt demo` runs the built-in example"],
+        )
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(
+            f"Scenario file {path} is not valid TOML.",
+            [f"{exc}; check quotes, '=' signs and [section] headers"],
+        ) from None
+    return scenario_from_dict(raw, base_dir=path.parent, where=str(path))
+
+
+def scenario_from_dict(
+    raw: dict[str, Any], *, base_dir: str | Path = ".", where: str = "scenario"
+) -> Scenario:
+    """Build a :class:`Scenario` from a nested dict shaped like the TOML file."""
+    base_dir = Path(base_dir)
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    for section, content in raw.items():
+        if section not in _SCHEMA:
+            problems.append(
+                f"{where}: unknown section [{section}]{_suggest(section, list(_SCHEMA))}"
+            )
+            continue
+        if not isinstance(content, dict):
+            problems.append(f"{where}: '{section}' must be a [section] of keys")
+            continue
+        for key, value in content.items():
+            spec = _SCHEMA[section].get(key)
+            if spec is None:
+                problems.append(
+                    f"{where}: unknown key '{key}' in [{section}]"
+                    f"{_suggest(key, list(_SCHEMA[section]))}"
+                )
+                continue
+            attr, types = spec
+            if isinstance(value, bool) or not isinstance(value, types):
+                kind = " or ".join("a number" if t in (int, float) else "text" for t in types)
+                kind = "a whole number" if types == (int,) else kind
+                problems.append(
+                    f"{where}: [{section}] {key} = {value!r} must be {kind}"
+                )
+                continue
+            values[attr] = value
+    for attr in _PATH_KEYS:
+        if attr in values:
+            values[attr] = (base_dir / values[attr]).resolve()
+    if "name" not in values:
+        problems.append(f"{where}: [scenario] name is missing; add name = \"my-area\"")
+    if "practices" not in values:
+        problems.append(
+            f"{where}: [inputs] practices is missing; give the practices CSV path"
+        )
+    if problems:
+        raise InputError(f"The scenario file {where} has problems:", problems)
+    scenario = Scenario(source=Path(where) if where != "scenario" else None, **values)
+    problems = _check_paths(scenario, where=where) + _check_values(scenario, where=where)
+    if problems:
+        raise InputError(f"The scenario file {where} has problems:", problems)
+    return scenario
+
+
+def _check_paths(s: Scenario, *, where: str) -> list[str]:
+    """Every input file named by the scenario exists."""
+    return [
+        f"{where}: [inputs] {attr}: file {getattr(s, attr)} does not exist; check the path "
+        "(relative paths are relative to the scenario file)"
+        for attr in _PATH_KEYS
+        if getattr(s, attr) is not None and not Path(getattr(s, attr)).exists()
+    ]
+
+
+def _check_values(s: Scenario, *, where: str) -> list[str]:
+    """Value rules that hold whatever the source of the scenario."""
+    p: list[str] = []
+    if not s.name or any(c in s.name for c in "/\\:"):
+        p.append(f"{where}: [scenario] name {s.name!r} must be a short name without / \\ :")
+    if s.population_min < 0:
+        p.append(f"{where}: [rules] population_min {s.population_min} must not be negative")
+    if s.population_max <= 0:
+        p.append(f"{where}: [rules] population_max {s.population_max} must be positive")
+    if s.population_min > s.population_max:
+        p.append(
+            f"{where}: [rules] population_min {s.population_min:,} is above "
+            f"population_max {s.population_max:,}; swap them"
+        )
+    if not s.travel_cap_minutes > 0:
+        p.append(
+            f"{where}: [rules] travel_cap_minutes {s.travel_cap_minutes} must be above 0"
+        )
+    if s.oversize not in OVERSIZE_POLICIES:
+        p.append(
+            f"{where}: [rules] oversize {s.oversize!r} must be one of {OVERSIZE_POLICIES}"
+        )
+    if s.objective not in OBJECTIVES:
+        p.append(f"{where}: [objective] kind {s.objective!r} must be one of {OBJECTIVES}")
+    if s.solver not in SOLVERS:
+        p.append(f"{where}: [solver] name {s.solver!r} must be one of {SOLVERS}")
+    if not s.time_limit_seconds > 0:
+        p.append(f"{where}: [solver] time_limit_seconds must be above 0")
+    if not 0 <= s.gap < 1:
+        p.append(f"{where}: [solver] gap {s.gap} must be a fraction in [0, 1), e.g. 0.01")
+    if s.threads < 1:
+        p.append(f"{where}: [solver] threads {s.threads} must be at least 1")
+    return p

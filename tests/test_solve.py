@@ -1,0 +1,73 @@
+"""Honest solver status: never 'optimal' when CBC stopped early."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hubopt import model, solve
+from tests.conftest import matrix_frame
+
+TIME_LIMIT_LOG = """
+Result - Stopped on time limit
+
+Objective value:                1040.00000000
+Lower bound:                    1030.000
+Gap:                            0.01
+Enumerated nodes:               4210
+"""
+
+
+def test_parse_cbc_log_time_limit():
+    info = solve.parse_cbc_log(TIME_LIMIT_LOG)
+    assert info == {
+        "result": "Stopped on time limit",
+        "objective": 1040.0,
+        "bound": 1030.0,
+        "gap": 0.01,
+    }
+
+
+def _random_instance(n: int, seed: int = 7):
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 100, (n, 2))
+    codes = [f"P{i:03d}" for i in range(n)]
+    d = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+    w = pd.Series(rng.integers(2_000, 15_000, n), index=codes)
+    return matrix_frame(codes, d.tolist()), w
+
+
+@pytest.mark.slow
+def test_time_limited_run_is_not_called_optimal():
+    """120 practices, 2 s: CBC stops at its time limit with an incumbent. PuLP's
+    ``status`` then reads Optimal; hubopt must say time-limited and give a gap."""
+    t, w = _random_instance(120)
+    m = model.build_model(t, w, pop_min=30_000, pop_max=50_000, cap=60)
+    r = solve.solve(m, time_limit=2, threads=1)
+    assert r.status in ("time-limited", "no-solution")
+    if r.status == "time-limited":
+        assert r.gap is not None and r.gap > 0
+        assert "time limit" in r.describe()
+        assert r.bound < r.objective
+
+
+def test_requested_gap_is_reported_as_within_gap():
+    """A 60-practice instance with a 20% gap target: CBC stops as soon as it is
+    within 20%; unless it closed the gap completely the status says so."""
+    t, w = _random_instance(60, seed=3)
+    m = model.build_model(t, w, pop_min=30_000, pop_max=50_000, cap=60)
+    r = solve.solve(m, time_limit=60, gap=0.2, threads=1)
+    assert r.status in ("within-gap", "optimal")
+    if r.status == "within-gap":
+        assert 0 < r.gap <= 0.2 + 1e-9
+    else:
+        assert r.gap == 0.0
+
+
+def test_infeasible_is_reported(line_area):
+    practices, t, scenario = line_area
+    r = solve.solve(model.build(t, practices, scenario.replace(population_min=46_000)))
+    assert r.status == "infeasible"
+    assert not r.has_solution
+    assert "infeasible" in r.describe()
