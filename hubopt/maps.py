@@ -1,7 +1,8 @@
 """Folium maps a reviewer can open without Python, e-mail, and read offline.
 
-The HTML is self-contained: Leaflet's JavaScript and CSS are inlined from
-``hubopt/vendor`` (BSD-2-Clause, see LEAFLET-LICENSE) instead of loaded from a CDN,
+The HTML is self-contained: Leaflet (BSD-2-Clause) and jQuery (MIT), which folium's
+popups need, are inlined from ``hubopt/vendor`` (licences beside them) instead of
+loaded from a CDN,
 so the map draws with no internet; the street-map background tiles appear only
 when online. Every text that comes from an input file is HTML-escaped.
 """
@@ -31,18 +32,21 @@ BREACH = "#e00000"
 def hub_colours(outlines: gpd.GeoDataFrame, *, touch_m: float = 1500.0) -> dict[str, str]:
     """Colour hubs so that hubs whose areas touch (within ``touch_m``) differ.
 
-    ``outlines`` has ``hub_id`` and polygon geometry. Uses networkx's greedy
-    colouring of the hub adjacency graph, largest-degree first.
+    ``outlines`` has ``hub_id`` and polygon geometry. With no more hubs than
+    :data:`PALETTE` colours every hub gets its own; otherwise the hub adjacency
+    graph is coloured with networkx's DSatur greedy colouring, so colours repeat
+    only between hubs that do not touch.
     """
+    hubs = list(outlines["hub_id"])
+    if len(hubs) <= len(PALETTE):
+        return {h: PALETTE[k] for k, h in enumerate(hubs)}
     geo = outlines.to_crs(BNG).set_index("hub_id").geometry
-    G = nx.Graph()
-    G.add_nodes_from(geo.index)
     grown = geo.buffer(touch_m / 2)
-    for a in geo.index:
-        for b in geo.index[grown.intersects(grown[a])]:
-            if a < b:
-                G.add_edge(a, b)
-    colouring = nx.greedy_color(G, strategy="largest_first")
+    G = nx.Graph()
+    G.add_nodes_from(hubs)
+    for a in hubs:
+        G.add_edges_from((a, b) for b in geo.index[grown.intersects(grown[a])] if a < b)
+    colouring = nx.greedy_color(G, strategy="saturation_largest_first")
     return {h: PALETTE[c % len(PALETTE)] for h, c in colouring.items()}
 
 
@@ -250,21 +254,28 @@ def _legend(title, status, hubs, colours, cap) -> MacroElement:
     return el
 
 
-def _inline_leaflet(page: str) -> str:
-    """Swap CDN script/style tags for inlined Leaflet; drop assets the map does not use."""
-    vendor = resources.files("hubopt") / "vendor"
-    js = (vendor / "leaflet.js").read_text(encoding="utf-8")
-    js = "\n".join(line for line in js.splitlines() if not line.startswith("//# sourceMappingURL"))
-    css = (vendor / "leaflet.css").read_text(encoding="utf-8")
+#: CDN scripts swapped for vendored copies; any other CDN asset is dropped (unused).
+_VENDORED_JS = {"leaflet.js": "leaflet.js", "jquery": "jquery.min.js"}
+
+
+def _vendor_text(name: str) -> str:
+    text = (resources.files("hubopt") / "vendor" / name).read_text(encoding="utf-8")
+    return "\n".join(ln for ln in text.splitlines() if not ln.startswith("//# sourceMappingURL"))
+
+
+def _inline_assets(page: str) -> str:
+    """Swap CDN tags for inlined Leaflet and jQuery (folium's popups call ``$``);
+    drop assets hubopt maps do not use (bootstrap, awesome-markers, fonts)."""
     out = []
     for line in page.splitlines():
         s = line.strip()
-        if s.startswith("<script src=") and "leaflet.js" in s:
-            out.append(f"<script>{js}</script>")
-        elif s.startswith("<link") and "leaflet.css" in s:
-            out.append(f"<style>{css}</style>")
-        elif s.startswith("<script src=") or (s.startswith("<link") and "stylesheet" in s):
-            continue  # jquery, bootstrap, awesome-markers, fonts: not used by hubopt maps
+        if s.startswith("<script src="):
+            vendored = [f for key, f in _VENDORED_JS.items() if key in s]
+            if vendored:
+                out.append(f"<script>{_vendor_text(vendored[0])}</script>")
+        elif s.startswith("<link") and "stylesheet" in s:
+            if "leaflet.css" in s:
+                out.append(f"<style>{_vendor_text('leaflet.css')}</style>")
         else:
             out.append(line)
     return "\n".join(out)
@@ -272,4 +283,4 @@ def _inline_leaflet(page: str) -> str:
 
 def save_map(fmap: folium.Map, path: str | Path) -> None:
     """Write the map as one self-contained HTML file."""
-    Path(path).write_text(_inline_leaflet(fmap.get_root().render()), encoding="utf-8")
+    Path(path).write_text(_inline_assets(fmap.get_root().render()), encoding="utf-8")

@@ -37,7 +37,10 @@ def load_graph(path: str | Path) -> nx.MultiDiGraph:
     name = path.name.lower()
     try:
         if name.endswith((".osm", ".osm.bz2", ".xml", ".xml.bz2")):
-            G = ox.graph_from_xml(path, simplify=True, retain_all=True)
+            # Not simplified: every OSM node along a road stays a graph node, so a
+            # practice beside a long rural road snaps to a point near it rather
+            # than to a junction kilometres away.
+            G = ox.graph_from_xml(path, simplify=False, retain_all=True)
         elif name.endswith(".graphml"):
             G = ox.load_graphml(path)
         else:

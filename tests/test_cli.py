@@ -1,0 +1,140 @@
+"""The command line: exit codes, messages, no tracebacks, no overwriting."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from hubopt.cli import main
+from tests.conftest import INPUT
+
+TINY_PRACTICES = """practice_code,name,lat,lon,list_size
+T1,Top Street Surgery,52.600,-1.100,12000
+T2,Middle Road Practice,52.600,-1.090,9000
+T3,East Lane Health Centre,52.595,-1.080,11000
+T4,East Lane Family Doctors,52.595,-1.080,8000
+"""
+
+
+def _tiny_scenario(tmp_path, **rules) -> str:
+    """Four practices (40,000 patients) on tests/input_data/tiny.osm."""
+    (tmp_path / "practices.csv").write_text(TINY_PRACTICES)
+    r = {"population_min": 30000, "population_max": 50000, "travel_cap_minutes": 10, **rules}
+    rule_lines = "\n".join(f"{k} = {v!r}" if isinstance(v, str) else f"{k} = {v}" for k, v in r.items())
+    text = f"""
+[scenario]
+name = "tiny"
+[inputs]
+practices = "practices.csv"
+network = "{(INPUT / 'tiny.osm').as_posix()}"
+[rules]
+{rule_lines}
+[solver]
+time_limit_seconds = 30
+threads = 1
+""".replace("'", '"')
+    path = tmp_path / "tiny.toml"
+    path.write_text(text)
+    return str(path)
+
+
+def _invoke(*args):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_run_writes_outputs_and_refuses_to_overwrite(tmp_path):
+    scen = _tiny_scenario(tmp_path)
+    out, maps = tmp_path / "out", tmp_path / "maps"
+    r = _invoke("run", scen, "--out", str(out), "--maps-dir", str(maps))
+    assert r.exit_code == 0, r.output
+    assert "Status: optimal (proven)" in r.output
+    assert "Hubs: 1 (1 within 30,000-50,000)" in r.output
+    for f in ("assignment.csv", "hubs.csv", "hubs.geojson", "matrix.csv", "summary.json", "map.html"):
+        assert (out / f).is_file(), f
+    assert (maps / "tiny.html").is_file()
+    a = pd.read_csv(out / "assignment.csv")
+    assert list(a.columns) == [
+        "practice_code", "practice_name", "list_size", "hub_id",
+        "hub_site_code", "hub_site_name", "minutes_to_hub",
+    ]  # fmt: skip
+    assert set(a["hub_id"]) == {"H01"}
+    before = (out / "hubs.csv").read_text()
+    again = _invoke("run", scen, "--out", str(out), "--maps-dir", str(maps))
+    assert again.exit_code == 3
+    assert "already exist" in again.output and "--force" in again.output
+    assert "Traceback" not in again.output
+    assert (out / "hubs.csv").read_text() == before
+    forced = _invoke("run", scen, "--out", str(out), "--maps-dir", str(maps), "--force")
+    assert forced.exit_code == 0, forced.output
+
+
+def test_missing_scenario_file():
+    r = _invoke("run", "no/such/file.toml")
+    assert r.exit_code == 2
+    assert "Scenario file no/such/file.toml not found" in r.output
+    assert "Traceback" not in r.output
+
+
+def test_bad_practice_rows_listed(tmp_path):
+    scen = _tiny_scenario(tmp_path)
+    (tmp_path / "practices.csv").write_text(
+        TINY_PRACTICES.replace("12000", "twelve").replace("52.595,-1.080,8000", ",-1.080,8000")
+    )
+    r = _invoke("run", scen, "--out", str(tmp_path / "o"))
+    assert r.exit_code == 2
+    assert "line 2 (T1): list_size 'twelve' is not a number" in r.output
+    assert "line 5 (T4): lat is empty" in r.output
+    assert "Traceback" not in r.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_oversize_practice_explained(tmp_path):
+    scen = _tiny_scenario(tmp_path, oversize="error")
+    (tmp_path / "practices.csv").write_text(TINY_PRACTICES.replace("12000", "62000"))
+    r = _invoke("run", scen, "--out", str(tmp_path / "o"))
+    assert r.exit_code == 5
+    assert "practice T1 Top Street Surgery has 62,000 patients, above the upper band of 50,000" in r.output
+
+
+def test_band_that_no_number_of_hubs_fits(tmp_path):
+    scen = _tiny_scenario(tmp_path, population_min=45000)
+    r = _invoke("run", scen, "--out", str(tmp_path / "o"))
+    assert r.exit_code == 5
+    assert "the practices total 40,000 patients" in r.output
+
+
+def test_override_from_command_line(tmp_path):
+    scen = _tiny_scenario(tmp_path)
+    r = _invoke("run", scen, "--out", str(tmp_path / "o"), "--maps-dir", str(tmp_path), "--min-pop", "60000")
+    assert r.exit_code == 2
+    assert "population_min 60,000 is above population_max 50,000" in r.output
+
+
+def test_debug_shows_traceback(tmp_path):
+    r = _invoke("--debug", "run", "no/such/file.toml")
+    assert r.exit_code != 0
+    assert r.exception is not None and type(r.exception).__name__ == "InputError"
+
+
+@pytest.mark.slow
+def test_demo_end_to_end(tmp_path):
+    """`hubopt demo` on the embedded area: proven optimal, every check passes."""
+    out = tmp_path / "demo"
+    r = _invoke("demo", "--out", str(out), "--maps-dir", str(tmp_path / "maps"))
+    assert r.exit_code == 0, r.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "optimal"
+    assert all(summary["checks"].values())
+    assert summary["practices"] >= 40
+    hubs = pd.read_csv(out / "hubs.csv", keep_default_na=False)
+    exempt = hubs["exemption"] != ""
+    assert (hubs.loc[~exempt, "in_band"] == "yes").all()
+    assert (hubs.loc[exempt, "list_size"] > 50_000).all() and exempt.sum() == 1
+    assert hubs["max_minutes"].max() <= 25
+    a = pd.read_csv(out / "assignment.csv")
+    assert a["practice_code"].is_unique and a["hub_id"].notna().all()
+    assert hubs["list_size"].sum() == a["list_size"].sum()
+    assert (tmp_path / "maps" / "demo.html").is_file()
