@@ -107,6 +107,8 @@ def format_summary(result: pipeline.RunResult) -> str:
         f"Checks: {result.checks.summary()}",
         "Seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in s["seconds"].items()),
     ]
+    if result.comparison is not None:
+        lines += ["", "Proposal vs current grouping:", result.comparison.to_string(), ""]
     lines += [f"Note: {n}" for n in s["notes"]]
     lines += ["Wrote:"] + [f"  {p}" for p in result.files]
     return "\n".join(lines)

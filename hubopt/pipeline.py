@@ -15,7 +15,18 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from hubopt import check, diagnose, inputs, maps, matrix, model, network, report, solve
+from hubopt import (
+    check,
+    diagnose,
+    evaluate,
+    inputs,
+    maps,
+    matrix,
+    model,
+    network,
+    report,
+    solve,
+)
 from hubopt.errors import InfeasibleError, InputError, OutputExistsError, SolverError
 from hubopt.scenario import Scenario
 
@@ -26,6 +37,7 @@ OUTPUT_FILES = (
     "assignment.csv",
     "hubs.csv",
     "hubs.geojson",
+    "comparison.csv",
     "matrix.csv",
     "summary.json",
     "map.html",
@@ -44,6 +56,7 @@ class RunResult:
     assignment: pd.DataFrame
     hubs: pd.DataFrame
     geo: gpd.GeoDataFrame
+    comparison: pd.DataFrame | None = None
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
@@ -156,6 +169,9 @@ def run(
         assignment = report.assignment_table(result.assignment, practices, minutes)
         hubs = report.hub_table(assignment, practices, scenario)
         geo = report.hubs_geodataframe(assignment, hubs, practices)
+        comparison = compare_with_current(
+            (assignment, hubs), current, practices, minutes, scenario, result
+        )
         fmap = maps.proposal_map(
             assignment,
             hubs,
@@ -168,24 +184,58 @@ def run(
             current=current,
         )
     res = RunResult(
-        scenario, practices, minutes, result, checks, assignment, hubs, geo, timings, notes
-    )
+        scenario, practices, minutes, result, checks, assignment, hubs, geo, comparison,
+        timings, notes,
+    )  # fmt: skip
     if out is not None:
         with _stage(timings, "write"):
-            out.mkdir(parents=True, exist_ok=True)
-            report.write_table(assignment, out / "assignment.csv")
-            report.write_table(hubs, out / "hubs.csv")
-            report.write_geojson(geo, out / "hubs.geojson")
-            matrix.save_matrix(minutes, out / "matrix.csv")
-            maps.save_map(fmap, out / "map.html")
-            res.files = [out / f for f in OUTPUT_FILES if f != "summary.json"]
-            if mdir is not None:
-                mdir.mkdir(parents=True, exist_ok=True)
-                maps.save_map(fmap, mdir / f"{scenario.name}.html")
-                res.files.append(mdir / f"{scenario.name}.html")
-        (out / "summary.json").write_text(json.dumps(res.summary(), indent=2), encoding="utf-8")
-        res.files.append(out / "summary.json")
+            write_outputs(res, fmap, out, mdir)
     return res
+
+
+def write_outputs(res: RunResult, fmap, out: Path, maps_dir: Path | None) -> None:
+    """Write the tables, GeoJSON, matrix, map and summary; record them in ``res.files``."""
+    out.mkdir(parents=True, exist_ok=True)
+    report.write_table(res.assignment, out / "assignment.csv")
+    report.write_table(res.hubs, out / "hubs.csv")
+    report.write_geojson(res.geo, out / "hubs.geojson")
+    if res.comparison is not None:
+        res.comparison.to_csv(out / "comparison.csv", index_label="measure")
+    matrix.save_matrix(res.matrix, out / "matrix.csv")
+    maps.save_map(fmap, out / "map.html")
+    if maps_dir is not None:
+        maps_dir.mkdir(parents=True, exist_ok=True)
+        maps.save_map(fmap, maps_dir / f"{res.scenario.name}.html")
+    res.files = [
+        p for p in planned_outputs(res.scenario, out, maps_dir or out) if p.exists()
+        and p.name != "summary.json"
+    ]
+    res.files.append(out / "summary.json")
+    (out / "summary.json").write_text(json.dumps(res.summary(), indent=2), encoding="utf-8")
+
+
+def compare_with_current(
+    proposal: tuple[pd.DataFrame, pd.DataFrame],
+    current: pd.DataFrame | None,
+    practices: gpd.GeoDataFrame,
+    minutes: pd.DataFrame,
+    scenario: Scenario,
+    result: solve.SolveResult,
+) -> pd.DataFrame | None:
+    """Proposal and current grouping side by side, same measures (None without current)."""
+    if current is None:
+        return None
+    table = evaluate.compare(
+        {
+            "proposal": proposal,
+            "current": evaluate.score(current["group_id"], practices, minutes, scenario),
+        }
+    )
+    moved = evaluate.practices_moved(
+        result.assignment, current["group_id"], practices["list_size"]
+    )
+    table.loc["practices moved vs current"] = [int(moved.sum()), 0]
+    return table
 
 
 def solve_matrix(

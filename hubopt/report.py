@@ -29,10 +29,18 @@ def hub_ids(assignment: pd.Series, practices: gpd.GeoDataFrame) -> pd.Series:
 
 
 def assignment_table(
-    assignment: pd.Series, practices: gpd.GeoDataFrame, matrix: pd.DataFrame
+    assignment: pd.Series,
+    practices: gpd.GeoDataFrame,
+    matrix: pd.DataFrame,
+    *,
+    hub_labels: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """One row per practice: its hub, the hub site and road minutes to it."""
-    ids = hub_ids(assignment, practices)
+    """One row per practice: its hub, the hub site and road minutes to it.
+
+    ``hub_labels`` (site code -> label) names hubs, e.g. by current PCN code;
+    by default :func:`hub_ids`.
+    """
+    ids = hub_ids(assignment, practices) if hub_labels is None else hub_labels
     rows = []
     for code, site in assignment.items():
         has_hub = isinstance(site, str)
