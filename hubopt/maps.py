@@ -25,6 +25,8 @@ from hubopt.network import BNG
 PALETTE = [
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
     "#e377c2", "#17becf", "#bcbd22", "#393b79", "#637939", "#7b4173",
+    "#843c39", "#e7ba52", "#6b6ecf", "#31a354", "#ad494a", "#3182bd",
+    "#fd8d3c", "#636363",
 ]  # fmt: skip
 BREACH = "#e00000"
 
@@ -112,7 +114,12 @@ def proposal_map(
     pts = practices.loc[assignment["practice_code"], ["lat", "lon"]]
     fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=False)
     folium.TileLayer("OpenStreetMap", name="Street map (online only)", opacity=0.5).add_to(fmap)
-    fmap.fit_bounds([[pts.lat.min(), pts.lon.min()], [pts.lat.max(), pts.lon.max()]])
+    # leave room for the legend (left) and the layer switcher (right)
+    fmap.fit_bounds(
+        [[pts.lat.min(), pts.lon.min()], [pts.lat.max(), pts.lon.max()]],
+        padding_top_left=(360, 20),
+        padding_bottom_right=(250, 20),
+    )
 
     if boundary is not None:
         folium.GeoJson(
@@ -222,34 +229,41 @@ def _current_layer(current: pd.DataFrame, practices: gpd.GeoDataFrame) -> folium
 
 _LEGEND = """
 {% macro html(this, kwargs) %}
-<div style="position:fixed; top:10px; left:50px; z-index:9999; background:rgba(255,255,255,0.93);
-     padding:8px 10px; border:1px solid #888; border-radius:6px; font:12px sans-serif;
-     max-height:80vh; overflow-y:auto;">
+<details open style="position:fixed; top:10px; left:50px; z-index:9999; width:330px;
+     background:rgba(255,255,255,0.93); padding:8px 10px; border:1px solid #888;
+     border-radius:6px; font:12px sans-serif; max-height:85vh; overflow-y:auto;">
+<summary style="cursor:pointer"><b style="font-size:14px">{{ this.title }}</b></summary>
 {{ this.body }}
-</div>
+</details>
 {% endmacro %}
 """
 
 
 def _legend(title, status, hubs, colours, cap) -> MacroElement:
+    def flag(h) -> str:
+        if h.get("exemption"):
+            return "<span title='exempt: oversize practice, own hub'>&#9675;</span>"
+        return "" if h["in_band"] == "yes" else "<span title='outside the band'>&#9888;</span>"
+
     rows = "".join(
-        f'<tr><td><span style="display:inline-block;width:12px;height:12px;background:'
-        f'{colours[h["hub_id"]]}"></span> {_e(h["hub_id"])}</td>'
+        f'<tr><td><span style="display:inline-block;width:11px;height:11px;background:'
+        f'{colours[h["hub_id"]]}"></span>&nbsp;{_e(h["hub_id"])}</td>'
         f"<td>{_e(h['site_name'])}</td><td style='text-align:right'>{int(h['list_size']):,}</td>"
-        f"<td style='text-align:right'>{h['max_minutes']:.0f}</td>"
-        f"<td>{'' if h['in_band'] == 'yes' else '&#9888;'}</td></tr>"
+        f"<td style='text-align:right'>{h['max_minutes']:.0f}</td><td>{flag(h)}</td></tr>"
         for _, h in hubs.iterrows()
     )
     body = (
-        f"<b style='font-size:14px'>hubopt: {_e(title)}</b><br>{_e(status)}<br>"
-        f"{len(hubs)} hubs, travel cap {cap:g} min. Circles: practices sized by list, "
-        "coloured by hub; &#9733;: hub site; lines: practice to its site.<br>"
-        "<table style='border-collapse:collapse;margin-top:4px'>"
-        "<tr><th>hub</th><th>site</th><th>patients</th><th>worst min</th><th></th></tr>"
-        f"{rows}</table>&#9888; outside the band (see the Rule breaches layer)"
+        f"{_e(status)}<br>{len(hubs)} hubs; travel cap {cap:g} min.<br>"
+        "&#9679; practice (size = list, colour = hub), &#9733; hub site, "
+        "line = practice to its site. Click a practice or hover a hub for details."
+        "<table style='border-collapse:collapse;margin-top:4px;width:100%'>"
+        "<tr><th align=left>hub</th><th align=left>site</th><th>patients</th>"
+        "<th title='worst road minutes to the site'>worst min</th><th></th></tr>"
+        f"{rows}</table>&#9888; outside the band &nbsp; &#9675; oversize practice, own hub"
     )
     el = MacroElement()
     el._template = Template(_LEGEND)
+    el.title = f"hubopt: {_e(title)}"
     el.body = body
     return el
 

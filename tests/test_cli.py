@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from hubopt.cli import main
+from hubopt.screenshot import find_chromium, screenshot
 from tests.conftest import INPUT
 
 TINY_PRACTICES = """practice_code,name,lat,lon,list_size
@@ -119,12 +120,21 @@ def test_debug_shows_traceback(tmp_path):
     assert r.exception is not None and type(r.exception).__name__ == "InputError"
 
 
-@pytest.mark.slow
-def test_demo_end_to_end(tmp_path):
-    """`hubopt demo` on the embedded area: proven optimal, every check passes."""
-    out = tmp_path / "demo"
-    r = _invoke("demo", "--out", str(out), "--maps-dir", str(tmp_path / "maps"))
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    """`hubopt demo` once for the module's tests."""
+    tmp = tmp_path_factory.mktemp("demo")
+    r = _invoke("demo", "--out", str(tmp / "out"), "--maps-dir", str(tmp / "maps"))
     assert r.exit_code == 0, r.output
+    return tmp, r.output
+
+
+@pytest.mark.slow
+def test_demo_end_to_end(demo_run):
+    """`hubopt demo` on the embedded area: proven optimal, every check passes."""
+    tmp, output = demo_run
+    out = tmp / "out"
+    assert "Status: optimal (proven)" in output and "Proposal vs current grouping" in output
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "optimal"
     assert all(summary["checks"].values())
@@ -137,4 +147,24 @@ def test_demo_end_to_end(tmp_path):
     a = pd.read_csv(out / "assignment.csv")
     assert a["practice_code"].is_unique and a["hub_id"].notna().all()
     assert hubs["list_size"].sum() == a["list_size"].sum()
-    assert (tmp_path / "maps" / "demo.html").is_file()
+    comparison = pd.read_csv(out / "comparison.csv", index_col="measure")
+    assert list(comparison.columns) == ["proposal", "current"]
+    html = (tmp / "maps" / "demo.html").read_text()
+    for _, h in hubs.iterrows():
+        assert h["hub_id"] in html and f"{h['list_size']:,}" in html
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(find_chromium() is None, reason="Debian's chromium is not installed")
+def test_demo_map_draws(demo_run):
+    """Screenshot of the demo map: not blank, with at least five hub colours."""
+    from PIL import Image
+
+    from hubopt.maps import PALETTE
+
+    tmp, _ = demo_run
+    png = screenshot(tmp / "maps" / "demo.html", tmp / "demo.png")
+    seen = {rgb for _, rgb in Image.open(png).convert("RGB").getcolors(maxcolors=2_000_000)}
+    palette = {tuple(int(c[i : i + 2], 16) for i in (1, 3, 5)) for c in PALETTE}
+    assert len(seen) > 100
+    assert len(palette & seen) >= 5

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 import geopandas as gpd
 import pandas as pd
 import pytest
 
 from hubopt import maps, report
+from hubopt.screenshot import find_chromium, screenshot
 
 PLAN = {"A": "B", "B": "B", "C": "B", "D": "D", "E": "D"}
 
@@ -76,41 +74,28 @@ def test_single_file_without_cdn(line_map):
 
 
 def test_neighbouring_hubs_differ_in_colour():
-    """14 hubs in a row, each touching the next: more hubs than palette colours, so
+    """24 hubs in a row, each touching the next: more hubs than palette colours, so
     colours repeat, but never between neighbours."""
     from shapely.geometry import box
 
     outlines = gpd.GeoDataFrame(
-        {"hub_id": [f"H{k:02d}" for k in range(14)]},
-        geometry=[box(400_000 + 1000 * k, 300_000, 401_000 + 1000 * k, 301_000) for k in range(14)],
+        {"hub_id": [f"H{k:02d}" for k in range(24)]},
+        geometry=[box(400_000 + 1000 * k, 300_000, 401_000 + 1000 * k, 301_000) for k in range(24)],
         crs="EPSG:27700",
     )
     colours = maps.hub_colours(outlines)
-    assert len(set(colours.values())) < 14
-    for k in range(13):
+    assert len(set(colours.values())) < 24
+    for k in range(23):
         assert colours[f"H{k:02d}"] != colours[f"H{k + 1:02d}"]
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
 @pytest.mark.browser
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+@pytest.mark.skipif(find_chromium() is None, reason="Debian's chromium is not installed")
 def test_map_renders_in_headless_chromium(line_map, tmp_path):
-    """The map actually draws: the screenshot has the hub colours on it."""
+    """The map actually draws: the screenshot shows the hub colours."""
     from PIL import Image
 
-    path, _, _ = line_map
-    png = tmp_path / "shot.png"
-    subprocess.run(
-        [
-            CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-            "--disable-background-networking", "--disable-component-update", "--no-first-run",
-            f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1000,700",
-            "--virtual-time-budget=4000", f"--screenshot={png}", path.as_uri(),
-        ],
-        check=True, capture_output=True, timeout=120,
-    )  # fmt: skip
+    png = screenshot(line_map[0], tmp_path / "shot.png", width=1000, height=700, wait_ms=4000)
     img = Image.open(png).convert("RGB")
     colours = img.getcolors(maxcolors=1_000_000)
     assert colours is not None and len(colours) > 50, "screenshot is blank"
