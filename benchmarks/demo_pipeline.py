@@ -35,8 +35,11 @@ def main() -> None:
             + f", total {sum(res.timings.values()):.2f}s"
         )
     med = {s: statistics.median(r[s] for r in rows) for s in rows[0]}
-    print("median: " + ", ".join(f"{s} {t:.2f}s" for s, t in med.items())
-          + f", total {sum(med.values()):.2f}s")
+    print(
+        "median: "
+        + ", ".join(f"{s} {t:.2f}s" for s, t in med.items())
+        + f", total {sum(med.values()):.2f}s"
+    )
 
 
 if __name__ == "__main__":

@@ -94,7 +94,9 @@ def population_within_band(d: PlanData) -> list[str]:
     for site, members in a.groupby(a).groups.items():
         total = int(sizes.reindex(members).sum())
         exempt = (
-            s.oversize == "own_hub" and list(members) == [site] and sizes.get(site, 0) > s.population_max
+            s.oversize == "own_hub"
+            and list(members) == [site]
+            and sizes.get(site, 0) > s.population_max
         )
         if exempt:
             continue
@@ -151,9 +153,7 @@ def recompute_weighted_travel(
 ) -> float:
     """Sum over practices of list size x minutes to the hub site."""
     a = assignment.dropna()
-    return float(
-        sum(practices.at[i, "list_size"] * matrix.at[i, j] for i, j in a.items())
-    )
+    return float(sum(practices.at[i, "list_size"] * matrix.at[i, j] for i, j in a.items()))
 
 
 #: The checks run after every solve, in order.
@@ -169,6 +169,4 @@ CHECKS: tuple[Check, ...] = (
 
 def check_plan(d: PlanData, checks: tuple[Check, ...] = CHECKS) -> CheckReport:
     """Run every check and collect the failures by name."""
-    return CheckReport(
-        [CheckResult(c.__name__, not (f := c(d)), f) for c in checks]
-    )
+    return CheckReport([CheckResult(c.__name__, not (f := c(d)), f) for c in checks])

@@ -42,13 +42,28 @@ def _fail(exc: HuboptError) -> None:
 def run_options(f):
     """Options shared by ``run`` and ``demo``."""
 
-    @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Output folder [default: out/<scenario>].")
-    @click.option("--maps-dir", type=click.Path(path_type=Path), default=Path("maps"), show_default=True, help="Folder that also receives <scenario>.html.")
+    @click.option(
+        "--out",
+        "out_dir",
+        type=click.Path(path_type=Path),
+        help="Output folder [default: out/<scenario>].",
+    )
+    @click.option(
+        "--maps-dir",
+        type=click.Path(path_type=Path),
+        default=Path("maps"),
+        show_default=True,
+        help="Folder that also receives <scenario>.html.",
+    )
     @click.option("--force", is_flag=True, help="Overwrite existing output files.")
-    @click.option("--cap", "travel_cap_minutes", type=float, help="Override the travel cap (road minutes).")
+    @click.option(
+        "--cap", "travel_cap_minutes", type=float, help="Override the travel cap (road minutes)."
+    )
     @click.option("--min-pop", "population_min", type=int, help="Override the band's lower limit.")
     @click.option("--max-pop", "population_max", type=int, help="Override the band's upper limit.")
-    @click.option("--time-limit", "time_limit_seconds", type=float, help="Override the solver time limit (s).")
+    @click.option(
+        "--time-limit", "time_limit_seconds", type=float, help="Override the solver time limit (s)."
+    )
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
         return f(*args, **kwargs)
@@ -64,12 +79,18 @@ def run_options(f):
 @click.pass_context
 def main(ctx: click.Context, debug: bool, verbose: int, quiet: bool) -> None:
     """hubopt: propose how GP practices group into hubs of a target population."""
-    level = logging.ERROR if quiet else [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    level = (
+        logging.ERROR if quiet else [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    )
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
     ctx.obj = {"debug": debug, "quiet": quiet}
 
 
-def _execute(ctx: click.Context, scenario_path: Path, out_dir, maps_dir, force, **overrides) -> None:
+def _execute(
+    ctx: click.Context, scenario_path: Path, out_dir, maps_dir, force, **overrides
+) -> None:
     debug = ctx.obj["debug"]
     try:
         scenario = load_scenario(scenario_path)

@@ -116,9 +116,7 @@ def population_total(practices: pd.DataFrame, scenario: Scenario) -> list[str]:
     ]
 
 
-def diagnose(
-    practices: pd.DataFrame, matrix: pd.DataFrame, scenario: Scenario
-) -> list[str]:
+def diagnose(practices: pd.DataFrame, matrix: pd.DataFrame, scenario: Scenario) -> list[str]:
     """Run every pre-solve check; an empty list means none found a problem."""
     return (
         oversize_practices(practices, scenario)

@@ -96,7 +96,7 @@ def practices_moved(proposal: pd.Series, current: pd.Series, sizes: pd.Series) -
         .pivot_table(index="p", columns="c", values="w", aggfunc="sum", fill_value=0)
     )
     rows, cols = linear_sum_assignment(-overlap.to_numpy())
-    pair = dict(zip(overlap.index[rows], overlap.columns[cols]))
+    pair = dict(zip(overlap.index[rows], overlap.columns[cols], strict=True))
     return pd.Series(
         [pd.isna(cur[c]) or pair.get(prop[c]) != cur[c] for c in prop.index], index=prop.index
     )

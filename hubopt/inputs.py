@@ -107,9 +107,7 @@ def read_practices(path: str | Path) -> gpd.GeoDataFrame:
 
     df["lat"], df["lon"] = numbers["lat"], numbers["lon"]
     df["list_size"] = size.astype("int64")
-    gdf = gpd.GeoDataFrame(
-        df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326"
-    )
+    gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326")
     return gdf.set_index("practice_code", drop=True)
 
 

@@ -125,7 +125,12 @@ def proposal_map(
         folium.GeoJson(
             boundary[["geometry"]].to_json(),
             name="Area boundary",
-            style_function=lambda _f: {"color": "#333333", "weight": 2, "fill": False, "dashArray": "6 4"},
+            style_function=lambda _f: {
+                "color": "#333333",
+                "weight": 2,
+                "fill": False,
+                "dashArray": "6 4",
+            },
         ).add_to(fmap)
 
     outlines = geo[geo["feature"] == "hub"]
@@ -138,7 +143,10 @@ def proposal_map(
         folium.GeoJson(
             gpd.GeoSeries([o.geometry], crs="EPSG:4326").to_json(),
             style_function=lambda _f, c=colours[o["hub_id"]]: {
-                "color": c, "weight": 2, "fillColor": c, "fillOpacity": 0.18,
+                "color": c,
+                "weight": 2,
+                "fillColor": c,
+                "fillOpacity": 0.18,
             },
             tooltip=folium.Tooltip(_hub_tip(h, members)),
         ).add_to(layer)
@@ -149,7 +157,9 @@ def proposal_map(
         slat, slon = site_xy.loc[row["hub_site_code"]]
         colour = colours[row["hub_id"]]
         if row["practice_code"] != row["hub_site_code"]:
-            folium.PolyLine([[lat, lon], [slat, slon]], color=colour, weight=1.5, opacity=0.8).add_to(layer)
+            folium.PolyLine(
+                [[lat, lon], [slat, slon]], color=colour, weight=1.5, opacity=0.8
+            ).add_to(layer)
         folium.CircleMarker(
             [lat, lon],
             radius=_radius(row["list_size"]),
@@ -196,15 +206,25 @@ def _breach_layer(assignment, hubs, outlines, site_xy, cap) -> folium.FeatureGro
         why = _e(h["exemption"]) if h.get("exemption") else "outside the population band"
         folium.GeoJson(
             geom.to_json(),
-            style_function=lambda _f: {"color": BREACH, "weight": 3, "fill": False, "dashArray": "4 6"},
+            style_function=lambda _f: {
+                "color": BREACH,
+                "weight": 3,
+                "fill": False,
+                "dashArray": "4 6",
+            },
             tooltip=folium.Tooltip(f"{_e(h['hub_id'])}: {int(h['list_size']):,} patients, {why}"),
         ).add_to(layer)
     for _, row in assignment[assignment["minutes_to_hub"] > cap + 1e-6].iterrows():
         lat, lon = site_xy.loc[row["practice_code"]]
         folium.CircleMarker(
-            [lat, lon], radius=14, color=BREACH, weight=3, fill=False,
+            [lat, lon],
+            radius=14,
+            color=BREACH,
+            weight=3,
+            fill=False,
             tooltip=folium.Tooltip(
-                f"{_e(row['practice_name'])}: {row['minutes_to_hub']:.0f} min to hub, over the {cap:g} min cap"
+                f"{_e(row['practice_name'])}: {row['minutes_to_hub']:.0f} min to hub, "
+                f"over the {cap:g} min cap"
             ),
         ).add_to(layer)
     return layer
@@ -218,8 +238,11 @@ def _current_layer(current: pd.DataFrame, practices: gpd.GeoDataFrame) -> folium
     for code, row in current.iterrows():
         lat, lon = practices.loc[code, ["lat", "lon"]]
         folium.CircleMarker(
-            [lat, lon], radius=_radius(practices.at[code, "list_size"]) + 4,
-            color=colour[row["group_id"]], weight=4, fill=False,
+            [lat, lon],
+            radius=_radius(practices.at[code, "list_size"]) + 4,
+            color=colour[row["group_id"]],
+            weight=4,
+            fill=False,
             tooltip=folium.Tooltip(
                 f"{_e(practices.at[code, 'name'])}: today in {_e(row['group_name'])}"
             ),

@@ -24,7 +24,7 @@ from scipy.sparse.csgraph import dijkstra
 def graph_to_csr(G: nx.MultiDiGraph, *, weight: str = "travel_time") -> tuple[csr_matrix, dict]:
     """Sparse adjacency of ``G`` (cheapest parallel edge kept) and node -> row index."""
     index = {n: i for i, n in enumerate(G.nodes)}
-    u, v, w = zip(*((index[a], index[b], d[weight]) for a, b, d in G.edges(data=True)))
+    u, v, w = zip(*((index[a], index[b], d[weight]) for a, b, d in G.edges(data=True)), strict=True)
     edges = pd.DataFrame({"u": u, "v": v, "w": np.asarray(w, dtype=float)})
     edges = edges.groupby(["u", "v"], as_index=False)["w"].min()
     n = len(index)

@@ -81,7 +81,7 @@ def eligible_pairs(times: pd.DataFrame, cap: float) -> list[tuple[str, str]]:
     np.fill_diagonal(ok, True)
     rows, cols = np.nonzero(ok)
     codes = list(times.index)
-    return [(codes[r], codes[c]) for r, c in zip(rows, cols)]
+    return [(codes[r], codes[c]) for r, c in zip(rows, cols, strict=True)]
 
 
 def build_model(
@@ -121,9 +121,7 @@ def build_model(
     cost_weights = weights if cost_weights is None else cost_weights.astype(float)
     prob = pulp.LpProblem(name, pulp.LpMinimize)
     pairs = eligible_pairs(times, cap)
-    x = {
-        (i, j): prob.add_variable(f"x_{n}", cat=pulp.LpBinary) for n, (i, j) in enumerate(pairs)
-    }
+    x = {(i, j): prob.add_variable(f"x_{n}", cat=pulp.LpBinary) for n, (i, j) in enumerate(pairs)}
     m = HubModel(
         problem=prob,
         x=x,
@@ -136,9 +134,10 @@ def build_model(
     )
     t = times.to_numpy()
     pos = {c: k for k, c in enumerate(times.index)}
-    prob += pulp.lpSum(
-        cost_weights[i] * float(t[pos[i], pos[j]]) * v for (i, j), v in x.items()
-    ), "weighted_travel"
+    prob += (
+        pulp.lpSum(cost_weights[i] * float(t[pos[i], pos[j]]) * v for (i, j), v in x.items()),
+        "weighted_travel",
+    )
     add_assign_once(m)
     add_join_open_site(m)
     add_population_band(m)
@@ -151,9 +150,7 @@ def build_model(
 def build(matrix: pd.DataFrame, practices: pd.DataFrame, scenario: Scenario) -> HubModel:
     """Build the model for a scenario from the travel matrix and the practices table."""
     weights = practices["list_size"]
-    singletons = (
-        oversize_practices(practices, scenario) if scenario.oversize == "own_hub" else []
-    )
+    singletons = oversize_practices(practices, scenario) if scenario.oversize == "own_hub" else []
     return build_model(
         matrix,
         weights,

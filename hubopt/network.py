@@ -70,9 +70,7 @@ def prepare_graph(G: nx.MultiDiGraph) -> nx.MultiDiGraph:
     :data:`hubopt.speeds.UK_SPEEDS_KPH` by highway class.
     """
     G = G.copy()
-    drop = [
-        (u, v, k) for u, v, k, hw in G.edges(keys=True, data="highway") if not _is_drivable(hw)
-    ]
+    drop = [(u, v, k) for u, v, k, hw in G.edges(keys=True, data="highway") if not _is_drivable(hw)]
     G.remove_edges_from(drop)
     G.remove_nodes_from([n for n in list(G.nodes) if G.degree(n) == 0])
     if G.number_of_edges() == 0:

@@ -138,7 +138,7 @@ def run(
     if scenario.network is None:
         raise InputError(
             f"Scenario {scenario.name} gives no road network.",
-            ["add network = \"<extract>.osm.bz2\" under [inputs]"],
+            ['add network = "<extract>.osm.bz2" under [inputs]'],
         )
     timings: dict[str, float] = {}
     notes: list[str] = []
@@ -207,8 +207,9 @@ def write_outputs(res: RunResult, fmap, out: Path, maps_dir: Path | None) -> Non
         maps_dir.mkdir(parents=True, exist_ok=True)
         maps.save_map(fmap, maps_dir / f"{res.scenario.name}.html")
     res.files = [
-        p for p in planned_outputs(res.scenario, out, maps_dir or out) if p.exists()
-        and p.name != "summary.json"
+        p
+        for p in planned_outputs(res.scenario, out, maps_dir or out)
+        if p.exists() and p.name != "summary.json"
     ]
     res.files.append(out / "summary.json")
     (out / "summary.json").write_text(json.dumps(res.summary(), indent=2), encoding="utf-8")
@@ -231,9 +232,7 @@ def compare_with_current(
             "current": evaluate.score(current["group_id"], practices, minutes, scenario),
         }
     )
-    moved = evaluate.practices_moved(
-        result.assignment, current["group_id"], practices["list_size"]
-    )
+    moved = evaluate.practices_moved(result.assignment, current["group_id"], practices["list_size"])
     table.loc["practices moved vs current"] = [int(moved.sum()), 0]
     return table
 

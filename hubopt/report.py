@@ -66,11 +66,7 @@ def hub_table(
     for hub_id, g in assignment[assignment["hub_id"] != ""].groupby("hub_id"):
         total = int(g["list_size"].sum())
         site = g["hub_site_code"].iloc[0]
-        exempt = (
-            scenario.oversize == "own_hub"
-            and len(g) == 1
-            and total > scenario.population_max
-        )
+        exempt = scenario.oversize == "own_hub" and len(g) == 1 and total > scenario.population_max
         in_band = scenario.population_min <= total <= scenario.population_max
         rows.append(
             {

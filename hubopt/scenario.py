@@ -190,20 +190,16 @@ def scenario_from_dict(
             if isinstance(value, bool) or not isinstance(value, types):
                 kind = " or ".join("a number" if t in (int, float) else "text" for t in types)
                 kind = "a whole number" if types == (int,) else kind
-                problems.append(
-                    f"{where}: [{section}] {key} = {value!r} must be {kind}"
-                )
+                problems.append(f"{where}: [{section}] {key} = {value!r} must be {kind}")
                 continue
             values[attr] = value
     for attr in _PATH_KEYS:
         if attr in values:
             values[attr] = (base_dir / values[attr]).resolve()
     if "name" not in values:
-        problems.append(f"{where}: [scenario] name is missing; add name = \"my-area\"")
+        problems.append(f'{where}: [scenario] name is missing; add name = "my-area"')
     if "practices" not in values:
-        problems.append(
-            f"{where}: [inputs] practices is missing; give the practices CSV path"
-        )
+        problems.append(f"{where}: [inputs] practices is missing; give the practices CSV path")
     if problems:
         raise InputError(f"The scenario file {where} has problems:", problems)
     scenario = Scenario(source=Path(where) if where != "scenario" else None, **values)
@@ -238,13 +234,9 @@ def _check_values(s: Scenario, *, where: str) -> list[str]:
             f"population_max {s.population_max:,}; swap them"
         )
     if not s.travel_cap_minutes > 0:
-        p.append(
-            f"{where}: [rules] travel_cap_minutes {s.travel_cap_minutes} must be above 0"
-        )
+        p.append(f"{where}: [rules] travel_cap_minutes {s.travel_cap_minutes} must be above 0")
     if s.oversize not in OVERSIZE_POLICIES:
-        p.append(
-            f"{where}: [rules] oversize {s.oversize!r} must be one of {OVERSIZE_POLICIES}"
-        )
+        p.append(f"{where}: [rules] oversize {s.oversize!r} must be one of {OVERSIZE_POLICIES}")
     if s.objective not in OBJECTIVES:
         p.append(f"{where}: [objective] kind {s.objective!r} must be one of {OBJECTIVES}")
     if s.solver not in SOLVERS:

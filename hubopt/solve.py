@@ -141,7 +141,9 @@ def classify(model: HubModel, log: str, *, seconds: float) -> SolveResult:
         label = "no-solution"
     elif result.startswith("Optimal") and sol_status == pulp.LpSolutionOptimal:
         label = "optimal"
-    elif result.lower().startswith("stopped on time") or sol_status == pulp.LpSolutionIntegerFeasible:
+    elif (
+        result.lower().startswith("stopped on time") or sol_status == pulp.LpSolutionIntegerFeasible
+    ):
         label = "time-limited"
     else:
         label = "optimal"

@@ -45,7 +45,9 @@ def test_broken_plans_are_caught(line_area, plan, objective, failing, text):
 def test_band_breach_names_the_hub_and_band(line_area):
     """{A,B,C} = 45k is over a 40k upper band."""
     report = check.check_plan(_data(line_area, GOOD, None, population_max=40_000))
-    assert report.failures == ["population_within_band: hub B has 45,000 patients, outside 30,000-40,000"]
+    assert report.failures == [
+        "population_within_band: hub B has 45,000 patients, outside 30,000-40,000"
+    ]
 
 
 def test_oversize_practice_must_be_alone(line_area):

@@ -24,13 +24,15 @@ def _tiny_scenario(tmp_path, **rules) -> str:
     """Four practices (40,000 patients) on tests/input_data/tiny.osm."""
     (tmp_path / "practices.csv").write_text(TINY_PRACTICES)
     r = {"population_min": 30000, "population_max": 50000, "travel_cap_minutes": 10, **rules}
-    rule_lines = "\n".join(f"{k} = {v!r}" if isinstance(v, str) else f"{k} = {v}" for k, v in r.items())
+    rule_lines = "\n".join(
+        f"{k} = {v!r}" if isinstance(v, str) else f"{k} = {v}" for k, v in r.items()
+    )
     text = f"""
 [scenario]
 name = "tiny"
 [inputs]
 practices = "practices.csv"
-network = "{(INPUT / 'tiny.osm').as_posix()}"
+network = "{(INPUT / "tiny.osm").as_posix()}"
 [rules]
 {rule_lines}
 [solver]
@@ -53,7 +55,14 @@ def test_run_writes_outputs_and_refuses_to_overwrite(tmp_path):
     assert r.exit_code == 0, r.output
     assert "Status: optimal (proven)" in r.output
     assert "Hubs: 1 (1 within 30,000-50,000)" in r.output
-    for f in ("assignment.csv", "hubs.csv", "hubs.geojson", "matrix.csv", "summary.json", "map.html"):
+    for f in (
+        "assignment.csv",
+        "hubs.csv",
+        "hubs.geojson",
+        "matrix.csv",
+        "summary.json",
+        "map.html",
+    ):
         assert (out / f).is_file(), f
     assert (maps / "tiny.html").is_file()
     a = pd.read_csv(out / "assignment.csv")
@@ -97,7 +106,10 @@ def test_oversize_practice_explained(tmp_path):
     (tmp_path / "practices.csv").write_text(TINY_PRACTICES.replace("12000", "62000"))
     r = _invoke("run", scen, "--out", str(tmp_path / "o"))
     assert r.exit_code == 5
-    assert "practice T1 Top Street Surgery has 62,000 patients, above the upper band of 50,000" in r.output
+    assert (
+        "practice T1 Top Street Surgery has 62,000 patients, above the upper band of 50,000"
+        in r.output
+    )
 
 
 def test_band_that_no_number_of_hubs_fits(tmp_path):
@@ -109,7 +121,9 @@ def test_band_that_no_number_of_hubs_fits(tmp_path):
 
 def test_override_from_command_line(tmp_path):
     scen = _tiny_scenario(tmp_path)
-    r = _invoke("run", scen, "--out", str(tmp_path / "o"), "--maps-dir", str(tmp_path), "--min-pop", "60000")
+    r = _invoke(
+        "run", scen, "--out", str(tmp_path / "o"), "--maps-dir", str(tmp_path), "--min-pop", "60000"
+    )
     assert r.exit_code == 2
     assert "population_min 60,000 is above population_max 50,000" in r.output
 

@@ -18,7 +18,11 @@ def test_best_sites_and_scores(line_area):
     practices, t, scenario = line_area
     groups = pd.Series({"A": "PCN1", "B": "PCN1", "C": "PCN2", "D": "PCN2", "E": "PCN2"})
     assert evaluate.best_sites(groups, practices, t).to_dict() == {
-        "A": "A", "B": "A", "C": "D", "D": "D", "E": "D"
+        "A": "A",
+        "B": "A",
+        "C": "D",
+        "D": "D",
+        "E": "D",
     }
     a, hubs = evaluate.score(groups, practices, t, scenario)
     h = hubs.set_index("hub_id")

@@ -114,8 +114,12 @@ x = 1
     assert "[solver] threads = 'two' must be a whole number" in text
     assert "unknown section [colour]" in text
     # value problems are reported once the structure is right
-    s.write_text(s.read_text().replace("travel_cap_minuts", "travel_cap_minutes").replace(
-        'threads = "two"', "threads = 2").replace("[colour]\nx = 1\n", ""))
+    s.write_text(
+        s.read_text()
+        .replace("travel_cap_minuts", "travel_cap_minutes")
+        .replace('threads = "two"', "threads = 2")
+        .replace("[colour]\nx = 1\n", "")
+    )
     with pytest.raises(InputError) as err:
         load_scenario(s)
     text = str(err.value)

@@ -21,7 +21,10 @@ def line_map(line_area, tmp_path):
     hubs = report.hub_table(a, practices, scenario)
     geo = report.hubs_geodataframe(a, hubs, practices)
     current = pd.DataFrame(
-        {"group_id": ["N1", "N1", "N2", "N2", "N2"], "group_name": ["North PCN"] * 2 + ["South & East PCN"] * 3},
+        {
+            "group_id": ["N1", "N1", "N2", "N2", "N2"],
+            "group_name": ["North PCN"] * 2 + ["South & East PCN"] * 3,
+        },
         index=pd.Index(list("ABCDE"), name="practice_code"),
     )
     fmap = maps.proposal_map(
