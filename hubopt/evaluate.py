@@ -100,3 +100,26 @@ def practices_moved(proposal: pd.Series, current: pd.Series, sizes: pd.Series) -
     return pd.Series(
         [pd.isna(cur[c]) or pair.get(prop[c]) != cur[c] for c in prop.index], index=prop.index
     )
+
+
+def population_summary(
+    groups: pd.Series, sizes: pd.Series, *, band: tuple[float, float]
+) -> dict[str, float]:
+    """Group totals against a band, needing no travel times (e.g. all England's PCNs).
+
+    Returns the number of groups, median and quartiles of group totals, the share
+    within ``band`` and the number of single practices above the band's top.
+    """
+    g = groups.reindex(sizes.index)
+    g = g[g.fillna("").astype(str) != ""]
+    totals = sizes.reindex(g.index).groupby(g).sum()
+    lo, hi = band
+    return {
+        "groups": int(len(totals)),
+        "median": float(totals.median()),
+        "q1": float(totals.quantile(0.25)),
+        "q3": float(totals.quantile(0.75)),
+        "share_in_band": float(totals.between(lo, hi).mean()),
+        "practices_above_band": int((sizes > hi).sum()),
+        "practices_ungrouped": int(len(sizes) - len(g)),
+    }

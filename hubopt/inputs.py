@@ -7,9 +7,11 @@ Line numbers are the file's own (the header is line 1).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from hubopt.errors import InputError
@@ -27,88 +29,192 @@ PRACTICE_COLUMNS = {
 ENGLAND_BBOX = {"lat": (49.8, 55.9), "lon": (-6.5, 1.9)}
 
 
-def read_practices(path: str | Path) -> gpd.GeoDataFrame:
-    """Read a practices CSV into a point GeoDataFrame (EPSG:4326) indexed by code.
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input, in a planner's words.
 
-    Required columns: ``practice_code, name, lat, lon, list_size``; any other column
-    (e.g. ``postcode``) is kept.
+    ``practice`` names the practice the problem is about (None when it is about a
+    whole file); ``--drop-invalid`` leaves out exactly the practices named.
+    """
 
-    Raises
-    ------
-    InputError
-        Listing every missing column, duplicate code, unparsable or out-of-England
-        coordinate and missing, non-numeric, zero or negative list size.
+    text: str
+    practice: str | None = None
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass
+class PracticeTable:
+    """Validated practices plus what was rejected and why."""
+
+    practices: gpd.GeoDataFrame
+    rejects: pd.DataFrame  # practice_code, reason (one row per problem)
+    notes: list[str] = field(default_factory=list)
+
+
+def check_practices(df: pd.DataFrame, label: str) -> list[Problem]:
+    """Every problem in a practices frame, in one pass.
+
+    ``df`` has columns ``practice_code, name, lat, lon, list_size`` (text or numbers)
+    and ``line`` (the file's line number of each row).
+    """
+    problems: list[Problem] = []
+    code = df["practice_code"].astype(str)
+
+    def where(i) -> str:
+        return f"{label} line {df.at[i, 'line']} ({code[i] or 'no code'})"
+
+    for i in df.index[code == ""]:
+        problems.append(Problem(f"{where(i)}: practice_code is empty; give the ODS code"))
+    dup = code.ne("") & code.duplicated(keep=False)
+    for c, rows in df[dup].groupby(code[dup]).groups.items():
+        lines = ", ".join(str(df.at[i, "line"]) for i in rows)
+        problems.append(
+            Problem(
+                f"{label} lines {lines}: practice code {c} appears more than once; "
+                "keep one row per practice",
+                c,
+            )
+        )
+    for i in df.index[df["name"].fillna("").astype(str).str.strip() == ""]:
+        problems.append(Problem(f"{where(i)}: name is empty; give the practice name", code[i]))
+    numbers = {}
+    for col in ("lat", "lon", "list_size"):
+        numbers[col] = pd.to_numeric(df[col], errors="coerce")
+        for i in df.index[numbers[col].isna()]:
+            raw = "" if pd.isna(df.at[i, col]) else str(df.at[i, col]).strip()
+            what = "is empty" if raw == "" else f"{raw!r} is not a number"
+            problems.append(
+                Problem(f"{where(i)}: {col} {what}; give {PRACTICE_COLUMNS[col]}", code[i])
+            )
+    for col, (lo, hi) in ENGLAND_BBOX.items():
+        bad = numbers[col].notna() & ~numbers[col].between(lo, hi)
+        for i in df.index[bad]:
+            problems.append(
+                Problem(
+                    f"{where(i)}: {col} {numbers[col][i]} is outside England ({lo} to {hi}); "
+                    "check lat and lon are not swapped or in metres",
+                    code[i],
+                )
+            )
+    size = numbers["list_size"]
+    for i in df.index[size.notna() & (size <= 0)]:
+        problems.append(
+            Problem(
+                f"{where(i)}: list_size {df.at[i, 'list_size']} must be above zero; "
+                "leave closed practices out of the file",
+                code[i],
+            )
+        )
+    for i in df.index[size.notna() & (size > 0) & (size % 1 != 0)]:
+        problems.append(
+            Problem(
+                f"{where(i)}: list_size {df.at[i, 'list_size']} must be a whole number of patients",
+                code[i],
+            )
+        )
+    return problems
+
+
+def finish_practices(
+    df: pd.DataFrame, problems: list[Problem], *, source: str, drop_invalid: bool = False
+) -> PracticeTable:
+    """Raise on problems, or (``drop_invalid``) leave out the practices they name.
+
+    Problems about a whole file (no practice named) always stop the run.
+    """
+    whole_file = [p for p in problems if p.practice is None]
+    if problems and (whole_file or not drop_invalid):
+        raise InputError(
+            f"The practices from {source} have problems"
+            + (" (use --drop-invalid to leave those practices out):" if not whole_file else ":"),
+            [str(p) for p in problems],
+        )
+    bad = {p.practice for p in problems}
+    rejects = pd.DataFrame(
+        [{"practice_code": p.practice, "reason": p.text} for p in problems],
+        columns=["practice_code", "reason"],
+    )
+    df = df[~df["practice_code"].isin(bad)].copy()
+    if df.empty:
+        raise InputError(f"No valid practices left in {source}.", [str(p) for p in problems])
+    df["lat"] = pd.to_numeric(df["lat"])
+    df["lon"] = pd.to_numeric(df["lon"])
+    df["list_size"] = pd.to_numeric(df["list_size"]).astype("int64")
+    df = df.drop(columns=["line"], errors="ignore")
+    gdf = gpd.GeoDataFrame(
+        df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326"
+    ).set_index("practice_code", drop=True)
+    notes = [f"left out {len(bad)} practices with problems (see rejects.csv)"] if bad else []
+    return PracticeTable(gdf, rejects, notes)
+
+
+def read_practices_table(
+    path: str | Path,
+    *,
+    columns: dict[str, str] | None = None,
+    drop_invalid: bool = False,
+) -> PracticeTable:
+    """Read practices from a CSV, GeoJSON or GeoPackage, validating every row.
+
+    Parameters
+    ----------
+    path
+        CSV with ``practice_code, name, lat, lon, list_size`` (any other column is
+        kept), or a point layer (GeoJSON, GeoPackage, shapefile; any CRS) whose
+        coordinates replace ``lat``/``lon``.
+    columns
+        hubopt name -> your column name, e.g. ``{"practice_code": "ODS_CODE",
+        "list_size": "NUMBER_OF_PATIENTS"}``.
+    drop_invalid
+        Leave out practices with problems (returned in ``rejects``) instead of raising.
     """
     path = Path(path)
     label = path.name
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InputError(f"Could not read practices file {path}.", [str(exc)]) from None
-    df.columns = [c.strip() for c in df.columns]
+    rename = {theirs: ours for ours, theirs in (columns or {}).items()}
+    if path.suffix.lower() in (".geojson", ".json", ".gpkg", ".shp"):
+        try:
+            g = gpd.read_file(path)
+        except Exception as exc:  # pyogrio raises several unrelated types
+            raise InputError(f"Could not read practices file {path}.", [str(exc)]) from None
+        if g.crs is None:
+            raise InputError(
+                f"The practices file {path} has no coordinate reference system.",
+                [f"{label}: set its CRS (EPSG:4326 or EPSG:27700)"],
+            )
+        pts = g.geometry.to_crs("EPSG:4326")
+        df = pd.DataFrame(g.drop(columns="geometry")).rename(columns=rename)
+        df["lat"], df["lon"] = pts.y, pts.x
+        line = np.arange(1, len(df) + 1)  # features, numbered from 1
+    else:
+        try:
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+            raise InputError(f"Could not read practices file {path}.", [str(exc)]) from None
+        df.columns = [c.strip() for c in df.columns]
+        df = df.rename(columns=rename).apply(lambda s: s.str.strip())
+        line = np.arange(2, len(df) + 2)
     missing = [c for c in PRACTICE_COLUMNS if c not in df.columns]
     if missing:
         raise InputError(
             f"The practices file {path} is missing columns.",
             [
-                f"{label}: no column '{c}' ({PRACTICE_COLUMNS[c]}); "
-                f"columns found: {', '.join(df.columns)}"
+                f"{label}: no column '{c}' ({PRACTICE_COLUMNS[c]}); columns found: "
+                f"{', '.join(map(str, df.columns))}; map yours with [inputs.columns]"
                 for c in missing
             ],
         )
     if df.empty:
         raise InputError(f"The practices file {path} has no rows.", [])
-    problems: list[str] = []
-    df = df.apply(lambda s: s.str.strip())
-    line = pd.Series(range(2, len(df) + 2), index=df.index)
+    df.insert(0, "line", line)
+    df["practice_code"] = df["practice_code"].astype(str)
+    return finish_practices(df, check_practices(df, label), source=label, drop_invalid=drop_invalid)
 
-    def where(i: int) -> str:
-        code = df.at[i, "practice_code"] or "no code"
-        return f"{label} line {line[i]} ({code})"
 
-    for i in df.index[df["practice_code"] == ""]:
-        problems.append(f"{where(i)}: practice_code is empty; give the ODS code")
-    dup = df["practice_code"].ne("") & df["practice_code"].duplicated(keep=False)
-    for code, rows in df[dup].groupby("practice_code").groups.items():
-        lines = ", ".join(str(line[i]) for i in rows)
-        problems.append(
-            f"{label} lines {lines}: practice code {code} appears more than once; "
-            "keep one row per practice"
-        )
-    for i in df.index[df["name"] == ""]:
-        problems.append(f"{where(i)}: name is empty; give the practice name")
-
-    numbers = {}
-    for col in ("lat", "lon", "list_size"):
-        numbers[col] = pd.to_numeric(df[col], errors="coerce")
-        for i in df.index[numbers[col].isna()]:
-            raw = df.at[i, col]
-            what = "is empty" if raw == "" else f"{raw!r} is not a number"
-            problems.append(f"{where(i)}: {col} {what}; give {PRACTICE_COLUMNS[col]}")
-    for col, (lo, hi) in ENGLAND_BBOX.items():
-        bad = numbers[col].notna() & ~numbers[col].between(lo, hi)
-        for i in df.index[bad]:
-            problems.append(
-                f"{where(i)}: {col} {numbers[col][i]} is outside England "
-                f"({lo} to {hi}); check lat and lon are not swapped or in metres"
-            )
-    size = numbers["list_size"]
-    for i in df.index[size.notna() & (size <= 0)]:
-        problems.append(
-            f"{where(i)}: list_size {df.at[i, 'list_size']} must be above zero; "
-            "leave closed practices out of the file"
-        )
-    for i in df.index[size.notna() & (size > 0) & (size % 1 != 0)]:
-        problems.append(
-            f"{where(i)}: list_size {df.at[i, 'list_size']} must be a whole number of patients"
-        )
-    if problems:
-        raise InputError(f"The practices file {path} has problems:", problems)
-
-    df["lat"], df["lon"] = numbers["lat"], numbers["lon"]
-    df["list_size"] = size.astype("int64")
-    gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326")
-    return gdf.set_index("practice_code", drop=True)
+def read_practices(path: str | Path, **kwargs) -> gpd.GeoDataFrame:
+    """Read and validate practices (see :func:`read_practices_table`); raise on problems."""
+    return read_practices_table(path, **kwargs).practices
 
 
 def read_boundary(path: str | Path) -> gpd.GeoDataFrame:

@@ -19,7 +19,7 @@ from hubopt import (
     check,
     diagnose,
     evaluate,
-    inputs,
+    load,
     maps,
     matrix,
     model,
@@ -38,6 +38,7 @@ OUTPUT_FILES = (
     "hubs.csv",
     "hubs.geojson",
     "comparison.csv",
+    "rejects.csv",
     "matrix.csv",
     "summary.json",
     "map.html",
@@ -57,6 +58,7 @@ class RunResult:
     hubs: pd.DataFrame
     geo: gpd.GeoDataFrame
     comparison: pd.DataFrame | None = None
+    rejects: pd.DataFrame | None = None
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
@@ -144,9 +146,9 @@ def run(
     notes: list[str] = []
 
     with _stage(timings, "inputs"):
-        practices = inputs.read_practices(scenario.practices)
-        boundary = inputs.read_boundary(scenario.boundary) if scenario.boundary else None
-        current = inputs.read_grouping(scenario.current, practices) if scenario.current else None
+        loaded = load.load_inputs(scenario)
+        practices, boundary, current = loaded.practices, loaded.boundary, loaded.current
+        notes += loaded.notes
     with _stage(timings, "network"):
         G = network.prepare_graph(network.load_graph(scenario.network))
         snapped = network.snap_practices(G, practices, warn_m=scenario.snap_warn_m)
@@ -185,7 +187,7 @@ def run(
         )
     res = RunResult(
         scenario, practices, minutes, result, checks, assignment, hubs, geo, comparison,
-        timings, notes,
+        loaded.rejects, timings, notes,
     )  # fmt: skip
     if out is not None:
         with _stage(timings, "write"):
@@ -201,6 +203,8 @@ def write_outputs(res: RunResult, fmap, out: Path, maps_dir: Path | None) -> Non
     report.write_geojson(res.geo, out / "hubs.geojson")
     if res.comparison is not None:
         res.comparison.to_csv(out / "comparison.csv", index_label="measure")
+    if res.rejects is not None and len(res.rejects):
+        report.write_table(res.rejects, out / "rejects.csv")
     matrix.save_matrix(res.matrix, out / "matrix.csv")
     maps.save_map(fmap, out / "map.html")
     if maps_dir is not None:

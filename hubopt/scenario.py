@@ -37,6 +37,7 @@ import dataclasses
 import difflib
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,27 @@ class Scenario:
     name
         Short name, used for output folders and the map file (``maps/<name>.html``).
     practices, network, boundary, current
-        Input paths (absolute once loaded). ``boundary`` and ``current`` may be None.
+        Input paths (absolute once loaded). ``practices`` is a plain table (CSV,
+        GeoJSON, GeoPackage; ``columns`` maps your column names to hubopt's);
+        ``boundary`` and ``current`` may be None.
+    register, list_sizes, pcn_map, pcn_membership, postcodes
+        NHS files as published, instead of ``practices``: ODS ``epraccur``,
+        ``gp-reg-pat-prac-all``, ``gp-reg-pat-prac-map``, ODS ``ePCN`` and a postcode
+        lookup (see :mod:`hubopt.nhs`). ``current = "pcn"`` in the file compares
+        with the practices' PCNs (``current_from_pcn``).
+    drop_invalid
+        Leave out practices with problems (written to ``rejects.csv``) instead of
+        stopping.
+    ccg, icb, practice_codes, boundary_field, boundary_value, boundary_buffer_m
+        The area (section ``[area]``): practices whose CCG / sub-ICB location or ICB
+        code is listed, or listed by code, or inside the boundary features whose
+        ``boundary_field`` is one of ``boundary_value`` (buffered by
+        ``boundary_buffer_m`` metres for cross-border practices).
+    exclude_non_gp, exclude_closed, min_list_size
+        Leave out non-standard practices (prescribing setting other than GP practice),
+        closed or dormant ones, and lists below a threshold; each reported.
+    as_at
+        Date (YYYY-MM-DD) for PCN membership and open/closed status.
     population_min, population_max
         The population band every hub's total list size must fall in.
     travel_cap_minutes
@@ -78,10 +99,28 @@ class Scenario:
     """
 
     name: str
-    practices: Path
+    practices: Path | None = None
     network: Path | None = None
     boundary: Path | None = None
     current: Path | None = None
+    register: Path | None = None
+    list_sizes: Path | None = None
+    pcn_map: Path | None = None
+    pcn_membership: Path | None = None
+    postcodes: Path | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    current_from_pcn: bool = False
+    drop_invalid: bool = False
+    ccg: tuple[str, ...] = ()
+    icb: tuple[str, ...] = ()
+    practice_codes: tuple[str, ...] = ()
+    boundary_field: str | None = None
+    boundary_value: tuple[str, ...] = ()
+    boundary_buffer_m: float = 0.0
+    exclude_non_gp: bool = True
+    exclude_closed: bool = True
+    min_list_size: int = 0
+    as_at: str | None = None
     description: str = ""
     population_min: int = 30_000
     population_max: int = 50_000
@@ -110,9 +149,29 @@ _SCHEMA: dict[str, dict[str, tuple[str, tuple[type, ...]]]] = {
     "scenario": {"name": ("name", (str,)), "description": ("description", (str,))},
     "inputs": {
         "practices": ("practices", (str,)),
+        "columns": ("columns", (dict,)),
         "network": ("network", (str,)),
         "boundary": ("boundary", (str,)),
         "current": ("current", (str,)),
+        "register": ("register", (str,)),
+        "list_sizes": ("list_sizes", (str,)),
+        "pcn_map": ("pcn_map", (str,)),
+        "pcn_membership": ("pcn_membership", (str,)),
+        "postcodes": ("postcodes", (str,)),
+        "drop_invalid": ("drop_invalid", (bool,)),
+    },
+    "area": {
+        "ccg": ("ccg", (list,)),
+        "sub_icb": ("ccg", (list,)),
+        "icb": ("icb", (list,)),
+        "practices": ("practice_codes", (list,)),
+        "boundary_field": ("boundary_field", (str,)),
+        "boundary_value": ("boundary_value", (list,)),
+        "boundary_buffer_m": ("boundary_buffer_m", (int, float)),
+        "exclude_non_gp": ("exclude_non_gp", (bool,)),
+        "exclude_closed": ("exclude_closed", (bool,)),
+        "min_list_size": ("min_list_size", (int,)),
+        "as_at": ("as_at", (str,)),
     },
     "rules": {
         "population_min": ("population_min", (int,)),
@@ -132,7 +191,35 @@ _SCHEMA: dict[str, dict[str, tuple[str, tuple[type, ...]]]] = {
         "same_site_m": ("same_site_m", (int, float)),
     },
 }
-_PATH_KEYS = ("practices", "network", "boundary", "current")
+_PATH_KEYS = (
+    "practices",
+    "network",
+    "boundary",
+    "current",
+    "register",
+    "list_sizes",
+    "pcn_map",
+    "pcn_membership",
+    "postcodes",
+)
+_KIND = {
+    int: "a whole number",
+    float: "a number",
+    str: "text",
+    bool: "true or false",
+    list: 'a list of text, e.g. ["03W", "04C"]',
+    dict: "a table of text values",
+}
+
+
+def _type_ok(value: Any, types: tuple[type, ...]) -> bool:
+    if isinstance(value, bool):
+        return bool in types
+    if isinstance(value, list):
+        return list in types and all(isinstance(v, str) for v in value)
+    if isinstance(value, dict):
+        return dict in types and all(isinstance(v, str) for v in value.values())
+    return isinstance(value, types)
 
 
 def _suggest(word: str, options: list[str]) -> str:
@@ -187,19 +274,24 @@ def scenario_from_dict(
                 )
                 continue
             attr, types = spec
-            if isinstance(value, bool) or not isinstance(value, types):
-                kind = " or ".join("a number" if t in (int, float) else "text" for t in types)
-                kind = "a whole number" if types == (int,) else kind
+            if not _type_ok(value, types):
+                kind = "a number" if types == (int, float) else _KIND[types[0]]
                 problems.append(f"{where}: [{section}] {key} = {value!r} must be {kind}")
                 continue
-            values[attr] = value
+            values[attr] = tuple(value) if isinstance(value, list) else value
+    if values.get("current") == "pcn":
+        del values["current"]
+        values["current_from_pcn"] = True
     for attr in _PATH_KEYS:
         if attr in values:
             values[attr] = (base_dir / values[attr]).resolve()
     if "name" not in values:
         problems.append(f'{where}: [scenario] name is missing; add name = "my-area"')
-    if "practices" not in values:
-        problems.append(f"{where}: [inputs] practices is missing; give the practices CSV path")
+    if "practices" not in values and not {"list_sizes", "postcodes"} <= set(values):
+        problems.append(
+            f"{where}: [inputs] practices is missing; give a practices CSV path, or NHS "
+            "files: list_sizes (gp-reg-pat-prac-all) and postcodes (a postcode lookup)"
+        )
     if problems:
         raise InputError(f"The scenario file {where} has problems:", problems)
     scenario = Scenario(source=Path(where) if where != "scenario" else None, **values)
@@ -224,6 +316,15 @@ def _check_values(s: Scenario, *, where: str) -> list[str]:
     p: list[str] = []
     if not s.name or any(c in s.name for c in "/\\:"):
         p.append(f"{where}: [scenario] name {s.name!r} must be a short name without / \\ :")
+    if s.as_at is not None:
+        try:
+            date.fromisoformat(s.as_at)
+        except ValueError:
+            p.append(f"{where}: [area] as_at {s.as_at!r} must be a date like 2021-01-01")
+    if s.min_list_size < 0:
+        p.append(f"{where}: [area] min_list_size must not be negative")
+    if s.boundary_value and not s.boundary_field:
+        p.append(f"{where}: [area] boundary_value needs boundary_field (the column to match)")
     if s.population_min < 0:
         p.append(f"{where}: [rules] population_min {s.population_min} must not be negative")
     if s.population_max <= 0:

@@ -1,0 +1,151 @@
+"""Choose the area: which practices take part, and which are left out and why.
+
+An area is given by commissioner codes (CCG / sub-ICB location, ICB), by a list of
+practice codes, or by boundary polygons (optionally buffered for cross-border
+practices). Rules then leave out non-standard practices, closed or dormant ones and
+small lists; every rule reports how many practices and patients it left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import pandas as pd
+
+from hubopt.errors import InputError
+from hubopt.inputs import Problem
+from hubopt.network import BNG
+from hubopt.scenario import Scenario
+
+#: A practice selected by code but this far outside the boundary is flagged (metres).
+FAR_OUTSIDE_M = 5_000.0
+
+
+@dataclass
+class Selection:
+    """The practices chosen, and a line per rule saying what it left out."""
+
+    practices: gpd.GeoDataFrame
+    report: list[str] = field(default_factory=list)
+    left_out: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["practice_code", "reason"])
+    )
+
+
+def _codes_match(column: pd.Series, wanted: tuple[str, ...]) -> pd.Series:
+    return column.fillna("").astype(str).str.upper().isin([w.upper() for w in wanted])
+
+
+def boundary_area(boundary: gpd.GeoDataFrame, scenario: Scenario):
+    """The union of the chosen boundary features in BNG, buffered as asked (or None)."""
+    if boundary is None:
+        return None
+    feats = boundary
+    if scenario.boundary_field:
+        if scenario.boundary_field not in boundary.columns:
+            raise InputError(
+                f"The boundary file has no column '{scenario.boundary_field}'.",
+                [f"columns found: {', '.join(c for c in boundary.columns if c != 'geometry')}"],
+            )
+        feats = boundary[_codes_match(boundary[scenario.boundary_field], scenario.boundary_value)]
+        if feats.empty:
+            raise InputError(
+                "No boundary feature matches the area.",
+                [
+                    f"[area] boundary_value {list(scenario.boundary_value)} not found in column "
+                    f"'{scenario.boundary_field}'; e.g. "
+                    f"{', '.join(map(str, boundary[scenario.boundary_field].head(5)))}"
+                ],
+            )
+    shape = feats.to_crs(BNG).union_all()
+    return shape.buffer(scenario.boundary_buffer_m) if scenario.boundary_buffer_m else shape
+
+
+def select_area(
+    practices: gpd.GeoDataFrame,
+    scenario: Scenario,
+    *,
+    boundary: gpd.GeoDataFrame | None = None,
+) -> tuple[Selection, list[Problem]]:
+    """Apply the scenario's ``[area]`` choice and exclusion rules.
+
+    Returns the selection and problems: practices selected by code that lie far
+    outside the chosen boundary (:data:`FAR_OUTSIDE_M`), codes asked for but absent.
+    """
+    s = scenario
+    report: list[str] = []
+    problems: list[Problem] = []
+    keep = pd.Series(True, index=practices.index)
+    by_code = bool(s.ccg or s.icb or s.practice_codes)
+    if s.ccg:
+        keep &= _codes_match(practices.get("ccg_code", pd.Series(index=practices.index)), s.ccg)
+    if s.icb:
+        keep &= _codes_match(practices.get("icb_code", pd.Series(index=practices.index)), s.icb)
+    if s.practice_codes:
+        keep &= practices.index.isin(s.practice_codes)
+        absent = sorted(set(s.practice_codes) - set(practices.index))
+        problems += [
+            Problem(f"[area] practices: {c} is not in the practices data; check the code")
+            for c in absent
+        ]
+    use_boundary = boundary is not None and (s.boundary_field or not by_code)
+    shape = boundary_area(boundary, s) if use_boundary else None
+    if shape is not None:
+        pts = practices.geometry.to_crs(BNG)
+        inside = pts.within(shape)
+        if by_code:
+            dist = pts[keep].distance(shape)
+            problems += [
+                Problem(
+                    f"practice {c} ({practices.at[c, 'name']}) is in the chosen area's codes "
+                    f"but {d / 1000:.1f} km outside its boundary; check its postcode or "
+                    "coordinates",
+                    c,
+                )
+                for c, d in dist[dist > FAR_OUTSIDE_M].items()
+            ]
+        else:
+            keep &= inside
+    chosen = practices[keep]
+    if chosen.empty:
+        raise InputError(
+            "No practices are in the chosen area.",
+            [
+                f"[area] ccg={list(s.ccg)} icb={list(s.icb)} practices={list(s.practice_codes)} "
+                f"boundary_value={list(s.boundary_value)}; check the codes against the data"
+            ],
+        )
+    report.append(f"area: {len(chosen)} practices, {int(chosen['list_size'].sum()):,} patients")
+    rules = []
+    if s.exclude_non_gp and "prescribing_setting" in chosen.columns:
+        setting = chosen["prescribing_setting"].fillna("").astype(str)
+        rules.append(
+            ("prescribing setting other than GP practice", setting.ne("") & setting.ne("4"))
+        )
+    if s.exclude_closed and "status" in chosen.columns:
+        status = chosen["status"].fillna("").astype(str)
+        closed = status.isin(["closed", "dormant"])
+        if s.as_at is not None and "close_date" in chosen.columns:
+            # closed after the as-at date: it was still open then
+            later = pd.to_datetime(chosen["close_date"]) > pd.Timestamp(s.as_at)
+            closed &= ~later.fillna(False)
+        rules.append(("closed or dormant in the register", closed))
+    if s.min_list_size:
+        rules.append(
+            (f"fewer than {s.min_list_size:,} patients", chosen["list_size"] < s.min_list_size)
+        )
+    out_rows = []
+    for why, mask in rules:
+        mask = mask.reindex(chosen.index, fill_value=False)
+        dropped = chosen[mask]
+        report.append(
+            f"left out {len(dropped)} practices ({why}; "
+            f"{int(dropped['list_size'].sum()):,} patients)"
+            + (f": {', '.join(dropped.index[:8])}" if len(dropped) else "")
+            + (" ..." if len(dropped) > 8 else "")
+        )
+        out_rows += [{"practice_code": c, "reason": why} for c in dropped.index]
+        chosen = chosen[~mask]
+    left_out = pd.DataFrame(out_rows, columns=["practice_code", "reason"])
+    return Selection(chosen, report, left_out), problems

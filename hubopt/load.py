@@ -1,0 +1,99 @@
+"""Stage one: read every input a scenario names, validate it, choose the area.
+
+Practices come either from a plain table (:func:`hubopt.inputs.read_practices_table`)
+or from NHS files as published (:mod:`hubopt.nhs`); the area and exclusion rules of
+:mod:`hubopt.area` then apply. Problems from every file are gathered and raised once
+(or, with ``drop_invalid``, those practices are left out and listed as rejects).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import geopandas as gpd
+import pandas as pd
+
+from hubopt import area, inputs, nhs
+from hubopt.errors import InputError
+from hubopt.scenario import Scenario
+
+
+@dataclass
+class Inputs:
+    """Everything the later stages need from the input files."""
+
+    practices: gpd.GeoDataFrame
+    boundary: gpd.GeoDataFrame | None = None
+    current: pd.DataFrame | None = None  # group_id, group_name by practice code
+    notes: list[str] = field(default_factory=list)
+    rejects: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["practice_code", "reason"])
+    )
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+def read_all_practices(scenario: Scenario) -> inputs.PracticeTable:
+    """All practices named by the scenario's inputs, validated (before the area)."""
+    s = scenario
+    if s.practices is not None:
+        return inputs.read_practices_table(
+            s.practices, columns=s.columns, drop_invalid=s.drop_invalid
+        )
+    as_at = s.as_at or date.today().isoformat()
+    return nhs.assemble(
+        list_sizes=nhs.read_list_sizes(s.list_sizes),
+        postcodes=nhs.read_postcode_lookup(s.postcodes),
+        register=nhs.read_epraccur(s.register) if s.register else None,
+        pcn_map=nhs.read_practice_map(s.pcn_map) if s.pcn_map else None,
+        epcn=nhs.read_epcn(s.pcn_membership, as_at=as_at) if s.pcn_membership else None,
+        drop_invalid=s.drop_invalid,
+    )
+
+
+def current_from_pcn(practices: pd.DataFrame) -> pd.DataFrame:
+    """Today's grouping from the practices' PCN columns (practices in no PCN are
+    ungrouped)."""
+    if "pcn_code" not in practices.columns:
+        raise InputError(
+            'current = "pcn" needs PCN membership.',
+            ["give [inputs] pcn_membership (ePCN) or pcn_map, or a pcn_code column"],
+        )
+    grouped = practices[practices["pcn_code"].fillna("").astype(str) != ""]
+    name = grouped["pcn_name"] if "pcn_name" in grouped.columns else grouped["pcn_code"]
+    return pd.DataFrame({"group_id": grouped["pcn_code"], "group_name": name})
+
+
+def load_inputs(scenario: Scenario) -> Inputs:
+    """Read, validate and select: the inputs stage of :func:`hubopt.pipeline.run`."""
+    s = scenario
+    table = read_all_practices(s)
+    boundary = inputs.read_boundary(s.boundary) if s.boundary else None
+    selection, problems = area.select_area(table.practices, s, boundary=boundary)
+    rejects = table.rejects
+    if problems:
+        if not s.drop_invalid or any(p.practice is None for p in problems):
+            raise InputError("The chosen area has problems:", [str(p) for p in problems])
+        bad = {p.practice for p in problems}
+        selection.practices = selection.practices.drop(index=list(bad))
+        rejects = pd.concat(
+            [
+                rejects,
+                pd.DataFrame([{"practice_code": p.practice, "reason": p.text} for p in problems]),
+            ],
+            ignore_index=True,
+        )
+    practices = selection.practices
+    if s.current_from_pcn:
+        current = current_from_pcn(practices)
+    elif s.current is not None:
+        current = inputs.read_grouping(s.current, practices)
+    else:
+        current = None
+    sources = {
+        k: str(getattr(s, k))
+        for k in ("practices", "register", "list_sizes", "pcn_map", "pcn_membership",
+                  "postcodes", "boundary", "current", "network")
+        if getattr(s, k) is not None
+    }  # fmt: skip
+    return Inputs(practices, boundary, current, table.notes + selection.report, rejects, sources)
