@@ -11,9 +11,9 @@ from hubopt.errors import InputError
 from hubopt.scenario import Scenario
 
 
-def _epraccur_row(code, name, postcode, status="A", setting="4", geo="QK1", close=""):
+def _epraccur_row(code, name, postcode, status="A", setting="4", grouping="Y60", close=""):
     cells = [""] * 27
-    cells[0], cells[1], cells[2], cells[3] = code, name, "Y60", geo
+    cells[0], cells[1], cells[2], cells[3] = code, name, grouping, "QK1"
     cells[4], cells[9], cells[10], cells[11] = "1 HIGH ST", postcode, "19740401", close
     cells[12], cells[14], cells[25] = status, "03W", setting
     return ",".join(f'"{c}"' for c in cells)
@@ -26,7 +26,7 @@ EPRACCUR = "\n".join(
         _epraccur_row("C82003", "OLD PRACTICE", "LE2 1AA", status="D"),
         _epraccur_row("C82004", "PRISON HEALTH", "LE3 9ZZ", setting="8"),
         _epraccur_row("C82005", "NEW PRACTICE", "LE5 1AA"),  # no list size
-        _epraccur_row("W00001", "WELSH PRACTICE", "CF1 1AA", geo="W00"),
+        _epraccur_row("W00001", "WELSH PRACTICE", "CF1 1AA", grouping="W00"),
     ]
 )
 
