@@ -57,6 +57,12 @@ def run_options(f):
     )
     @click.option("--force", is_flag=True, help="Overwrite existing output files.")
     @click.option(
+        "--drop-invalid",
+        is_flag=True,
+        default=None,
+        help="Leave out practices with problems (listed in rejects.csv) instead of stopping.",
+    )
+    @click.option(
         "--cap", "travel_cap_minutes", type=float, help="Override the travel cap (road minutes)."
     )
     @click.option("--min-pop", "population_min", type=int, help="Override the band's lower limit.")
@@ -94,7 +100,8 @@ def _execute(
     debug = ctx.obj["debug"]
     try:
         scenario = load_scenario(scenario_path)
-        changes = {k: v for k, v in overrides.items() if v is not None}
+        # only what was given on the command line (an unset flag is not "false")
+        changes = {k: v for k, v in overrides.items() if v not in (None, False)}
         if changes:
             scenario = scenario.replace(**changes)
         out = out_dir or Path("out") / scenario.name

@@ -182,3 +182,18 @@ def test_demo_map_draws(demo_run):
     palette = {tuple(int(c[i : i + 2], 16) for i in (1, 3, 5)) for c in PALETTE}
     assert len(seen) > 100
     assert len(palette & seen) >= 5
+
+
+def test_drop_invalid_writes_rejects(tmp_path):
+    scen = _tiny_scenario(tmp_path)
+    (tmp_path / "practices.csv").write_text(
+        TINY_PRACTICES + "T5,Broken Row Surgery,52.6,-1.09,lots\n"
+    )
+    out = tmp_path / "o"
+    r = _invoke("run", scen, "--out", str(out), "--maps-dir", str(tmp_path / "m"), "--drop-invalid")
+    assert r.exit_code == 0, r.output
+    rejects = pd.read_csv(out / "rejects.csv")
+    assert list(rejects["practice_code"]) == ["T5"]
+    assert "'lots' is not a number" in rejects["reason"][0]
+    assert "left out 1 practices with problems" in r.output
+    assert "T5" not in pd.read_csv(out / "assignment.csv")["practice_code"].tolist()

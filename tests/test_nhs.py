@@ -177,9 +177,17 @@ def test_area_rules_report_counts_and_patients(files):
     assert problems == []
     assert list(sel.practices.index) == ["C82001", "C82002"]
     assert sel.report[0] == "area: 4 practices, 25,800 patients"
-    assert "left out 1 practices (prescribing setting other than GP practice; 800 patients): C82004" in sel.report
-    assert "left out 1 practices (closed or dormant in the register; 4,000 patients): C82003" in sel.report
-    only_city, _ = area.select_area(practices, Scenario(name="t", ccg=("04C",), exclude_non_gp=False))
+    assert (
+        "left out 1 practices (prescribing setting other than GP practice; 800 patients): C82004"
+        in sel.report
+    )
+    assert (
+        "left out 1 practices (closed or dormant in the register; 4,000 patients): C82003"
+        in sel.report
+    )
+    only_city, _ = area.select_area(
+        practices, Scenario(name="t", ccg=("04C",), exclude_non_gp=False)
+    )
     assert list(only_city.practices.index) == ["C82004"]
 
 
@@ -187,4 +195,6 @@ def test_area_by_practice_codes_flags_unknown(files):
     practices = _assemble(files).practices
     sel, problems = area.select_area(practices, Scenario(name="t", practice_codes=("C82001", "X1")))
     assert list(sel.practices.index) == ["C82001"]
-    assert [str(p) for p in problems] == ["[area] practices: X1 is not in the practices data; check the code"]
+    assert [str(p) for p in problems] == [
+        "[area] practices: X1 is not in the practices data; check the code"
+    ]

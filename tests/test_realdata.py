@@ -72,7 +72,9 @@ def test_llr_selects_its_practices(england):
     assert problems == []
     assert len(sel.practices) == 131
     assert 1_150_000 < sel.practices["list_size"].sum() < 1_170_000
-    assert "left out 2 practices (fewer than 100 patients; 108 patients): Y03584, Y05412" in sel.report
+    assert (
+        "left out 2 practices (fewer than 100 patients; 108 patients): Y03584, Y05412" in sel.report
+    )
     everything, _ = area.select_area(
         england.practices, Scenario(name="llr", ccg=LLR, exclude_closed=False)
     )
