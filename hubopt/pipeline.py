@@ -137,11 +137,6 @@ def run(
     if out is not None:
         targets = planned_outputs(scenario, out, mdir) if mdir else [out / f for f in OUTPUT_FILES]
         refuse_overwrite(targets, force)
-    if scenario.network is None:
-        raise InputError(
-            f"Scenario {scenario.name} gives no road network.",
-            ['add network = "<extract>.osm.bz2" under [inputs]'],
-        )
     timings: dict[str, float] = {}
     notes: list[str] = []
 
@@ -149,16 +144,7 @@ def run(
         loaded = load.load_inputs(scenario)
         practices, boundary, current = loaded.practices, loaded.boundary, loaded.current
         notes += loaded.notes
-    with _stage(timings, "network"):
-        G = network.prepare_graph(network.load_graph(scenario.network))
-        snapped = network.snap_practices(G, practices, warn_m=scenario.snap_warn_m)
-        for code, row in snapped[snapped["far"]].iterrows():
-            notes.append(
-                f"practice {code} is {row.snap_m:,.0f} m from the nearest road in the "
-                "network (outside the extract?); its travel times include that distance"
-            )
-    with _stage(timings, "matrix"):
-        minutes = matrix.travel_time_matrix(G, snapped, same_site_m=scenario.same_site_m)
+    minutes = travel_matrix(scenario, practices, timings=timings, notes=notes)
     result, checks = solve_matrix(practices, minutes, scenario, timings=timings)
     if scenario.oversize == "own_hub":
         for code in model.oversize_practices(practices, scenario):
@@ -217,6 +203,33 @@ def write_outputs(res: RunResult, fmap, out: Path, maps_dir: Path | None) -> Non
     ]
     res.files.append(out / "summary.json")
     (out / "summary.json").write_text(json.dumps(res.summary(), indent=2), encoding="utf-8")
+
+
+def travel_matrix(
+    scenario: Scenario,
+    practices: gpd.GeoDataFrame,
+    *,
+    timings: dict[str, float] | None = None,
+    notes: list[str] | None = None,
+) -> pd.DataFrame:
+    """The network and matrix stages: practice x practice road minutes."""
+    timings = {} if timings is None else timings
+    notes = [] if notes is None else notes
+    if scenario.network is None:
+        raise InputError(
+            f"Scenario {scenario.name} gives no road network.",
+            ['add network = "<extract>.osm.bz2" under [inputs]'],
+        )
+    with _stage(timings, "network"):
+        G = network.prepare_graph(network.load_graph(scenario.network))
+        snapped = network.snap_practices(G, practices, warn_m=scenario.snap_warn_m)
+        for code, row in snapped[snapped["far"]].iterrows():
+            notes.append(
+                f"practice {code} is {row.snap_m:,.0f} m from the nearest road in the "
+                "network (outside the extract?); its travel times include that distance"
+            )
+    with _stage(timings, "matrix"):
+        return matrix.travel_time_matrix(G, snapped, same_site_m=scenario.same_site_m)
 
 
 def compare_with_current(
