@@ -9,6 +9,8 @@ from __future__ import annotations
 import functools
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -37,6 +39,26 @@ def demo_scenario_path() -> Path:
 def _fail(exc: HuboptError) -> None:
     click.echo(f"Error: {exc}", err=True)
     sys.exit(exc.exit_code)
+
+
+@contextmanager
+def planner_errors(debug: bool) -> Iterator[None]:
+    """Turn errors into one message and an exit code; tracebacks only with --debug."""
+    try:
+        yield
+    except HuboptError as exc:
+        if debug:
+            raise
+        _fail(exc)
+    except Exception:
+        if debug:
+            raise
+        click.echo(
+            "Error: hubopt hit an unexpected problem. Run again with --debug for the "
+            "full traceback and report it.",
+            err=True,
+        )
+        sys.exit(70)
 
 
 def run_options(f):
@@ -97,8 +119,7 @@ def main(ctx: click.Context, debug: bool, verbose: int, quiet: bool) -> None:
 def _execute(
     ctx: click.Context, scenario_path: Path, out_dir, maps_dir, force, **overrides
 ) -> None:
-    debug = ctx.obj["debug"]
-    try:
+    with planner_errors(ctx.obj["debug"]):
         scenario = load_scenario(scenario_path)
         # only what was given on the command line (an unset flag is not "false")
         changes = {k: v for k, v in overrides.items() if v not in (None, False)}
@@ -106,19 +127,6 @@ def _execute(
             scenario = scenario.replace(**changes)
         out = out_dir or Path("out") / scenario.name
         result = pipeline.run(scenario, out_dir=out, maps_dir=maps_dir, force=force)
-    except HuboptError as exc:
-        if debug:
-            raise
-        _fail(exc)
-    except Exception:
-        if debug:
-            raise
-        click.echo(
-            "Error: hubopt hit an unexpected problem. Run again with --debug for the "
-            "full traceback and report it.",
-            err=True,
-        )
-        sys.exit(70)
     click.echo(format_summary(result))
 
 
@@ -156,11 +164,41 @@ def run_cmd(ctx, scenario_file, **kwargs):
 @click.pass_context
 def demo_cmd(ctx, **kwargs):
     """Run the embedded demo area (same as `hubopt run data/demo/demo.toml`)."""
-    try:
+    with planner_errors(ctx.obj["debug"]):
         path = demo_scenario_path()
-    except HuboptError as exc:
-        _fail(exc)
     _execute(ctx, path, **kwargs)
+
+
+@main.command("evaluate")
+@click.argument("scenario_file", type=click.Path(path_type=Path))
+@click.option(
+    "--grouping",
+    "groupings",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="A grouping CSV to score (practice_code + group_id/hub_id/pcn_code), e.g. a "
+    "proposal's assignment.csv. Repeat for several.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    help="Output folder [default: out/<scenario>-evaluation].",
+)
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+@click.pass_context
+def evaluate_cmd(ctx, scenario_file, groupings, out_dir, force):
+    """Score today's grouping (and any --grouping) with the proposal's measures."""
+    with planner_errors(ctx.obj["debug"]):
+        scenario = load_scenario(scenario_file)
+        named = {p.parent.name if p.name == "assignment.csv" else p.stem: p for p in groupings}
+        out = out_dir or Path("out") / f"{scenario.name}-evaluation"
+        res = pipeline.evaluate_groupings(scenario, groupings=named, out_dir=out, force=force)
+    lines = [f"Scenario {scenario.name}: {len(next(iter(res.scored.values()))[0])} practices"]
+    lines += [res.comparison.to_string(), ""]
+    lines += [f"Note: {n}" for n in res.notes]
+    lines += ["Wrote:"] + [f"  {p}" for p in res.files]
+    click.echo("\n".join(lines))
 
 
 __all__ = ["main", "Scenario"]

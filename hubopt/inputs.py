@@ -240,41 +240,53 @@ def read_boundary(path: str | Path) -> gpd.GeoDataFrame:
     return gdf.to_crs("EPSG:4326")
 
 
-def read_grouping(path: str | Path, practices: pd.DataFrame) -> pd.DataFrame:
-    """Read an existing grouping (e.g. today's PCNs) for the given practices.
+#: Column names accepted as the group of a practice in a grouping file.
+GROUP_COLUMNS = ("group_id", "hub_id", "pcn_code")
 
-    The CSV needs ``practice_code`` and ``group_id``; ``group_name`` is optional.
-    Returns a frame indexed by practice code with ``group_id`` and ``group_name``,
-    holding only practices that are in ``practices``. Practices absent from the file
-    are simply ungrouped (reported by the evaluation, not an error).
+
+def read_grouping(
+    path: str | Path, practices: pd.DataFrame, *, known: pd.Index | None = None
+) -> pd.DataFrame:
+    """Read a grouping (today's PCNs, or a proposal's ``assignment.csv``).
+
+    The CSV needs ``practice_code`` and a group column (``group_id``, ``hub_id`` or
+    ``pcn_code``); ``group_name`` (or ``pcn_name``) is optional. Returns a frame
+    indexed by practice code with ``group_id`` and ``group_name`` for the practices in
+    ``practices``. Codes in ``known`` (e.g. all practices before the area was chosen)
+    but outside the area are ignored; codes unknown altogether are problems.
+    Practices absent from the file are ungrouped (reported by the evaluation).
     """
     path = Path(path)
     label = path.name
+    known = practices.index if known is None else known
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise InputError(f"Could not read grouping file {path}.", [str(exc)]) from None
     df.columns = [c.strip() for c in df.columns]
+    group = next((c for c in GROUP_COLUMNS if c in df.columns), None)
     problems = [
         f"{label}: no column '{c}'; columns found: {', '.join(df.columns)}"
-        for c in ("practice_code", "group_id")
-        if c not in df.columns
+        for c, present in (("practice_code", "practice_code" in df.columns), ("group_id", group))
+        if not present
     ]
     if problems:
         raise InputError(f"The grouping file {path} has problems:", problems)
-    df = df.apply(lambda s: s.str.strip())
+    df = df.apply(lambda s: s.str.strip()).rename(columns={group: "group_id"})
     if "group_name" not in df.columns:
-        df["group_name"] = df["group_id"]
-    for n, row in enumerate(df.itertuples(), start=2):
-        if row.group_id == "":
-            problems.append(f"{label} line {n} ({row.practice_code}): group_id is empty")
-        if row.practice_code not in practices.index:
+        df["group_name"] = df["pcn_name"] if "pcn_name" in df.columns else df["group_id"]
+    df.insert(0, "line", range(2, len(df) + 2))
+    for row in df.itertuples():
+        if row.practice_code not in known:
             problems.append(
-                f"{label} line {n}: practice {row.practice_code or '(empty)'} is not in "
-                "the practices file; remove the row or add the practice"
+                f"{label} line {row.line}: practice {row.practice_code or '(empty)'} is not "
+                "in the practices file; remove the row or add the practice"
             )
+        elif row.practice_code in practices.index and row.group_id == "":
+            problems.append(f"{label} line {row.line} ({row.practice_code}): group_id is empty")
     for code in df["practice_code"][df["practice_code"].duplicated()].unique():
         problems.append(f"{label}: practice {code} is in more than one group; keep one row")
     if problems:
         raise InputError(f"The grouping file {path} has problems:", problems)
+    df = df[df["practice_code"].isin(practices.index)]
     return df.set_index("practice_code")[["group_id", "group_name"]]

@@ -87,7 +87,7 @@ def load_inputs(scenario: Scenario) -> Inputs:
     if s.current_from_pcn:
         current = current_from_pcn(practices)
     elif s.current is not None:
-        current = inputs.read_grouping(s.current, practices)
+        current = inputs.read_grouping(s.current, practices, known=table.practices.index)
     else:
         current = None
     sources = {

@@ -19,6 +19,7 @@ from hubopt import (
     check,
     diagnose,
     evaluate,
+    inputs,
     load,
     maps,
     matrix,
@@ -311,3 +312,66 @@ def solve_matrix(
             checks.failures,
         )
     return result, checks
+
+
+@dataclass
+class Evaluation:
+    """Groupings scored with the same measures, and compared."""
+
+    scenario: Scenario
+    scored: dict[str, tuple[pd.DataFrame, pd.DataFrame]]  # name -> (assignment, hubs)
+    comparison: pd.DataFrame
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+
+
+def evaluate_groupings(
+    scenario: Scenario,
+    *,
+    groupings: dict[str, Path] | None = None,
+    out_dir: str | Path | None = None,
+    force: bool = False,
+) -> Evaluation:
+    """Score the current grouping (the scenario's ``current``) and any other groupings
+    (e.g. a proposal's ``assignment.csv``) and compare them side by side.
+
+    Writes ``<name>_groups.csv`` (one row per group: patients, in band, best site,
+    travel to it) and ``comparison.csv`` to ``out_dir``.
+    """
+    groupings = dict(groupings or {})
+    out = Path(out_dir) if out_dir is not None else None
+    names = (["current"] if scenario.current or scenario.current_from_pcn else []) + list(groupings)
+    if not names:
+        raise InputError(
+            "Nothing to evaluate.",
+            ['give [inputs] current (or current = "pcn"), or --grouping FILE'],
+        )
+    if out is not None:
+        refuse_overwrite([out / f"{n}_groups.csv" for n in names] + [out / "comparison.csv"], force)
+    timings: dict[str, float] = {}
+    notes: list[str] = []
+    with _stage(timings, "inputs"):
+        loaded = load.load_inputs(scenario)
+        notes += loaded.notes
+        practices = loaded.practices
+        tables = {"current": loaded.current} if loaded.current is not None else {}
+        for name, path in groupings.items():
+            tables[name] = inputs.read_grouping(path, practices)
+    minutes = travel_matrix(scenario, practices, timings=timings, notes=notes)
+    with _stage(timings, "evaluate"):
+        scored = {
+            name: evaluate.score(t["group_id"], practices, minutes, scenario)
+            for name, t in tables.items()
+        }
+        comparison = evaluate.compare(scored)
+    res = Evaluation(scenario, scored, comparison, timings, notes)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, (_, hubs) in scored.items():
+            path = out / f"{name}_groups.csv"
+            report.write_table(hubs, path)
+            res.files.append(path)
+        comparison.to_csv(out / "comparison.csv", index_label="measure")
+        res.files.append(out / "comparison.csv")
+    return res

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -197,3 +198,31 @@ def test_drop_invalid_writes_rejects(tmp_path):
     assert "'lots' is not a number" in rejects["reason"][0]
     assert "left out 1 practices with problems" in r.output
     assert "T5" not in pd.read_csv(out / "assignment.csv")["practice_code"].tolist()
+
+
+def test_evaluate_current_and_a_proposal(tmp_path):
+    """Today's groups {T1,T2} and {T3,T4}; a proposal with all four together.
+
+    Band 30-50k: {T1,T2} = 21,000 and {T3,T4} = 19,000 are both below 30,000; the
+    proposal's single group of 40,000 is in band.
+    """
+    scen = _tiny_scenario(tmp_path)
+    (tmp_path / "groups.csv").write_text(
+        "practice_code,pcn_code,pcn_name\nT1,P1,West PCN\nT2,P1,West PCN\nT3,P2,East PCN\nT4,P2,East PCN\n"
+    )
+    Path(scen).write_text(Path(scen).read_text().replace("[rules]", 'current = "groups.csv"\n[rules]'))
+    (tmp_path / "proposal.csv").write_text(
+        "practice_code,hub_id\nT1,H01\nT2,H01\nT3,H01\nT4,H01\n"
+    )
+    out = tmp_path / "ev"
+    r = _invoke("evaluate", scen, "--grouping", str(tmp_path / "proposal.csv"), "--out", str(out))
+    assert r.exit_code == 0, r.output
+    cmp = pd.read_csv(out / "comparison.csv", index_col="measure")
+    assert list(cmp.columns) == ["current", "proposal"]
+    assert cmp.loc["hubs", "current"] == "2" and cmp.loc["hubs in band", "current"] == "0"
+    assert cmp.loc["hubs in band", "proposal"] == "1"
+    groups = pd.read_csv(out / "current_groups.csv")
+    assert sorted(groups["list_size"]) == [19_000, 21_000]
+    assert set(groups["hub_id"]) == {"P1", "P2"}
+    again = _invoke("evaluate", scen, "--grouping", str(tmp_path / "proposal.csv"), "--out", str(out))
+    assert again.exit_code == 3
