@@ -1,10 +1,29 @@
 """Folium maps a reviewer can open without Python, e-mail, and read offline.
 
+What the map shows (see :func:`proposal_map`):
+
+- **Proposal** (a base layer): each hub's catchment shaded in its colour (practice
+  Voronoi cells clipped to the boundary and dissolved per hub, see
+  :mod:`hubopt.catchments`; touching hubs never share a colour), practices as circles
+  sized by list size and coloured by hub, a line from each practice to its hub site,
+  hub sites starred, and a label (hub id, patients) in each catchment. Hover an area
+  for the hub's figures, click it for its members; hover or click a practice.
+- **Today's groups** (the other base layer, when a current grouping is given): the
+  same drawing for today's configuration; a group matched with a proposed hub (most
+  patients in common) has that hub's colour, so colour changes are moves.
+- Overlays: the street map, the area boundary, **rule breaches** of the view shown
+  (out-of-band hubs, practices over the travel cap), **practices that move** between
+  today and the proposal, and the **legend** (figures per hub of the view shown).
+- Labels that would overlap are hidden at that zoom, and an **inset** at the bottom
+  right enlarges the crowded area (a town centre at county zoom); it disappears once
+  the map is zoomed in far enough for every label.
+
 The HTML is self-contained: Leaflet (BSD-2-Clause) and jQuery (MIT), which folium's
 popups need, are inlined from ``hubopt/vendor`` (licences beside them) instead of
-loaded from a CDN,
-so the map draws with no internet; the street-map background tiles appear only
-when online. Every text that comes from an input file is HTML-escaped.
+loaded from a CDN, so the map draws with no internet; the street-map background tiles
+appear only when online. Every text that comes from an input file is HTML-escaped, and
+also made safe inside the JavaScript template strings folium puts tooltips and popups
+in.
 """
 
 from __future__ import annotations
@@ -15,111 +34,391 @@ from pathlib import Path
 
 import folium
 import geopandas as gpd
-import networkx as nx
 import pandas as pd
 from branca.element import MacroElement, Template
 
-from hubopt.network import BNG
+from hubopt import catchments as _catchments
+from hubopt.catchments import Catchments
+from hubopt.colours import BREACH, PALETTE, colour_graph
 
-#: Distinct colours for hubs; neighbouring hubs never share one (greedy colouring).
-PALETTE = [
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
-    "#e377c2", "#17becf", "#bcbd22", "#393b79", "#637939", "#7b4173",
-    "#843c39", "#e7ba52", "#6b6ecf", "#31a354", "#ad494a", "#3182bd",
-    "#fd8d3c", "#636363",
-]  # fmt: skip
-BREACH = "#e00000"
+__all__ = ["PALETTE", "BREACH", "hub_colours", "proposal_map", "save_map"]
+
+#: Exempt hubs (e.g. an oversize practice on its own) are outlined in this colour.
+EXEMPT = "#555555"
+#: Practices that move between today's groups and the proposal are ringed in this.
+MOVED = "#111111"
 
 
 def hub_colours(outlines: gpd.GeoDataFrame, *, touch_m: float = 1500.0) -> dict[str, str]:
     """Colour hubs so that hubs whose areas touch (within ``touch_m``) differ.
 
     ``outlines`` has ``hub_id`` and polygon geometry. With no more hubs than
-    :data:`PALETTE` colours every hub gets its own; otherwise the hub adjacency
-    graph is coloured with networkx's DSatur greedy colouring, so colours repeat
-    only between hubs that do not touch.
+    :data:`PALETTE` colours every hub gets its own; otherwise colours repeat only
+    between hubs that do not touch (:func:`hubopt.colours.colour_graph`).
     """
-    hubs = list(outlines["hub_id"])
-    if len(hubs) <= len(PALETTE):
-        return {h: PALETTE[k] for k, h in enumerate(hubs)}
-    geo = outlines.to_crs(BNG).set_index("hub_id").geometry
-    grown = geo.buffer(touch_m / 2)
-    G = nx.Graph()
-    G.add_nodes_from(hubs)
-    for a in hubs:
-        G.add_edges_from((a, b) for b in geo.index[grown.intersects(grown[a])] if a < b)
-    colouring = nx.greedy_color(G, strategy="saturation_largest_first")
-    return {h: PALETTE[c % len(PALETTE)] for h, c in colouring.items()}
+    G = _catchments.adjacency(outlines, key="hub_id", touch_m=touch_m)
+    return colour_graph(G)
 
 
 def _e(value: object) -> str:
-    return html.escape(str(value))
-
-
-def _practice_popup(row: pd.Series) -> str:
+    """Escape text for HTML, and for the JS template strings folium wraps it in."""
     return (
-        f"<b>{_e(row['practice_name'])}</b> ({_e(row['practice_code'])})<br>"
-        f"List size: {int(row['list_size']):,}<br>"
-        f"Hub: <b>{_e(row['hub_id'])}</b>, site {_e(row['hub_site_name'])}<br>"
-        f"Road minutes to hub site: {row['minutes_to_hub']:.1f}"
+        html.escape(str(value)).replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
     )
 
 
-def _hub_tip(h: pd.Series, members: list[str]) -> str:
-    band = "in band" if h["in_band"] == "yes" else "<b>OUT OF BAND</b>"
-    exempt = f" ({_e(h['exemption'])})" if h.get("exemption") else ""
-    names = "<br>".join(f"&nbsp;&middot; {_e(n)}" for n in members)
-    return (
-        f"<b>{_e(h['hub_id'])}</b>: site {_e(h['site_name'])}<br>"
-        f"{int(h['list_size']):,} patients, {band}{exempt}<br>"
-        f"travel to site: worst {h['max_minutes']:.1f} min, mean {h['mean_minutes']:.1f} min"
-        f"<br>{int(h['practices'])} practices:<br>{names}"
-    )
+def _n(value: object) -> str:
+    return f"{int(value):,}" if pd.notna(value) else "-"
+
+
+def _min(value: object) -> str:
+    return f"{float(value):.1f}" if pd.notna(value) else "-"
 
 
 def _radius(list_size: float) -> float:
     return 4.0 + (float(list_size) / 2000.0) ** 0.5 * 2.0
 
 
+def _band_text(h: pd.Series, band: tuple[int, int] | None) -> str:
+    rng = f" {band[0]:,}-{band[1]:,}" if band else ""
+    if isinstance(h.get("exemption"), str) and h["exemption"]:
+        return f"<b>exempt</b>: {_e(h['exemption'])}"
+    if h.get("in_band") == "yes":
+        return f"in band{rng}"
+    if h.get("in_band") == "no":
+        return f"<b style='color:{BREACH}'>OUT OF BAND</b>{rng}"
+    return ""
+
+
+def _members_table(members: pd.DataFrame, minutes_col: str) -> str:
+    rows = "".join(
+        f"<tr><td>{_e(m.practice_name)} ({_e(m.practice_code)})"
+        f"{' &#9733;' if m.is_site else ''}</td>"
+        f"<td align=right>{_n(m.list_size)}</td><td align=right>{_min(m[minutes_col])}</td></tr>"
+        for _, m in members.iterrows()
+    )
+    return (
+        "<table class='hubopt-members'><tr><th align=left>practice</th><th>patients</th>"
+        f"<th>min</th></tr>{rows}</table>"
+    )
+
+
+def _hub_summary(h: pd.Series, band, *, name: str, site_label: str) -> str:
+    site = (
+        f"{site_label}: {_e(h['site_name'])} ({_e(h['site_code'])})<br>"
+        if isinstance(h.get("site_name"), str)
+        else ""
+    )
+    travel = (
+        f"road minutes to {site_label}: worst {_min(h['max_minutes'])}, "
+        f"mean {_min(h['mean_minutes'])} (patient-weighted)<br>"
+        if pd.notna(h.get("max_minutes"))
+        else ""
+    )
+    return (
+        f"<b>{name}</b><br>{site}{_n(h['list_size'])} patients, {_band_text(h, band)}<br>"
+        f"{travel}{int(h['practices'])} practices"
+    )
+
+
+def _practice_popup(p: pd.Series, hub_site_name: str, current: bool) -> str:
+    text = (
+        f"<b>{_e(p['practice_name'])}</b> ({_e(p['practice_code'])})<br>"
+        f"List size: {_n(p['list_size'])}<br>"
+        f"Proposed hub: <b>{_e(p['hub_id'])}</b>, site {_e(hub_site_name)}"
+        f"{' (this practice)' if p['is_site'] else ''}<br>"
+        f"Road minutes to hub site: {_min(p['minutes_to_hub'])}"
+    )
+    if current:
+        today = (
+            f"{_e(p['current_group_name'])} ({_e(p['current_group'])})"
+            if p["current_group"]
+            else "no group"
+        )
+        text += f"<br>Today: {today}"
+        text += (
+            "<br><b>Moves</b> (proposed hub is not the one matched with today's group)"
+            if p["moved"]
+            else "<br>Stays with the hub matched to today's group"
+        )
+    return text
+
+
+def _label(text: str, sub: str, colour: str, *, alert: bool, priority: int) -> folium.DivIcon:
+    border = BREACH if alert else colour
+    mark = "&#9888;" if alert else ""
+    return folium.DivIcon(
+        html=(
+            f'<div class="hubopt-label" data-priority="{priority}" '
+            f'style="border-color:{border}">{mark}{text}<small>{sub}</small></div>'
+        ),
+        icon_size=(58, 30),
+        icon_anchor=(29, 15),
+        class_name="hubopt-label-icon",
+    )
+
+
+def _proposal_group(c: Catchments, hubs: pd.DataFrame, band, *, overlay: bool):
+    layer = folium.FeatureGroup(name="Proposal: hubs and their areas", overlay=overlay, show=True)
+    members = c.practices
+    site_names = members.set_index("practice_code")["practice_name"]
+    has_current = "moved" in members
+    for _, h in c.proposal.iterrows():
+        colour = c.colours[h["hub_id"]]
+        summary = _hub_summary(h, band, name=f"Hub {_e(h['hub_id'])}", site_label="hub site")
+        mem = members[members["hub_id"] == h["hub_id"]].sort_values("minutes_to_hub")
+        if h.geometry is None or h.geometry.is_empty:
+            continue  # no area of its own (shares a building with a bigger hub)
+        folium.GeoJson(
+            gpd.GeoSeries([h.geometry], crs="EPSG:4326").to_json(),
+            style_function=lambda _f, col=colour: {
+                "color": col,
+                "weight": 2,
+                "opacity": 1,
+                "fillColor": col,
+                "fillOpacity": 0.22,
+            },
+            highlight_function=lambda _f: {"fillOpacity": 0.4, "weight": 3},
+            tooltip=folium.Tooltip(summary + "<br><i>click for the member list</i>"),
+            popup=folium.Popup(summary + _members_table(mem, "minutes_to_hub"), max_width=420),
+        ).add_to(layer)
+    xy = members.set_index("practice_code")[["lat", "lon"]]
+    for _, p in members.iterrows():
+        if not p["is_site"] and p["hub_site_code"]:
+            folium.PolyLine(
+                [[p["lat"], p["lon"]], xy.loc[p["hub_site_code"]].tolist()],
+                color=p["colour"],
+                weight=1.5,
+                opacity=0.8,
+                interactive=False,
+            ).add_to(layer)
+    for _, p in members.sort_values("list_size", ascending=False).iterrows():
+        folium.CircleMarker(
+            [p["lat"], p["lon"]],
+            radius=_radius(p["list_size"]),
+            color="#222222",
+            weight=2.5 if p["is_site"] else 1,
+            fill=True,
+            fill_color=p["colour"],
+            fill_opacity=0.95,
+            popup=folium.Popup(
+                _practice_popup(p, site_names.get(p["hub_site_code"], ""), has_current),
+                max_width=340,
+            ),
+            tooltip=folium.Tooltip(
+                f"{_e(p['practice_name'])} ({_e(p['practice_code'])}): hub {_e(p['hub_id'])}, "
+                f"{_n(p['list_size'])} patients, {_min(p['minutes_to_hub'])} min to the site"
+            ),
+        ).add_to(layer)
+    for _, p in members[members["is_site"]].iterrows():
+        folium.Marker(
+            [p["lat"], p["lon"]],
+            icon=folium.DivIcon(
+                html='<div class="hubopt-site">&#9733;</div>',
+                icon_size=(20, 20),
+                icon_anchor=(10, 11),
+                class_name="hubopt-site-icon",
+            ),
+            tooltip=folium.Tooltip(
+                f"Hub site of {_e(p['hub_id'])}: {_e(p['practice_name'])} "
+                f"({_e(p['practice_code'])})"
+            ),
+        ).add_to(layer)
+    for k, (_, h) in enumerate(c.proposal.sort_values("area_km2", ascending=False).iterrows()):
+        folium.Marker(
+            [h["label_lat"], h["label_lon"]],
+            icon=_label(
+                _e(h["hub_id"]),
+                _n(h["list_size"]),
+                c.colours[h["hub_id"]],
+                alert=h["in_band"] == "no" and not h.get("exemption"),
+                priority=k,
+            ),
+            interactive=False,
+            room=h["label_room_m"],
+        ).add_to(layer)
+    return layer
+
+
+def _current_group(c: Catchments, band):
+    layer = folium.FeatureGroup(name="Today's groups (e.g. PCNs)", overlay=False, show=False)
+    members = c.practices[c.practices["current_group"] != ""]
+    for _, g in c.current.iterrows():
+        colour = c.current_colours[g["group_id"]]
+        paired = f"<br>matched with proposed hub {_e(g['paired_hub'])}" if g["paired_hub"] else ""
+        summary = _hub_summary(
+            g,
+            band,
+            name=f"Today: {_e(g['group_name'])} ({_e(g['group_id'])})",
+            site_label="best site",
+        )
+        mem = members[members["current_group"] == g["group_id"]].sort_values("current_minutes")
+        mem = mem.assign(is_site=mem["practice_code"] == g.get("site_code"))
+        if g.geometry is None or g.geometry.is_empty:
+            continue
+        folium.GeoJson(
+            gpd.GeoSeries([g.geometry], crs="EPSG:4326").to_json(),
+            style_function=lambda _f, col=colour: {
+                "color": col,
+                "weight": 2,
+                "opacity": 1,
+                "fillColor": col,
+                "fillOpacity": 0.22,
+            },
+            highlight_function=lambda _f: {"fillOpacity": 0.4, "weight": 3},
+            tooltip=folium.Tooltip(summary + paired + "<br><i>click for the member list</i>"),
+            popup=folium.Popup(
+                summary + paired + _members_table(mem, "current_minutes"), max_width=420
+            ),
+        ).add_to(layer)
+    for _, p in members.sort_values("list_size", ascending=False).iterrows():
+        folium.CircleMarker(
+            [p["lat"], p["lon"]],
+            radius=_radius(p["list_size"]),
+            color="#222222",
+            weight=1,
+            fill=True,
+            fill_color=p["current_colour"],
+            fill_opacity=0.95,
+            tooltip=folium.Tooltip(
+                f"{_e(p['practice_name'])} ({_e(p['practice_code'])}): today "
+                f"{_e(p['current_group_name'])}; proposed hub {_e(p['hub_id'])}"
+            ),
+        ).add_to(layer)
+    for k, (_, g) in enumerate(c.current.sort_values("area_km2", ascending=False).iterrows()):
+        folium.Marker(
+            [g["label_lat"], g["label_lon"]],
+            icon=_label(
+                _e(g["group_id"]),
+                _n(g["list_size"]),
+                c.current_colours[g["group_id"]],
+                alert=g.get("in_band") == "no" and not g.get("exemption"),
+                priority=k,
+            ),
+            interactive=False,
+            room=g["label_room_m"],
+        ).add_to(layer)
+    return layer
+
+
+def _breaches(areas: gpd.GeoDataFrame, key: str, over: pd.DataFrame, minutes_col: str, cap):
+    """Out-of-band areas (red dashes), exempt ones (grey dashes), practices over the cap."""
+    layer = folium.FeatureGroup(name=f"breaches {key}", show=False, control=False)
+    for _, h in areas.iterrows():
+        exempt = isinstance(h.get("exemption"), str) and bool(h["exemption"])
+        if h.get("in_band") != "no":
+            continue
+        why = f"exempt: {_e(h['exemption'])}" if exempt else "outside the population band"
+        if h.geometry is None or h.geometry.is_empty:
+            continue  # its label still warns
+        folium.GeoJson(
+            gpd.GeoSeries([h.geometry], crs="EPSG:4326").to_json(),
+            style_function=lambda _f, ex=exempt: {
+                "color": EXEMPT if ex else BREACH,
+                "weight": 3,
+                "fill": False,
+                "dashArray": "4 6",
+            },
+            tooltip=folium.Tooltip(f"{_e(h[key])}: {_n(h['list_size'])} patients, {why}"),
+        ).add_to(layer)
+    for _, p in over.iterrows():
+        folium.CircleMarker(
+            [p["lat"], p["lon"]],
+            radius=_radius(p["list_size"]) + 6,
+            color=BREACH,
+            weight=3,
+            fill=False,
+            tooltip=folium.Tooltip(
+                f"{_e(p['practice_name'])}: {_min(p[minutes_col])} road minutes to its site, "
+                f"over the {cap:g} min cap"
+            ),
+        ).add_to(layer)
+    return layer
+
+
+def _moved_layer(c: Catchments) -> folium.FeatureGroup:
+    layer = folium.FeatureGroup(name="Practices that move (vs today)", show=True)
+    for _, p in c.moved.iterrows():
+        today = (
+            f"{_e(p['current_group_name'])} ({_e(p['current_group'])})"
+            if p["current_group"]
+            else "no group"
+        )
+        folium.CircleMarker(
+            [p["lat"], p["lon"]],
+            radius=_radius(p["list_size"]) + 3,
+            color=MOVED,
+            weight=2,
+            fill=False,
+            dash_array="3 3",
+            tooltip=folium.Tooltip(
+                f"<b>{_e(p['practice_name'])}</b> moves: today {today}, "
+                f"proposed hub {_e(p['hub_id'])}"
+            ),
+        ).add_to(layer)
+    return layer
+
+
 def proposal_map(
     assignment: pd.DataFrame,
     hubs: pd.DataFrame,
-    geo: gpd.GeoDataFrame,
     practices: gpd.GeoDataFrame,
     *,
     title: str,
     status: str,
     cap: float,
+    band: tuple[int, int] | None = None,
     boundary: gpd.GeoDataFrame | None = None,
     current: pd.DataFrame | None = None,
+    current_scored: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+    catchments: Catchments | None = None,
 ) -> folium.Map:
-    """Build the reviewer's map of a proposal.
+    """Build the reviewer's map of a proposal (see the module docstring).
 
     Parameters
     ----------
     assignment, hubs
         :func:`hubopt.report.assignment_table` and :func:`hubopt.report.hub_table`.
-    geo
-        :func:`hubopt.report.hubs_geodataframe` (practice points and hub outlines).
     practices
-        The practices table (for coordinates).
-    title, status, cap
-        Shown in the legend box: scenario name, solver status, travel cap.
+        The practices table (coordinates, names, list sizes).
+    title, status, cap, band
+        Shown in the legend: scenario name, solver status, travel cap (minutes) and
+        population band (min, max).
     boundary
-        Optional area boundary, drawn as an outline layer.
+        Optional area boundary: drawn as an outline layer; catchments are clipped to it.
     current
-        Optional current grouping (``group_id``, ``group_name`` by practice code),
-        drawn as a second, hidden layer to toggle against the proposal.
+        Optional current grouping (``group_id``, ``group_name`` by practice code): a
+        second view to switch to, and the practices that move.
+    current_scored
+        Optional (assignment, hubs) tables of the current grouping from
+        :func:`hubopt.evaluate.score`: travel and band figures for today's groups.
+    catchments
+        :func:`hubopt.catchments.build` output, if already computed (else built here).
     """
-    pts = practices.loc[assignment["practice_code"], ["lat", "lon"]]
-    fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=False)
-    folium.TileLayer("OpenStreetMap", name="Street map (online only)", opacity=0.5).add_to(fmap)
-    # leave room for the legend (left) and the layer switcher (right)
-    fmap.fit_bounds(
-        [[pts.lat.min(), pts.lon.min()], [pts.lat.max(), pts.lon.max()]],
-        padding_top_left=(360, 20),
-        padding_bottom_right=(250, 20),
+    c = catchments or _catchments.build(
+        assignment,
+        hubs,
+        practices,
+        boundary=boundary,
+        current=current,
+        current_scored=current_scored,
     )
+    boundary = c.boundary
+    has_current = c.current is not None
+
+    fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=False, zoom_snap=0.25)
+    folium.TileLayer(
+        "OpenStreetMap", name="Street map (online only)", opacity=0.45, overlay=True
+    ).add_to(fmap)
+    west, south, east, north = (
+        gpd.GeoSeries([c.area], crs=_catchments.BNG).to_crs(4326).total_bounds.tolist()
+    )
+    bounds = [[south, west], [north, east]]
+    fmap.fit_bounds(bounds)  # refitted around the legend and layer box once drawn
+
+    views = {"proposal": _proposal_group(c, hubs, band, overlay=not has_current).add_to(fmap)}
+    if has_current:
+        views["current"] = _current_group(c, band).add_to(fmap)
 
     if boundary is not None:
         folium.GeoJson(
@@ -131,164 +430,387 @@ def proposal_map(
                 "fill": False,
                 "dashArray": "6 4",
             },
+            interactive=False,
         ).add_to(fmap)
 
-    outlines = geo[geo["feature"] == "hub"]
-    colours = hub_colours(outlines)
-    layer = folium.FeatureGroup(name="Proposed hubs", show=True).add_to(fmap)
-    for _, o in outlines.iterrows():
-        h = hubs.set_index("hub_id").loc[o["hub_id"]].copy()
-        h["hub_id"] = o["hub_id"]
-        members = list(assignment.loc[assignment["hub_id"] == o["hub_id"], "practice_name"])
-        folium.GeoJson(
-            gpd.GeoSeries([o.geometry], crs="EPSG:4326").to_json(),
-            style_function=lambda _f, c=colours[o["hub_id"]]: {
-                "color": c,
-                "weight": 2,
-                "fillColor": c,
-                "fillOpacity": 0.18,
-            },
-            tooltip=folium.Tooltip(_hub_tip(h, members)),
-        ).add_to(layer)
-
-    site_xy = practices[["lat", "lon"]]
-    for _, row in assignment.iterrows():
-        lat, lon = site_xy.loc[row["practice_code"]]
-        slat, slon = site_xy.loc[row["hub_site_code"]]
-        colour = colours[row["hub_id"]]
-        if row["practice_code"] != row["hub_site_code"]:
-            folium.PolyLine(
-                [[lat, lon], [slat, slon]], color=colour, weight=1.5, opacity=0.8
-            ).add_to(layer)
-        folium.CircleMarker(
-            [lat, lon],
-            radius=_radius(row["list_size"]),
-            color="#222222",
-            weight=1,
-            fill=True,
-            fill_color=colour,
-            fill_opacity=0.9,
-            popup=folium.Popup(_practice_popup(row), max_width=320),
-            tooltip=folium.Tooltip(
-                f"{_e(row['practice_name'])}: {_e(row['hub_id'])}, {row['minutes_to_hub']:.0f} min"
-            ),
-        ).add_to(layer)
-    for _, h in hubs.iterrows():
-        lat, lon = site_xy.loc[h["site_code"]]
-        folium.Marker(
-            [lat, lon],
-            icon=folium.DivIcon(
-                icon_size=(44, 18),
-                icon_anchor=(22, 26),
-                html=(
-                    f'<div style="font:bold 11px sans-serif;background:#fff;border:2px solid '
-                    f'{colours[h["hub_id"]]};border-radius:4px;text-align:center;">'
-                    f"&#9733;{_e(h['hub_id'])}</div>"
-                ),
-            ),
-            tooltip=folium.Tooltip(f"Hub site {_e(h['hub_id'])}: {_e(h['site_name'])}"),
-        ).add_to(layer)
-
-    _breach_layer(assignment, hubs, outlines, site_xy, cap).add_to(fmap)
-    if current is not None:
-        _current_layer(current, practices).add_to(fmap)
+    breaches = folium.FeatureGroup(name="Rule breaches", show=True).add_to(fmap)
+    over = c.practices[c.practices["minutes_to_hub"] > cap + 1e-6]
+    followers = {
+        "proposal": _breaches(c.proposal, "hub_id", over, "minutes_to_hub", cap).add_to(breaches)
+    }
+    if has_current:
+        cur_over = c.practices[c.practices["current_minutes"] > cap + 1e-6]
+        followers["current"] = _breaches(
+            c.current, "group_id", cur_over, "current_minutes", cap
+        ).add_to(breaches)
+        _moved_layer(c).add_to(fmap)
+    legend_layer = folium.FeatureGroup(name="Legend", show=True).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
-    _legend(title, status, hubs, colours, cap).add_to(fmap)
+    _Controls(
+        bounds=bounds,
+        views=views,
+        breaches=breaches,
+        followers=followers,
+        legend_layer=legend_layer,
+        legend=_legend_html(c, title=title, status=status, cap=cap, band=band),
+    ).add_to(fmap)
     return fmap
 
 
-def _breach_layer(assignment, hubs, outlines, site_xy, cap) -> folium.FeatureGroup:
-    """Out-of-band hubs (red dashed outline) and practices over the travel cap."""
-    layer = folium.FeatureGroup(name="Rule breaches", show=True)
-    out = hubs[(hubs["in_band"] == "no")]
-    for _, h in out.iterrows():
-        geom = outlines.loc[outlines["hub_id"] == h["hub_id"]].geometry
-        why = _e(h["exemption"]) if h.get("exemption") else "outside the population band"
-        folium.GeoJson(
-            geom.to_json(),
-            style_function=lambda _f: {
-                "color": BREACH,
-                "weight": 3,
-                "fill": False,
-                "dashArray": "4 6",
-            },
-            tooltip=folium.Tooltip(f"{_e(h['hub_id'])}: {int(h['list_size']):,} patients, {why}"),
-        ).add_to(layer)
-    for _, row in assignment[assignment["minutes_to_hub"] > cap + 1e-6].iterrows():
-        lat, lon = site_xy.loc[row["practice_code"]]
-        folium.CircleMarker(
-            [lat, lon],
-            radius=14,
-            color=BREACH,
-            weight=3,
-            fill=False,
-            tooltip=folium.Tooltip(
-                f"{_e(row['practice_name'])}: {row['minutes_to_hub']:.0f} min to hub, "
-                f"over the {cap:g} min cap"
-            ),
-        ).add_to(layer)
-    return layer
+def _flag(h: pd.Series) -> str:
+    if isinstance(h.get("exemption"), str) and h["exemption"]:
+        return f"<span title='exempt: {_e(h['exemption'])}'>&#9675;</span>"
+    if h.get("in_band") == "no":
+        return f"<span title='outside the band' style='color:{BREACH}'>&#9888;</span>"
+    return ""
 
 
-def _current_layer(current: pd.DataFrame, practices: gpd.GeoDataFrame) -> folium.FeatureGroup:
-    """Today's configuration: practices ringed in their current group's colour."""
-    layer = folium.FeatureGroup(name="Current groups (e.g. today's PCNs)", show=False)
-    groups = sorted(current["group_id"].unique())
-    colour = {g: PALETTE[k % len(PALETTE)] for k, g in enumerate(groups)}
-    for code, row in current.iterrows():
-        lat, lon = practices.loc[code, ["lat", "lon"]]
-        folium.CircleMarker(
-            [lat, lon],
-            radius=_radius(practices.at[code, "list_size"]) + 4,
-            color=colour[row["group_id"]],
-            weight=4,
-            fill=False,
-            tooltip=folium.Tooltip(
-                f"{_e(practices.at[code, 'name'])}: today in {_e(row['group_name'])}"
-            ),
-        ).add_to(layer)
-    return layer
+def _swatch(colour: str) -> str:
+    return f'<span class="hubopt-swatch" style="background:{colour};border-color:{colour}"></span>'
 
 
-_LEGEND = """
+def _legend_html(c: Catchments, *, title: str, status: str, cap: float, band) -> str:
+    h = c.proposal
+    band_text = f"band {band[0]:,}-{band[1]:,} patients, " if band else ""
+    in_band = int((h["in_band"] == "yes").sum())
+    over = int((c.practices["minutes_to_hub"] > cap + 1e-6).sum())
+    rows = "".join(
+        f"<tr><td>{_swatch(c.colours[r['hub_id']])}{_e(r['hub_id'])}</td>"
+        f"<td>{_e(r['site_name'])}</td><td align=right>{int(r['practices'])}</td>"
+        f"<td align=right>{_n(r['list_size'])}</td>"
+        f"<td align=right>{_min(r['max_minutes'])}</td><td>{_flag(r)}</td></tr>"
+        for _, r in h.iterrows()
+    )
+    moved = ""
+    if c.current is not None:
+        moved = (
+            f"<br><b>{len(c.moved)}</b> of {len(c.practices)} practices move from today's "
+            "groups (dashed black ring). Switch to <i>Today's groups</i> in the layer box to "
+            "compare: matching groups keep their hub's colour."
+        )
+    exempt = int((h["exemption"].fillna("") != "").sum()) if "exemption" in h else 0
+    proposal = (
+        f"<div data-view='proposal'><div class='hubopt-status'>Solver: {_e(status)}</div>"
+        f"{len(h)} hubs, {in_band} in the {band_text}"
+        f"{f'{exempt} exempt, ' if exempt else ''}travel cap {cap:g} min"
+        f"{f'; <b style=color:{BREACH}>{over} practices over the cap</b>' if over else ''}."
+        f"{moved}"
+        "<table class='hubopt-table'><tr><th align=left>hub</th><th align=left>site</th>"
+        "<th title='practices'>pr.</th><th>patients</th>"
+        "<th title='worst road minutes from a member to the hub site'>worst min</th><th></th>"
+        f"</tr>{rows}</table></div>"
+    )
+    current = ""
+    if c.current is not None:
+        g = c.current
+        cur_rows = "".join(
+            f"<tr><td>{_swatch(c.current_colours[r['group_id']])}{_e(r['group_id'])}</td>"
+            f"<td>{_e(r['group_name'])}</td><td align=right>{int(r['practices'])}</td>"
+            f"<td align=right>{_n(r['list_size'])}</td>"
+            f"<td align=right>{_min(r.get('max_minutes'))}</td><td>{_flag(r)}</td>"
+            f"<td>{_e(r['paired_hub']) or '-'}</td></tr>"
+            for _, r in g.iterrows()
+        )
+        cur_in = int((g.get("in_band", pd.Series(dtype=str)) == "yes").sum())
+        current = (
+            "<div data-view='current' style='display:none'>"
+            f"<div class='hubopt-status'>Today's groups</div>{len(g)} groups, {cur_in} in the "
+            f"{band_text}travel measured to each group's best site (the member that minimises "
+            "patient-weighted travel). A group has the colour of the proposed hub it shares "
+            "most patients with."
+            "<table class='hubopt-table'><tr><th align=left>group</th><th align=left>name</th>"
+            "<th title='practices'>pr.</th><th>patients</th><th>worst min</th><th></th>"
+            f"<th title='matched proposed hub'>&rarr;</th></tr>{cur_rows}</table></div>"
+        )
+    moved_key = (
+        "<span class='hubopt-ring'></span> practice that moves<br>" if c.current is not None else ""
+    )
+    key = (
+        "<div class='hubopt-key'><span data-view='proposal'>"
+        "<span class='hubopt-dot'></span> practice: size = list size, colour = hub &nbsp; "
+        "<b>&#9733;</b> hub site &nbsp; <b>&#8212;</b> practice to its site<br>"
+        "shaded area: the hub's catchment (each place goes with its nearest practice)<br>"
+        "</span><span data-view='current' style='display:none'>"
+        "<span class='hubopt-dot'></span> practice: size = list size, colour = today's group"
+        "<br>shaded area: the group's catchment (each place goes with its nearest practice)<br>"
+        f"</span>{moved_key}"
+        f"<span style='color:{BREACH}'>&#9888; - - -</span> outside the band &nbsp; "
+        f"<span style='color:{BREACH}'>&#9711;</span> over the travel cap &nbsp; "
+        "&#9675; exempt (oversize practice, own hub)<br>"
+        "Hover an area or a practice for figures; click for the member list."
+        "</div>"
+    )
+    return (
+        f"<details open><summary><b>hubopt: {_e(title)}</b></summary>"
+        f"{proposal}{current}{key}</details>"
+    )
+
+
+class _Controls(MacroElement):
+    """Legend, view-following layers, label decluttering and the inset map."""
+
+    _template = Template(
+        """
+{% macro header(this, kwargs) %}
+<style>
+.hubopt-legend { position:absolute; top:10px; left:50px; z-index:1000; width:320px;
+  background:rgba(255,255,255,0.94); padding:7px 9px; border:1px solid #888;
+  border-radius:6px; font:12px/1.3 sans-serif; max-height:calc(100% - 40px);
+  overflow-y:auto; }
+.hubopt-legend summary { cursor:pointer; font-size:14px; }
+.leaflet-control-layers { font:12px/1.5 sans-serif; }
+.leaflet-popup-content, .leaflet-tooltip { font:12px/1.4 sans-serif; }
+.hubopt-status { font-weight:bold; margin:3px 0; }
+.hubopt-table { border-collapse:collapse; margin-top:5px; width:100%; font-size:11px; }
+.hubopt-table td, .hubopt-table th { padding:1px 3px; white-space:nowrap; }
+.hubopt-table td:nth-child(2) { white-space:normal; }
+.hubopt-table tr:nth-child(even) td { background:#f2f2f2; }
+.hubopt-swatch { display:inline-block; width:10px; height:10px; margin-right:4px;
+  border:1px solid; vertical-align:-1px; }
+.hubopt-key { margin-top:6px; color:#333; font-size:11px; }
+.hubopt-dot { display:inline-block; width:9px; height:9px; border-radius:50%;
+  background:#777; border:1px solid #222; }
+.hubopt-ring { display:inline-block; width:10px; height:10px; border-radius:50%;
+  border:2px dashed #111; vertical-align:-2px; }
+.hubopt-label { background:rgba(255,255,255,0.9); border:2px solid; border-radius:4px;
+  font:bold 11px/12px sans-serif; text-align:center; padding:1px 0; color:#111;
+  box-shadow:0 1px 2px rgba(0,0,0,0.35); white-space:nowrap; overflow:hidden; }
+.hubopt-label small { display:block; font-weight:normal; font-size:10px; }
+.hubopt-site { font:18px/20px sans-serif; color:#fff; text-align:center;
+  text-shadow:0 0 2px #000, 0 0 2px #000, 0 0 1px #000; }
+.hubopt-members { border-collapse:collapse; margin-top:4px; }
+.hubopt-members td, .hubopt-members th { padding:0 4px; }
+.hubopt-inset { position:absolute; right:10px; bottom:28px; z-index:1000; width:330px;
+  background:#fff; border:2px solid #444; border-radius:4px; cursor:zoom-in;
+  box-shadow:0 1px 5px rgba(0,0,0,0.4); }
+.hubopt-inset .hubopt-inset-title { font:11px sans-serif; padding:2px 5px; background:#444;
+  color:#fff; }
+.hubopt-inset .hubopt-inset-map { width:330px; height:270px; background:#f8f8f8; }
+.hubopt-inset .leaflet-interactive { cursor:zoom-in; }
+</style>
+{% endmacro %}
 {% macro html(this, kwargs) %}
-<details open style="position:fixed; top:10px; left:50px; z-index:9999; width:330px;
-     background:rgba(255,255,255,0.93); padding:8px 10px; border:1px solid #888;
-     border-radius:6px; font:12px sans-serif; max-height:85vh; overflow-y:auto;">
-<summary style="cursor:pointer"><b style="font-size:14px">{{ this.title }}</b></summary>
-{{ this.body }}
-</details>
+<div id="{{ this.get_name() }}-legend" class="hubopt-legend">{{ this.legend }}</div>
+<div id="{{ this.get_name() }}-inset" class="hubopt-inset" style="display:none">
+  <div class="hubopt-inset-title">Crowded area enlarged &times;<span></span>
+    (labels hidden on the main map) &mdash; click to zoom there</div>
+  <div class="hubopt-inset-map"></div>
+</div>
+{% endmacro %}
+{% macro script(this, kwargs) %}
+(function () {
+  var map = {{ this._parent.get_name() }};
+  var views = { {% for k, v in this.views.items() %}{{ k|tojson }}: {{ v }},{% endfor %} };
+  var followers = { {% for k, v in this.followers.items() %}{{ k|tojson }}: {{ v }},{% endfor %} };
+  var breaches = {{ this.breaches }};
+  var legendLayer = {{ this.legend_layer }};
+  var legend = document.getElementById("{{ this.get_name() }}-legend");
+  var insetBox = document.getElementById("{{ this.get_name() }}-inset");
+  // the legend and inset sit inside the map so that they print and screenshot with it
+  map.getContainer().appendChild(legend);
+  map.getContainer().appendChild(insetBox);
+  L.DomEvent.disableClickPropagation(legend);
+  L.DomEvent.disableScrollPropagation(legend);
+  L.DomEvent.disableClickPropagation(insetBox);
+  L.DomEvent.disableScrollPropagation(insetBox);
+
+  function activeView() {
+    for (var k in views) { if (map.hasLayer(views[k])) return k; }
+    return "proposal";
+  }
+  function syncView() {
+    var v = activeView();
+    breaches.clearLayers();
+    if (followers[v]) breaches.addLayer(followers[v]);
+    legend.querySelectorAll("[data-view]").forEach(function (el) {
+      el.style.display = el.getAttribute("data-view") === v ? "" : "none";
+    });
+  }
+  map.on("overlayadd overlayremove", function (e) {
+    if (e.layer === legendLayer) legend.style.display = e.type === "overlayadd" ? "" : "none";
+  });
+
+  function labelsOf(group) {
+    var out = [];
+    group.eachLayer(function (l) {
+      var ic = l.options && l.options.icon;
+      var isLabel = ic && /hubopt-label/.test(ic.options.className || "");
+      if (l instanceof L.Marker && isLabel) out.push(l);
+    });
+    return out;
+  }
+  // Show labels in priority order (largest areas first). On the main map a label is
+  // hidden where it would overlap one already shown or its area is too small to hold
+  // it; in the inset (nudge) a label first tries spots around its point.
+  var NUDGES = [[0, 0], [0, -32], [0, 32], [-62, 0], [62, 0],
+                [-62, -32], [62, -32], [-62, 32], [62, 32]];
+  function declutter(m, labels, nudge, needRoom) {
+    var shown = [], hidden = [];
+    labels.forEach(function (l) {
+      if (!l._hubHome) l._hubHome = l.getLatLng();
+      var home = l._hubHome, p0 = m.latLngToContainerPoint(home);
+      var s = l.options.icon.options.iconSize, a = l.options.icon.options.iconAnchor;
+      var metresPerPixel = 40075016.686 * Math.cos(home.lat * Math.PI / 180) /
+        Math.pow(2, m.getZoom() + 8);
+      var cramped = needRoom && 2 * (l.options.room || 0) / metresPerPixel < 0.8 * s[0];
+      var clash = [], placed = null;
+      (nudge ? NUDGES : [[0, 0]]).some(function (d) {
+        var b = { l: l, x0: p0.x + d[0] - a[0] - 2, y0: p0.y + d[1] - a[1] - 2 };
+        b.x1 = b.x0 + s[0] + 4; b.y1 = b.y0 + s[1] + 4;
+        var c = shown.filter(function (o) {
+          return !(b.x1 < o.x0 || b.x0 > o.x1 || b.y1 < o.y0 || b.y0 > o.y1);
+        });
+        if (!clash.length) clash = c;
+        if (!c.length) { placed = { b: b, d: d }; return true; }
+        return false;
+      });
+      if (placed && !cramped) {
+        shown.push(placed.b);
+        l.setLatLng(m.containerPointToLatLng(p0.add(placed.d)));
+        l.setOpacity(1);
+      } else {
+        l.setLatLng(home);
+        l.setOpacity(0);
+        hidden.push({ b: { l: l }, with: clash });
+      }
+    });
+    return hidden;
+  }
+
+  var insetMap = L.map(insetBox.querySelector(".hubopt-inset-map"), {
+    zoomControl: false, attributionControl: false, dragging: false, scrollWheelZoom: false,
+    doubleClickZoom: false, boxZoom: false, keyboard: false, touchZoom: false,
+    zoomSnap: 0.25
+  });
+  var insetLayer = null, insetView = null, insetBounds = null;
+  function copy(l) {
+    var o = L.extend({}, l.options, { interactive: false });
+    if (l instanceof L.LayerGroup) {
+      var g = L.featureGroup();
+      l.eachLayer(function (c) { var k = copy(c); if (k) g.addLayer(k); });
+      return g;
+    }
+    if (l instanceof L.CircleMarker) return L.circleMarker(l.getLatLng(), o);
+    if (l instanceof L.Polygon) return L.polygon(l.getLatLngs(), o);
+    if (l instanceof L.Polyline) return L.polyline(l.getLatLngs(), o);
+    if (l instanceof L.Marker) return L.marker(l.getLatLng(), o);
+    return null;
+  }
+  // a box on the main map around the area the inset enlarges
+  var locator = L.rectangle([[0, 0], [0, 0]], {
+    color: "#444", weight: 1.5, dashArray: "4 3", fill: true, fillOpacity: 0,
+  }).bindTooltip("Enlarged in the inset: click to zoom here");
+  locator.on("click", function () { if (insetBounds) map.fitBounds(insetBounds); });
+  insetBox.addEventListener("click", function () {
+    if (insetBounds) map.fitBounds(insetBounds);
+  });
+
+  function refresh() {
+    var v = activeView();
+    var hidden = declutter(map, labelsOf(views[v]), false, true);
+    if (!hidden.length) {
+      insetBox.style.display = "none";
+      map.removeLayer(locator);
+      return;
+    }
+    var pts = [];
+    hidden.forEach(function (h) {
+      pts.push(h.b.l._hubHome);
+    });
+    insetBox.style.display = "";
+    insetMap.invalidateSize();
+    if (insetView !== v) {
+      if (insetLayer) insetMap.removeLayer(insetLayer);
+      insetLayer = copy(views[v]).addTo(insetMap);
+      insetView = v;
+    }
+    // the crowded area: around the hidden labels (60 px each way), with every
+    // practice in it
+    var core = L.latLngBounds([]), area = L.latLngBounds(pts);
+    pts.forEach(function (ll) {
+      var p = map.latLngToContainerPoint(ll);
+      core.extend(map.containerPointToLatLng(p.subtract([60, 60])));
+      core.extend(map.containerPointToLatLng(p.add([60, 60])));
+    });
+    views[v].eachLayer(function (l) {
+      if (l instanceof L.CircleMarker && core.contains(l.getLatLng())) area.extend(l.getLatLng());
+    });
+    insetBounds = area.pad(0.1);
+    locator.setBounds(insetBounds);
+    if (!map.hasLayer(locator)) locator.addTo(map);
+    insetMap.fitBounds(insetBounds, { animate: false, maxZoom: 16, padding: [30, 16] });
+    var labels = labelsOf(insetLayer).filter(function (l) {
+      return insetBounds.contains(l._hubHome || l.getLatLng());
+    });
+    // zoom in while labels still overlap, as long as the crowded ones stay in view
+    function inView() {
+      var size = insetMap.getSize();
+      return pts.every(function (ll) {
+        var p = insetMap.latLngToContainerPoint(ll);
+        return p.x >= 29 && p.x <= size.x - 29 && p.y >= 15 && p.y <= size.y - 15;
+      });
+    }
+    for (var k = 0; k < 12 && declutter(insetMap, labels, false).length; k++) {
+      var z = insetMap.getZoom();
+      insetMap.setZoom(z + 0.25, { animate: false });
+      if (!inView()) {
+        insetMap.setZoom(z, { animate: false });
+        break;
+      }
+    }
+    declutter(insetMap, labels, true);  // then move labels that still overlap
+    // labels of areas beyond the inset's edge would show cut in half: leave them off
+    var size = insetMap.getSize();
+    labelsOf(insetLayer).forEach(function (l) {
+      var p = insetMap.latLngToContainerPoint(l.getLatLng());
+      var a = l.options.icon.options.iconAnchor, s = l.options.icon.options.iconSize;
+      if (p.x - a[0] < 0 || p.y - a[1] < 0 || p.x - a[0] + s[0] > size.x ||
+          p.y - a[1] + s[1] > size.y) l.setOpacity(0);
+    });
+    var factor = Math.pow(2, insetMap.getZoom() - map.getZoom());
+    insetBox.querySelector(".hubopt-inset-title span").textContent = factor.toFixed(0);
+  }
+  map.on("baselayerchange", function () { syncView(); refresh(); });
+  map.on("zoomend", refresh);
+  // fit the area between the legend (left) and the layer box and inset (right);
+  // on a narrow window fold the legend away first
+  function fit() {
+    var width = map.getSize().x, right = 340;
+    var left = legend.offsetLeft + legend.offsetWidth + 10;
+    if (width - left - right < 0.3 * width) {
+      var d = legend.querySelector("details");
+      if (d) d.open = false;
+      left = 10; right = 10;
+    }
+    map.fitBounds({{ this.bounds|tojson }}, {
+      paddingTopLeft: [left, 10], paddingBottomRight: [right, 10], animate: false
+    });
+  }
+  // start once folium's script has added every layer to the map
+  setTimeout(function () {
+    // map.html#current opens on today's groups (for links and screenshots)
+    if (views.current && /current/.test(window.location.hash)) {
+      map.removeLayer(views.proposal);
+      map.addLayer(views.current);
+    }
+    syncView();
+    fit();
+    refresh();
+  }, 0);
+})();
 {% endmacro %}
 """
-
-
-def _legend(title, status, hubs, colours, cap) -> MacroElement:
-    def flag(h) -> str:
-        if h.get("exemption"):
-            return "<span title='exempt: oversize practice, own hub'>&#9675;</span>"
-        return "" if h["in_band"] == "yes" else "<span title='outside the band'>&#9888;</span>"
-
-    rows = "".join(
-        f'<tr><td><span style="display:inline-block;width:11px;height:11px;background:'
-        f'{colours[h["hub_id"]]}"></span>&nbsp;{_e(h["hub_id"])}</td>'
-        f"<td>{_e(h['site_name'])}</td><td style='text-align:right'>{int(h['list_size']):,}</td>"
-        f"<td style='text-align:right'>{h['max_minutes']:.0f}</td><td>{flag(h)}</td></tr>"
-        for _, h in hubs.iterrows()
     )
-    body = (
-        f"{_e(status)}<br>{len(hubs)} hubs; travel cap {cap:g} min.<br>"
-        "&#9679; practice (size = list, colour = hub), &#9733; hub site, "
-        "line = practice to its site. Click a practice or hover a hub for details."
-        "<table style='border-collapse:collapse;margin-top:4px;width:100%'>"
-        "<tr><th align=left>hub</th><th align=left>site</th><th>patients</th>"
-        "<th title='worst road minutes to the site'>worst min</th><th></th></tr>"
-        f"{rows}</table>&#9888; outside the band &nbsp; &#9675; oversize practice, own hub"
-    )
-    el = MacroElement()
-    el._template = Template(_LEGEND)
-    el.title = f"hubopt: {_e(title)}"
-    el.body = body
-    return el
+
+    def __init__(self, *, bounds, views, breaches, followers, legend_layer, legend: str):
+        super().__init__()
+        self.bounds = bounds
+        self._name = "HuboptControls"
+        self.views = {k: v.get_name() for k, v in views.items()}
+        self.followers = {k: v.get_name() for k, v in followers.items()}
+        self.breaches = breaches.get_name()
+        self.legend_layer = legend_layer.get_name()
+        self.legend = legend
 
 
 #: CDN scripts swapped for vendored copies; any other CDN asset is dropped (unused).

@@ -1,92 +1,360 @@
-"""Practice x practice road travel minutes: the seam between network and model.
+"""Practice x practice travel minutes: the seam between network and model.
 
-Direction: ``matrix.loc[i, j]`` is the time **from practice i to practice j** (the
-hub site), i.e. rows are origins and columns destinations. The model reads it that
-way: a practice's patients and staff travel *to* the hub site.
+Direction: ``matrix.loc[i, j]`` is the time **from practice i to practice j**, i.e.
+rows are origins and columns destinations. The model reads it that way:
+``matrix.loc[practice, hub_site]`` is the drive from a practice to its hub site (the
+way its patients and staff travel). One-way streets make the two directions differ;
+both are kept.
 
-A time is ``access_i + route(node_i -> node_j) + access_j`` where ``access`` is the
-snap distance walked/driven slowly to the network. Practices within
-``same_site_m`` of each other (the same health centre) are 0 apart. Unreachable
-pairs are ``inf``, never 0.
+A road time is ``access_i + route(node_i -> node_j) + access_j`` where ``access`` is
+the snap distance covered slowly to reach the network
+(:data:`hubopt.speeds.ACCESS_KPH`). Practices within ``same_site_m`` of each other
+(the same health centre) are 0 apart. Unreachable pairs are ``inf``, never 0.
+
+Every matrix carries metadata in ``matrix.attrs["hubopt"]``: how it was made (road
+network or the straight-line fallback), the network's source and OSM date, the
+speeds, the snapping. :func:`save_matrix` writes it beside the numbers (CSV plus
+``<name>.meta.json``, or inside a Parquet file) and :func:`load_matrix` reads it
+back, so a what-if re-solves from a saved matrix without touching the network.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
+import json
+import logging
 from pathlib import Path
+from typing import Any
 
+import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
+from hubopt import _routing
+from hubopt.errors import InputError, NetworkError
+from hubopt.network import RoadNetwork, from_networkx
+from hubopt.osm_io import great_circle_m
+from hubopt.speeds import ACCESS_KPH, STRAIGHT_LINE_CIRCUITY, STRAIGHT_LINE_KPH
 
-def graph_to_csr(G: nx.MultiDiGraph, *, weight: str = "travel_time") -> tuple[csr_matrix, dict]:
-    """Sparse adjacency of ``G`` (cheapest parallel edge kept) and node -> row index."""
-    index = {n: i for i, n in enumerate(G.nodes)}
-    u, v, w = zip(*((index[a], index[b], d[weight]) for a, b, d in G.edges(data=True)), strict=True)
-    edges = pd.DataFrame({"u": u, "v": v, "w": np.asarray(w, dtype=float)})
-    edges = edges.groupby(["u", "v"], as_index=False)["w"].min()
-    n = len(index)
-    A = csr_matrix((edges["w"].to_numpy(), (edges["u"], edges["v"])), shape=(n, n))
-    return A, index
+log = logging.getLogger(__name__)
+
+#: Key of the metadata in ``DataFrame.attrs`` and in Parquet schema metadata.
+META_KEY = "hubopt"
+ROAD = "road network"
+STRAIGHT_LINE = "straight line (estimate, no road network)"
+DIRECTION = "row = from (origin), column = to (destination); the model reads practice -> hub site"
 
 
 def travel_time_matrix(
-    G: nx.MultiDiGraph,
+    net: RoadNetwork | nx.Graph,
     snapped: pd.DataFrame,
     *,
     same_site_m: float = 25.0,
     limit_minutes: float | None = None,
+    workers: int | None = None,
+    progress: bool | None = None,
+    contract: bool = True,
 ) -> pd.DataFrame:
     """Road minutes between every ordered pair of practices.
 
     Parameters
     ----------
-    G
-        Prepared graph (edges carry ``travel_time`` in seconds).
+    net
+        Prepared :class:`~hubopt.network.RoadNetwork` (edges carry ``travel_time`` in
+        seconds), or a networkx graph whose edges carry ``travel_time``.
     snapped
         Output of :func:`hubopt.network.snap_practices` (``node``, ``access_s``,
-        ``x``, ``y``), indexed by practice code.
+        ``x``, ``y``; optional ``snap_m``, ``far``), indexed by practice code.
     same_site_m
         Practices closer than this (straight line) are in one building: 0 minutes.
     limit_minutes
         Optional bound: routes longer than this are not explored and come back as
-        ``inf`` (faster on large networks when only pairs within a cap matter).
+        ``inf`` (faster on large networks when only pairs within a cap matter; the
+        metadata records it).
+    workers
+        Processes for routing; default: the cores available. Small jobs always run
+        in this process.
+    progress
+        Progress bar on stderr: None shows one only on a terminal.
+    contract
+        Contract degree-2 chains and dead ends first (same answers, much faster on
+        unsimplified OSM networks).
 
     Returns
     -------
-    DataFrame indexed and columned by practice code, minutes, origin x destination.
+    DataFrame indexed and columned by practice code, minutes, origin x destination,
+    with ``attrs["hubopt"]`` metadata.
     """
-    A, index = graph_to_csr(G)
-    nodes = snapped["node"].to_numpy()
-    unique_nodes, inverse = np.unique(nodes, return_inverse=True)
-    rows = np.array([index[n] for n in unique_nodes])
+    if isinstance(net, nx.Graph):
+        raw = from_networkx(net)
+        if "travel_time" not in raw.edges:
+            raise NetworkError(
+                "The graph's edges carry no travel_time.", ["call network.prepare_graph first"]
+            )
+        net = RoadNetwork(raw.nodes, raw.edges, crs=raw.crs, meta=raw.meta, prepared=True)
+    pos = net.positions(snapped["node"].to_numpy())
+    unique_pos, inverse = np.unique(pos, return_inverse=True)
+    A = net.csr("travel_time")
+    n_routed = A.shape[0]
+    if contract and len(unique_pos) < A.shape[0]:
+        keep = np.zeros(A.shape[0], dtype=bool)
+        keep[unique_pos] = True
+        A, new_index = _routing.contract(A, keep)
+        unique_pos = new_index[unique_pos]
+        n_routed = A.shape[0]
+        log.info("matrix: routing on %d of %d nodes after contraction", n_routed, net.n_nodes)
     limit = np.inf if limit_minutes is None else limit_minutes * 60.0
-    # One single-source run per distinct practice node, all targets at once.
-    dist = dijkstra(A, directed=True, indices=rows, limit=limit)[:, rows]
+    stats: dict[str, Any] = {"nodes_routed": int(n_routed), "contracted": bool(contract)}
+    dist = _routing.many_to_many(
+        A, unique_pos, unique_pos, limit=limit, workers=workers, progress=progress, stats=stats
+    )
     seconds = dist[inverse][:, inverse]
-    access = snapped["access_s"].to_numpy()
+    access = snapped["access_s"].to_numpy(dtype=float)
     seconds = seconds + access[:, None] + access[None, :]
-    xy = snapped[["x", "y"]].to_numpy()
-    straight = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
-    seconds[straight <= same_site_m] = 0.0
+    for i, j in _same_site_pairs(snapped[["x", "y"]].to_numpy(dtype=float), same_site_m):
+        seconds[i, j] = seconds[j, i] = 0.0
     np.fill_diagonal(seconds, 0.0)
     minutes = seconds / 60.0
     if limit_minutes is not None:
         minutes[minutes > limit_minutes] = np.inf
-    return pd.DataFrame(minutes, index=snapped.index.copy(), columns=snapped.index.copy())
+    out = pd.DataFrame(minutes, index=snapped.index.copy(), columns=snapped.index.copy())
+    out.attrs[META_KEY] = _road_meta(net, snapped, same_site_m, limit_minutes, stats)
+    return out
 
 
-def save_matrix(matrix: pd.DataFrame, path: str | Path) -> None:
-    """Write the matrix as a CSV keyed by practice code (``inf`` for unreachable)."""
+def straight_line_matrix(
+    practices: gpd.GeoDataFrame,
+    *,
+    circuity: float = STRAIGHT_LINE_CIRCUITY,
+    speed_kph: float = STRAIGHT_LINE_KPH,
+    same_site_m: float = 25.0,
+) -> pd.DataFrame:
+    """The clearly labelled fallback: great-circle distance x ``circuity`` / ``speed``.
+
+    For quick what-ifs where no road network is at hand. Symmetric, never inf (no
+    one-way streets, rivers or islands), and only as good as the two factors: see
+    :data:`hubopt.speeds.STRAIGHT_LINE_CIRCUITY` for how the defaults were set. The
+    metadata's ``method`` says so, and the pipeline adds a note to every report.
+    """
+    pts = practices.geometry.to_crs("EPSG:4326")
+    lat, lon = pts.y.to_numpy(), pts.x.to_numpy()
+    metres = great_circle_m(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
+    minutes = metres * circuity / (speed_kph * 1000 / 60)
+    minutes[metres <= same_site_m] = 0.0
+    np.fill_diagonal(minutes, 0.0)
+    out = pd.DataFrame(minutes, index=practices.index.copy(), columns=practices.index.copy())
+    out.attrs[META_KEY] = {
+        **_base_meta(STRAIGHT_LINE),
+        "circuity": circuity,
+        "speed_kph": speed_kph,
+        "same_site_m": same_site_m,
+        "formula": "great-circle metres x circuity / speed; same for both directions",
+    }
+    return out
+
+
+def _same_site_pairs(xy: np.ndarray, same_site_m: float) -> np.ndarray:
+    """Pairs (i < j) of practices within ``same_site_m`` metres: one building."""
+    from scipy.spatial import cKDTree
+
+    ok = np.isfinite(xy).all(axis=1)
+    idx = np.nonzero(ok)[0]
+    pairs = cKDTree(xy[ok]).query_pairs(same_site_m, output_type="ndarray")
+    return idx[pairs] if len(pairs) else np.empty((0, 2), dtype=np.int64)
+
+
+def _base_meta(method: str) -> dict[str, Any]:
+    from hubopt import __version__
+
+    return {
+        "format": "hubopt travel-time matrix 1",
+        "method": method,
+        "units": "minutes",
+        "direction": DIRECTION,
+        "unreachable": "inf",
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "hubopt_version": __version__,
+    }
+
+
+def _road_meta(net, snapped, same_site_m, limit_minutes, routing) -> dict[str, Any]:
+    m = net.meta
+    network = {
+        k: m[k]
+        for k in (
+            "source",
+            "source_kind",
+            "reader",
+            "osm_timestamp",
+            "created_with",
+            "source_bytes",
+            "source_sha256",
+            "source_modified",
+            "read_filter",
+            "download",
+            "nodes_read",
+            "nodes_drivable",
+            "nodes",
+            "edges",
+        )
+        if m.get(k) is not None
+    }
+    snap: dict[str, Any] = {"access_kph": ACCESS_KPH}
+    if "snap_m" in snapped:
+        s = snapped["snap_m"].astype(float)
+        snap["max_snap_m"] = round(float(s.max()), 1) if len(s) else 0.0
+        snap["median_snap_m"] = round(float(s.median()), 1) if len(s) else 0.0
+        snap["snap_m"] = {str(k): round(float(v), 1) for k, v in s.items()}
+    if "far" in snapped:
+        snap["far"] = [str(k) for k in snapped.index[snapped["far"].astype(bool)]]
+    return {
+        **_base_meta(ROAD),
+        "network": network,
+        "speeds_kph": m.get("speeds_kph"),
+        "fallback_kph": m.get("fallback_kph"),
+        "maxspeed_tagged_share": m.get("maxspeed_tagged_share"),
+        "same_site_m": same_site_m,
+        "limit_minutes": limit_minutes,
+        "snapping": snap,
+        "routing": routing,
+    }
+
+
+def for_practices(matrix: pd.DataFrame, practices: pd.DataFrame) -> pd.DataFrame:
+    """The rows and columns of a (saved) matrix for ``practices``, in their order.
+
+    Practices the matrix has no times for are an :class:`~hubopt.errors.InputError`
+    (the matrix was made for another set of practices); extra ones are left out.
+    """
+    codes = [str(c) for c in practices.index]
+    missing = [c for c in codes if c not in matrix.index]
+    if missing:
+        more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+        raise InputError(
+            f"The saved matrix has no travel times for {len(missing)} of the "
+            f"{len(codes)} practices.",
+            [
+                f"missing: {', '.join(missing[:10])}{more}",
+                "the matrix was made for other practices: remove [network] matrix to "
+                "compute travel times again from the road network",
+            ],
+        )
+    out = matrix.loc[codes, codes].copy()
+    out.index = practices.index.copy()
+    out.columns = practices.index.copy()
+    out.attrs = dict(matrix.attrs)
+    return out
+
+
+def matrix_meta(matrix: pd.DataFrame) -> dict[str, Any]:
+    """The metadata of a matrix (empty dict if it has none)."""
+    return dict(matrix.attrs.get(META_KEY) or {})
+
+
+def describe_source(matrix: pd.DataFrame) -> str:
+    """One line for reports: how the travel times were made."""
+    meta = matrix_meta(matrix)
+    method = meta.get("method")
+    if method == STRAIGHT_LINE:
+        return (
+            f"STRAIGHT-LINE ESTIMATE, not road travel: great-circle distance x "
+            f"{meta.get('circuity')} / {meta.get('speed_kph')} km/h"
+        )
+    if method == ROAD:
+        net = meta.get("network", {})
+        when = net.get("osm_timestamp")
+        return (
+            f"road network {Path(str(net.get('source', '?'))).name}"
+            + (f" (OSM {when})" if when else "")
+            + f", {net.get('nodes', 0):,} nodes"
+        )
+    return "travel times of unknown origin (no metadata)"
+
+
+# ------------------------------------------------------------------ save / load
+
+
+def meta_path(path: str | Path) -> Path:
+    """Where :func:`save_matrix` puts a CSV matrix's metadata: ``<stem>.meta.json``."""
+    path = Path(path)
+    return path.with_name(path.name.removesuffix(".csv") + ".meta.json")
+
+
+def save_matrix(matrix: pd.DataFrame, path: str | Path, *, meta: dict | None = None) -> Path:
+    """Write the matrix keyed by practice code, with its metadata.
+
+    ``.parquet``: one file, minutes at full precision, metadata in the schema.
+    Anything else: CSV (minutes to 3 decimals, ``inf`` for unreachable, first column
+    ``from_to``) plus :func:`meta_path` JSON. Returns the path written.
+    """
+    path = Path(path)
+    meta = matrix_meta(matrix) if meta is None else meta
+    if path.suffix.lower() == ".parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        frame = matrix.copy()
+        frame.attrs = {}
+        frame.columns = [str(c) for c in frame.columns]
+        frame.index = frame.index.astype(str)
+        table = pa.Table.from_pandas(frame.rename_axis("from_to").reset_index(),
+                                     preserve_index=False)  # fmt: skip
+        md = dict(table.schema.metadata or {})
+        md[META_KEY.encode()] = json.dumps(meta, default=str).encode()
+        pq.write_table(table.replace_schema_metadata(md), path)
+        return path
     matrix.round(3).to_csv(path, index_label="from_to")
+    if meta:
+        meta_path(path).write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
+    return path
 
 
 def load_matrix(path: str | Path) -> pd.DataFrame:
-    """Read a matrix written by :func:`save_matrix`."""
-    m = pd.read_csv(path, index_col=0, dtype={"from_to": str})
+    """Read a matrix written by :func:`save_matrix` (CSV or Parquet), checking it.
+
+    Raises :class:`~hubopt.errors.InputError` when the file is missing, not square,
+    has duplicate or mismatched practice codes, or holds non-numbers.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"Matrix file {path} not found.", ["check the path"])
+    meta: dict[str, Any] = {}
+    try:
+        if path.suffix.lower() == ".parquet":
+            import pyarrow.parquet as pq
+
+            table = pq.read_table(path)
+            raw = (table.schema.metadata or {}).get(META_KEY.encode())
+            meta = json.loads(raw) if raw else {}
+            m = table.to_pandas().set_index("from_to")
+        else:
+            m = pd.read_csv(path, index_col=0, dtype={0: str})
+            mp = meta_path(path)
+            if mp.is_file():
+                meta = json.loads(mp.read_text(encoding="utf-8"))
+    except (ValueError, KeyError, OSError) as exc:
+        raise InputError(
+            f"Could not read the matrix {path}.", [f"{type(exc).__name__}: {exc}"]
+        ) from None
     m.index = m.index.astype(str)
     m.columns = m.columns.astype(str)
     m.index.name = m.columns.name = None
-    return m.astype(float)
+    problems = []
+    if m.index.duplicated().any():
+        problems.append(f"repeated row codes: {sorted(set(m.index[m.index.duplicated()]))}")
+    if set(m.index) != set(m.columns) or len(m.index) != len(m.columns):
+        problems.append(
+            "rows and columns must list the same practice codes (row = from, column = to)"
+        )
+    if not problems:
+        m = m[list(m.index)]
+        try:
+            m = m.astype(float)
+        except (TypeError, ValueError):
+            problems.append("every cell must be a number of minutes or inf")
+    if problems:
+        raise InputError(f"The matrix {path} has problems:", problems)
+    if meta:
+        m.attrs[META_KEY] = meta
+    return m

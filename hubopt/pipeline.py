@@ -16,9 +16,11 @@ import geopandas as gpd
 import pandas as pd
 
 from hubopt import (
+    catchments,
     check,
     diagnose,
     evaluate,
+    html_report,
     inputs,
     load,
     maps,
@@ -41,8 +43,12 @@ OUTPUT_FILES = (
     "comparison.csv",
     "rejects.csv",
     "matrix.csv",
+    "matrix.meta.json",
     "summary.json",
     "map.html",
+    "report.html",
+    "catchments.geojson",
+    "layers.gpkg",
 )
 
 
@@ -63,6 +69,7 @@ class RunResult:
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
+    catchments: catchments.Catchments | None = None  # what the map and report draw
 
     def summary(self) -> dict:
         h = self.hubs
@@ -85,12 +92,16 @@ class RunResult:
             ),
             "checks": {r.name: r.passed for r in self.checks.results},
             "seconds": {k: round(v, 2) for k, v in self.timings.items()},
+            "travel_times": matrix.describe_source(self.matrix),
             "notes": self.notes,
         }
 
 
 def planned_outputs(scenario: Scenario, out_dir: Path, maps_dir: Path) -> list[Path]:
-    return [out_dir / f for f in OUTPUT_FILES] + [maps_dir / f"{scenario.name}.html"]
+    return [out_dir / f for f in OUTPUT_FILES] + [
+        maps_dir / f"{scenario.name}.html",
+        maps_dir / f"{scenario.name}-report.html",
+    ]
 
 
 def refuse_overwrite(paths: list[Path], force: bool) -> None:
@@ -161,21 +172,33 @@ def run(
         comparison = compare_with_current(
             (assignment, hubs), current, practices, minutes, scenario, result
         )
+        areas = catchments.build(
+            assignment,
+            hubs,
+            practices,
+            boundary=boundary,
+            current=current,
+            current_scored=(
+                evaluate.score(current["group_id"], practices, minutes, scenario)
+                if current is not None
+                else None
+            ),
+        )
         fmap = maps.proposal_map(
             assignment,
             hubs,
-            geo,
             practices,
             title=scenario.name,
             status=result.describe(),
             cap=scenario.travel_cap_minutes,
-            boundary=boundary,
-            current=current,
+            band=(scenario.population_min, scenario.population_max),
+            catchments=areas,
         )
     res = RunResult(
         scenario, practices, minutes, result, checks, assignment, hubs, geo, comparison,
         loaded.rejects, timings, notes,
     )  # fmt: skip
+    res.catchments = areas
     if out is not None:
         with _stage(timings, "write"):
             write_outputs(res, fmap, out, mdir)
@@ -185,18 +208,34 @@ def run(
 def write_outputs(res: RunResult, fmap, out: Path, maps_dir: Path | None) -> None:
     """Write the tables, GeoJSON, matrix, map and summary; record them in ``res.files``."""
     out.mkdir(parents=True, exist_ok=True)
-    report.write_table(res.assignment, out / "assignment.csv")
-    report.write_table(res.hubs, out / "hubs.csv")
+    report.write_table(
+        report.with_coordinates(res.assignment, res.practices), out / "assignment.csv"
+    )
+    report.write_table(
+        report.with_coordinates(res.hubs, res.practices, code="site_code", prefix="site_"),
+        out / "hubs.csv",
+    )
     report.write_geojson(res.geo, out / "hubs.geojson")
+    if res.catchments is not None:
+        report.write_geojson(
+            report.catchments_geodataframe(res.catchments), out / "catchments.geojson"
+        )
+        report.write_gpkg(res.catchments, out / "layers.gpkg")
     if res.comparison is not None:
         res.comparison.to_csv(out / "comparison.csv", index_label="measure")
     if res.rejects is not None and len(res.rejects):
         report.write_table(res.rejects, out / "rejects.csv")
     matrix.save_matrix(res.matrix, out / "matrix.csv")
     maps.save_map(fmap, out / "map.html")
+    html_report.write_report(res, out / "report.html", map_href="map.html")
     if maps_dir is not None:
         maps_dir.mkdir(parents=True, exist_ok=True)
         maps.save_map(fmap, maps_dir / f"{res.scenario.name}.html")
+        html_report.write_report(
+            res,
+            maps_dir / f"{res.scenario.name}-report.html",
+            map_href=f"{res.scenario.name}.html",
+        )
     res.files = [
         p
         for p in planned_outputs(res.scenario, out, maps_dir or out)
@@ -213,24 +252,60 @@ def travel_matrix(
     timings: dict[str, float] | None = None,
     notes: list[str] | None = None,
 ) -> pd.DataFrame:
-    """The network and matrix stages: practice x practice road minutes."""
+    """The network and matrix stages: practice x practice minutes (row = from).
+
+    ``[network] matrix`` re-uses a saved matrix (no network work); ``kind =
+    "straight_line"`` uses the labelled fallback (and says so in ``notes``);
+    otherwise the road network is loaded (downloaded first only when the scenario
+    asks and the cache is missing), prepared, and routed between snapped practices.
+    """
     timings = {} if timings is None else timings
     notes = [] if notes is None else notes
+    if scenario.matrix is not None:
+        with _stage(timings, "matrix"):
+            minutes = matrix.for_practices(matrix.load_matrix(scenario.matrix), practices)
+        notes.append(
+            f"travel times re-used from {scenario.matrix.name}: {matrix.describe_source(minutes)}"
+        )
+        return minutes
+    if scenario.network_kind == "straight_line":
+        with _stage(timings, "matrix"):
+            minutes = matrix.straight_line_matrix(
+                practices,
+                circuity=scenario.circuity,
+                speed_kph=scenario.straight_line_kph,
+                same_site_m=scenario.same_site_m,
+            )
+        notes.append(
+            f"travel times are a {matrix.describe_source(minutes)}; one-way streets, "
+            "rivers and detours are ignored: use a road network before acting on this"
+        )
+        return minutes
     if scenario.network is None:
         raise InputError(
             f"Scenario {scenario.name} gives no road network.",
-            ['add network = "<extract>.osm.bz2" under [inputs]'],
+            [
+                'add network = "<extract>.osm.pbf" under [inputs] (or .osm.bz2 / .graphml), '
+                'or [network] kind = "straight_line" for a rough estimate'
+            ],
         )
     with _stage(timings, "network"):
-        G = network.prepare_graph(network.load_graph(scenario.network))
-        snapped = network.snap_practices(G, practices, warn_m=scenario.snap_warn_m)
-        for code, row in snapped[snapped["far"]].iterrows():
-            notes.append(
-                f"practice {code} is {row.snap_m:,.0f} m from the nearest road in the "
-                "network (outside the extract?); its travel times include that distance"
+        net = network.prepare_graph(
+            network.load_network(
+                scenario.network,
+                download_place=scenario.download_place,
+                download_polygon=scenario.download_polygon,
             )
+        )
+        snapped = network.snap_practices(net, practices, warn_m=scenario.snap_warn_m)
+        notes += network.far_practice_notes(snapped)
     with _stage(timings, "matrix"):
-        return matrix.travel_time_matrix(G, snapped, same_site_m=scenario.same_site_m)
+        return matrix.travel_time_matrix(
+            net,
+            snapped,
+            same_site_m=scenario.same_site_m,
+            limit_minutes=scenario.route_limit_minutes,
+        )
 
 
 def compare_with_current(

@@ -42,10 +42,12 @@ from pathlib import Path
 from typing import Any
 
 from hubopt.errors import InputError
+from hubopt.speeds import STRAIGHT_LINE_CIRCUITY, STRAIGHT_LINE_KPH
 
 OVERSIZE_POLICIES = ("own_hub", "error")
 OBJECTIVES = ("weighted_travel",)
 SOLVERS = ("cbc",)
+NETWORK_KINDS = ("road", "straight_line")
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,21 @@ class Scenario:
     same_site_m
         Practices closer than this to each other are treated as one building
         (zero travel between them).
+    network_kind, circuity, straight_line_kph
+        ``[network] kind``: ``"road"`` (default) routes on the road network;
+        ``"straight_line"`` is the labelled fallback for quick what-ifs with no
+        network, great-circle distance x ``circuity`` / ``straight_line_kph``
+        (every report then says so).
+    download_place, download_polygon
+        Download the drive network with OSMnx (a place name, or a boundary file) and
+        cache it at ``[inputs] network`` (a ``.graphml``); later runs read the cache
+        offline. Only when one of these is given.
+    route_limit_minutes
+        Routes longer than this are not explored (shown as inf); saves time on large
+        networks. None: every route.
+    matrix
+        A matrix saved by an earlier run (``matrix.csv`` or ``.parquet``): re-solve
+        from it without touching the network.
     """
 
     name: str
@@ -133,6 +150,13 @@ class Scenario:
     threads: int = 2
     snap_warn_m: float = 1000.0
     same_site_m: float = 25.0
+    network_kind: str = "road"
+    circuity: float = STRAIGHT_LINE_CIRCUITY
+    straight_line_kph: float = STRAIGHT_LINE_KPH
+    download_place: str | None = None
+    download_polygon: Path | None = None
+    route_limit_minutes: float | None = None
+    matrix: Path | None = None
     source: Path | None = field(default=None, compare=False)
 
     def replace(self, **changes: Any) -> Scenario:
@@ -189,6 +213,13 @@ _SCHEMA: dict[str, dict[str, tuple[str, tuple[type, ...]]]] = {
     "network": {
         "snap_warn_m": ("snap_warn_m", (int, float)),
         "same_site_m": ("same_site_m", (int, float)),
+        "kind": ("network_kind", (str,)),
+        "circuity": ("circuity", (int, float)),
+        "straight_line_kph": ("straight_line_kph", (int, float)),
+        "download_place": ("download_place", (str,)),
+        "download_polygon": ("download_polygon", (str,)),
+        "route_limit_minutes": ("route_limit_minutes", (int, float)),
+        "matrix": ("matrix", (str,)),
     },
 }
 _PATH_KEYS = (
@@ -201,6 +232,8 @@ _PATH_KEYS = (
     "pcn_map",
     "pcn_membership",
     "postcodes",
+    "download_polygon",
+    "matrix",
 )
 _KIND = {
     int: "a whole number",
@@ -307,7 +340,10 @@ def _check_paths(s: Scenario, *, where: str) -> list[str]:
         f"{where}: [inputs] {attr}: file {getattr(s, attr)} does not exist; check the path "
         "(relative paths are relative to the scenario file)"
         for attr in _PATH_KEYS
-        if getattr(s, attr) is not None and not Path(getattr(s, attr)).exists()
+        if getattr(s, attr) is not None
+        and not Path(getattr(s, attr)).exists()
+        # with a download, [inputs] network is the cache, written on the first run
+        and not (attr == "network" and (s.download_place or s.download_polygon))
     ]
 
 
@@ -348,4 +384,33 @@ def _check_values(s: Scenario, *, where: str) -> list[str]:
         p.append(f"{where}: [solver] gap {s.gap} must be a fraction in [0, 1), e.g. 0.01")
     if s.threads < 1:
         p.append(f"{where}: [solver] threads {s.threads} must be at least 1")
+    p += _check_network(s, where=where)
+    return p
+
+
+def _check_network(s: Scenario, *, where: str) -> list[str]:
+    """The [network] section's rules."""
+    p: list[str] = []
+    if s.network_kind not in NETWORK_KINDS:
+        p.append(f"{where}: [network] kind {s.network_kind!r} must be one of {NETWORK_KINDS}")
+    if not s.circuity >= 1:
+        p.append(f"{where}: [network] circuity {s.circuity} must be at least 1 (roads are not "
+                 "shorter than the straight line); 1.3 is typical")  # fmt: skip
+    if not s.straight_line_kph > 0:
+        p.append(f"{where}: [network] straight_line_kph must be above 0")
+    if s.route_limit_minutes is not None and not s.route_limit_minutes > 0:
+        p.append(f"{where}: [network] route_limit_minutes must be above 0")
+    if s.download_place and s.download_polygon:
+        p.append(f"{where}: [network] give download_place or download_polygon, not both")
+    downloading = bool(s.download_place or s.download_polygon)
+    if downloading and s.network is not None and not str(s.network).endswith(".graphml"):
+        p.append(
+            f"{where}: [inputs] network must be a .graphml file to cache the download in, "
+            f'e.g. network = "{s.name}-roads.graphml"'
+        )
+    if downloading and s.network is None:
+        p.append(
+            f"{where}: a download needs [inputs] network, the .graphml file to cache it in, "
+            f'e.g. network = "{s.name}-roads.graphml"'
+        )
     return p

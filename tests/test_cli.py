@@ -69,7 +69,7 @@ def test_run_writes_outputs_and_refuses_to_overwrite(tmp_path):
     a = pd.read_csv(out / "assignment.csv")
     assert list(a.columns) == [
         "practice_code", "practice_name", "list_size", "hub_id",
-        "hub_site_code", "hub_site_name", "minutes_to_hub",
+        "hub_site_code", "hub_site_name", "minutes_to_hub", "lat", "lon",
     ]  # fmt: skip
     assert set(a["hub_id"]) == {"H01"}
     before = (out / "hubs.csv").read_text()
@@ -210,10 +210,10 @@ def test_evaluate_current_and_a_proposal(tmp_path):
     (tmp_path / "groups.csv").write_text(
         "practice_code,pcn_code,pcn_name\nT1,P1,West PCN\nT2,P1,West PCN\nT3,P2,East PCN\nT4,P2,East PCN\n"
     )
-    Path(scen).write_text(Path(scen).read_text().replace("[rules]", 'current = "groups.csv"\n[rules]'))
-    (tmp_path / "proposal.csv").write_text(
-        "practice_code,hub_id\nT1,H01\nT2,H01\nT3,H01\nT4,H01\n"
+    Path(scen).write_text(
+        Path(scen).read_text().replace("[rules]", 'current = "groups.csv"\n[rules]')
     )
+    (tmp_path / "proposal.csv").write_text("practice_code,hub_id\nT1,H01\nT2,H01\nT3,H01\nT4,H01\n")
     out = tmp_path / "ev"
     r = _invoke("evaluate", scen, "--grouping", str(tmp_path / "proposal.csv"), "--out", str(out))
     assert r.exit_code == 0, r.output
@@ -224,5 +224,7 @@ def test_evaluate_current_and_a_proposal(tmp_path):
     groups = pd.read_csv(out / "current_groups.csv")
     assert sorted(groups["list_size"]) == [19_000, 21_000]
     assert set(groups["hub_id"]) == {"P1", "P2"}
-    again = _invoke("evaluate", scen, "--grouping", str(tmp_path / "proposal.csv"), "--out", str(out))
+    again = _invoke(
+        "evaluate", scen, "--grouping", str(tmp_path / "proposal.csv"), "--out", str(out)
+    )
     assert again.exit_code == 3
