@@ -7,10 +7,14 @@ spending any solver time.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 import pandas as pd
+import pulp
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
 
 from hubopt.scenario import Scenario
 
@@ -66,6 +70,8 @@ def unreachable_band(
     finite = np.unique(t[np.isfinite(t)])
     out = []
     for k in np.nonzero(bad)[0]:
+        if keep[k] in s.optional:
+            continue  # may stay unassigned
         # smallest cap at which this practice can reach a big-enough site
         lo, hi = 0, len(finite) - 1
         if stuck(finite[hi])[k]:
@@ -116,10 +122,216 @@ def population_total(practices: pd.DataFrame, scenario: Scenario) -> list[str]:
     ]
 
 
+def isolated_clusters(
+    practices: pd.DataFrame, matrix: pd.DataFrame, scenario: Scenario
+) -> list[str]:
+    """Groups of practices cut off from all others by the cap whose patients together
+    cannot fill the lower band."""
+    s = scenario
+    singles = set(s.exempt)
+    if s.oversize == "own_hub":
+        singles |= set(practices.index[practices["list_size"] > s.population_max])
+    keep = [c for c in practices.index if c not in singles]
+    if not keep or s.population_min <= 0:
+        return []
+    t = matrix.loc[keep, keep].to_numpy()
+    near = (t <= s.travel_cap_minutes) | (t.T <= s.travel_cap_minutes)
+    n_parts, label = connected_components(csr_matrix(near), directed=False)
+    w = practices.loc[keep, "list_size"].to_numpy(dtype=float)
+    out = []
+    for k in range(n_parts):
+        idx = np.nonzero(label == k)[0]
+        total = int(w[idx].sum())
+        if total < s.population_min and not all(keep[i] in s.optional for i in idx):
+            names = ", ".join(_label(practices, keep[i]) for i in idx)
+            alone = "has no other practice" if len(idx) == 1 else "have no other practices"
+            out.append(
+                f"{names} {alone} within {s.travel_cap_minutes:g} minutes and "
+                f"{'has' if len(idx) == 1 else 'have'} {total:,} patients in all, below "
+                f"the lower band of {s.population_min:,}: raise travel_cap_minutes, lower "
+                'population_min, or set band = "rural_exception"'
+            )
+    return out
+
+
+def locked_groups(practices: pd.DataFrame, matrix: pd.DataFrame, scenario: Scenario) -> list[str]:
+    """Locked groups must fit the band and have a site within the cap of every member."""
+    s = scenario
+    out = []
+    for group in s.locked_groups:
+        group = [c for c in group if c in practices.index]
+        total = int(practices.loc[group, "list_size"].sum())
+        if total > s.population_max and s.band != "elastic":
+            out.append(
+                f"locked group {', '.join(group)} has {total:,} patients, above the upper "
+                f"band of {s.population_max:,}: it cannot stay together in one hub"
+            )
+        reach = (matrix.loc[group].to_numpy() <= s.travel_cap_minutes).all(axis=0)
+        if not reach.any():
+            out.append(
+                f"locked group {', '.join(group)}: no practice is within "
+                f"{s.travel_cap_minutes:g} minutes of all its members, so they cannot share "
+                "a hub site; raise travel_cap_minutes or split the group"
+            )
+    return out
+
+
+def hub_count(practices: pd.DataFrame, scenario: Scenario) -> list[str]:
+    """A fixed number (or range) of hubs must be able to hold the population."""
+    s = scenario
+    lo, hi = s.hub_range
+    if lo is None and hi is None:
+        return []
+    sizes = practices["list_size"]
+    singles = set(s.exempt)
+    if s.oversize == "own_hub":
+        singles |= set(sizes.index[sizes > s.population_max])
+    rest = int(sizes.drop(index=list(singles)).sum())
+    n_single = len(singles)
+    out = []
+    if hi is not None and s.band != "elastic" and rest > (hi - n_single) * s.population_max:
+        out.append(
+            f"at most {hi} hubs ({n_single} of them single exempt practices) can hold at "
+            f"most {max(0, hi - n_single) * s.population_max:,} patients in the band, but "
+            f"the other practices have {rest:,}: raise hubs_max or population_max"
+        )
+    if lo is not None and s.band == "strict" and rest < (lo - n_single) * s.population_min:
+        out.append(
+            f"{lo} hubs need at least {(lo - n_single) * s.population_min:,} patients to "
+            f"reach the lower band, but the practices have {rest:,}: lower hubs_min"
+        )
+    return out
+
+
 def diagnose(practices: pd.DataFrame, matrix: pd.DataFrame, scenario: Scenario) -> list[str]:
-    """Run every pre-solve check; an empty list means none found a problem."""
+    """Run every pre-solve check; an empty list means none found a problem.
+
+    With a soft band (``rural_exception``/``elastic``) the band checks do not block:
+    :func:`band_notes` reports them instead.
+    """
+    out = oversize_practices(practices, scenario)
+    if scenario.band == "strict":
+        out += band_notes(practices, matrix, scenario)
+    return out + locked_groups(practices, matrix, scenario) + hub_count(practices, scenario)
+
+
+def band_notes(practices: pd.DataFrame, matrix: pd.DataFrame, scenario: Scenario) -> list[str]:
+    """Where the lower band cannot be met (blocking under a strict band, expected
+    breaches under a soft one)."""
     return (
-        oversize_practices(practices, scenario)
-        + population_total(practices, scenario)
+        population_total(practices, scenario)
+        + isolated_clusters(practices, matrix, scenario)
         + unreachable_band(practices, matrix, scenario)
     )
+
+
+def _relaxations(s: Scenario, practices: pd.DataFrame) -> list[tuple[str, dict]]:
+    """Rule families that can be relaxed one at a time: (words, scenario change)."""
+    big = tuple(practices.index[practices["list_size"] > s.population_max])
+    out: list[tuple[str, dict]] = []
+    if s.population_min > 0 and s.band == "strict":
+        out.append((f"the lower band ({s.population_min:,} patients)", {"population_min": 0}))
+    if s.band != "elastic":
+        total = int(practices["list_size"].sum())
+        exempt = tuple(dict.fromkeys(s.exempt + (big if s.oversize == "own_hub" else ())))
+        out.append(
+            (
+                f"the upper band ({s.population_max:,} patients)",
+                {"population_max": max(total, s.population_max), "exempt": exempt},
+            )
+        )
+    out.append((f"the travel cap ({s.travel_cap_minutes:g} minutes)", {"travel_cap_minutes": 1e9}))
+    if s.contiguous:
+        out.append(("one connected area per hub (contiguous)", {"contiguous": False}))
+    if s.mean_travel_cap_minutes is not None:
+        out.append(("the cap on each hub's mean travel", {"mean_travel_cap_minutes": None}))
+    if s.locked_groups:
+        out.append(("the locked groups", {"locked_groups": ()}))
+    if s.apart:
+        out.append(("the practices kept apart", {"apart": ()}))
+    if s.fixed_sites:
+        out.append(("the fixed hub sites", {"fixed_sites": ()}))
+    if s.candidate_sites:
+        out.append(
+            ("the candidate-site list", {"candidate_sites": (), "fixed_sites": s.fixed_sites})
+        )
+    if s.hubs is not None or s.hubs_min is not None or s.hubs_max is not None:
+        out.append(("the number of hubs", {"hubs": None, "hubs_min": None, "hubs_max": None}))
+    if s.within:
+        out.append((f"hubs staying within one {s.within}", {"within": None, "cross_allowed": ()}))
+    return out
+
+
+def explain_infeasible(
+    practices: pd.DataFrame,
+    matrix: pd.DataFrame,
+    scenario: Scenario,
+    *,
+    current: pd.Series | None = None,
+    neighbours=None,
+    time_limit: float = 20.0,
+) -> list[str]:
+    """Say which rules conflict when the solver proves no plan exists.
+
+    Each rule family is relaxed on its own (a feasibility solve, no objective); the
+    ones whose relaxation alone admits a plan are named. Then the band is made
+    elastic to find the least-bad plan, naming the hubs (and their practices) that
+    would break it.
+    """
+    from hubopt import model, solve  # late: model and solve import nothing from here
+
+    def feasible(s: Scenario) -> solve.SolveResult | None:
+        try:
+            m = model.build(matrix, practices, s, current=current, neighbours=neighbours)
+        except Exception:  # noqa: BLE001 - a relaxation that cannot even be built
+            return None
+        first = m.stages[0]
+        m.problem.setObjective(
+            first[1] if first[0] == model.BAND_BREACH else pulp.LpAffineExpression()
+        )
+        r = solve.solve(m, time_limit=time_limit, threads=s.threads, solver=s.solver)
+        return r if r.has_solution else None
+
+    culprits = []
+    for words, change in _relaxations(scenario, practices):
+        if feasible(dataclasses.replace(scenario, **change)) is not None:
+            culprits.append(words)
+    out = []
+    if culprits:
+        out.append(
+            "relaxing any one of these on its own would allow a plan: " + "; ".join(culprits)
+        )
+    else:
+        out.append(
+            "no single rule relaxed on its own allows a plan: several rules conflict together"
+        )
+    if scenario.band != "elastic":
+        r = feasible(dataclasses.replace(scenario, band="elastic"))
+        if r is not None:
+            out += _breaches(r.assignment, practices, scenario)
+    return out
+
+
+def _breaches(assignment: pd.Series, practices: pd.DataFrame, scenario: Scenario) -> list[str]:
+    """Hubs of the least-bad (elastic) plan that fall outside the band, in words."""
+    s = scenario
+    sizes = practices["list_size"]
+    a = assignment.dropna()
+    out = []
+    for site, members in sorted(a.groupby(a).groups.items()):
+        members = list(members)
+        total = int(sizes.reindex(members).sum())
+        if members == [site] and (site in s.exempt or total > s.population_max):
+            continue
+        if s.population_min <= total <= s.population_max:
+            continue
+        gap = (
+            f"{s.population_min - total:,} short of {s.population_min:,}"
+            if total < s.population_min
+            else f"{total - s.population_max:,} over {s.population_max:,}"
+        )
+        names = ", ".join(_label(practices, c) for c in members)
+        out.append(
+            f"the least-bad plan leaves the hub at {site} ({names}) with {total:,} patients, {gap}"
+        )
+    return out

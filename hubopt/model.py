@@ -1,7 +1,9 @@
 r"""The hub-grouping integer program, built with PuLP from a travel-time matrix.
 
 The model never sees a road network: only a practice x practice matrix of minutes
-(rows = practice, columns = candidate hub site) and the list sizes.
+(rows = practice, columns = candidate hub site; the model uses the direction
+*practice -> site*), the list sizes and, for the coherence rule, a practice
+neighbour graph (:mod:`hubopt.adjacency`).
 
 Formulation
 -----------
@@ -9,36 +11,71 @@ Sets and data:
 
 * :math:`P` practices; :math:`w_i` registered patients of practice :math:`i`.
 * :math:`t_{ij}` road minutes from practice :math:`i` to practice :math:`j`
-  (every practice is a candidate hub site).
+  (every practice is a candidate hub site unless a candidate list is given).
 * :math:`T` travel cap; :math:`L, U` the population band.
-* :math:`E = \{(i, j) : t_{ij} \le T\}` eligible pairs (always including
-  :math:`(j, j)`): variables exist **only** for these, which is what keeps large
-  areas tractable and enforces the travel cap by construction.
-* :math:`O \subseteq P` oversize practices (:math:`w_j > U`) that form a hub on
-  their own under ``oversize = "own_hub"``.
+* :math:`S \subseteq P` practices that may be hub sites (candidate list, else all).
+* :math:`O \subseteq P` singletons: oversize practices (:math:`w_j > U`) under
+  ``oversize = "own_hub"`` and named exemptions; each forms a hub on its own.
+* :math:`E` eligible pairs: :math:`(i, j)` with :math:`t_{ij} \le T`,
+  :math:`j \in S`, :math:`i, j` in the same zone of the ``within`` column (unless
+  :math:`i` may cross), and neither in :math:`O` unless :math:`i = j`. Variables
+  exist **only** for these: the cap, candidate sites, zones and singletons are
+  enforced by construction, which keeps large areas tractable.
 
 Variables: :math:`x_{ij} \in \{0, 1\}` for :math:`(i, j) \in E`, 1 when practice
 :math:`i` belongs to the hub sited at :math:`j`; :math:`x_{jj} = 1` means
-:math:`j` is a hub site.
+:math:`j` is a hub site. Let :math:`W_j = \sum_{i:(i,j) \in E} w_i x_{ij}`.
+
+Rules (each an ``add_<rule>`` function; :mod:`hubopt.check` re-verifies them):
 
 .. math::
 
-    \min \; & \sum_{(i,j) \in E} w_i \, t_{ij} \, x_{ij}
-        && \text{patient-weighted minutes to the hub site} \\
-    \text{s.t.} \; & \sum_{j : (i,j) \in E} x_{ij} = 1 \quad \forall i \in P
+    & \sum_{j : (i,j) \in E} x_{ij} = 1 \;\; (\le 1 \text{ if } i \text{ optional})
         && \text{(assign\_once)} \\
     & x_{ij} \le x_{jj} \quad \forall (i, j) \in E,\ i \ne j
         && \text{(join\_open\_site)} \\
-    & L\,x_{jj} \le \sum_{i : (i,j) \in E} w_i x_{ij} \le U\,x_{jj}
-        \quad \forall j \in P \setminus O && \text{(population\_band)} \\
-    & x_{jj} = 1,\ x_{ij} = 0 \quad \forall j \in O,\ i \ne j
-        && \text{(oversize\_own\_hub)} \\
-    & \sum_j x_{jj} = p \quad \text{(optional)} && \text{(hub\_count)}
+    & L\,x_{jj} - s_j \le W_j \le U\,x_{jj} + e_j \quad \forall j \notin O
+        && \text{(population\_band)} \\
+    & x_{jj} = 1 \quad \forall j \in O && \text{(singleton\_own\_hub)} \\
+    & x_{jj} = 1 \quad \forall j \in F && \text{(fixed\_sites)} \\
+    & k_{min} \le \sum_j x_{jj} \le k_{max} && \text{(hub\_count)} \\
+    & \textstyle\sum_i w_i t_{ij} x_{ij} \le M\, W_j \quad \forall j
+        && \text{(mean\_travel\_cap)} \\
+    & x_{ij} = x_{aj} \quad \forall \text{locked group } G \ni a, i;\ \forall j
+        && \text{(locked\_groups)} \\
+    & \textstyle\sum_{i \in A} x_{ij} \le 1 \quad \forall \text{apart group } A;\ \forall j
+        && \text{(apart)} \\
+    & x_{ij} \le \sum_{k \in N(i) : h_j(k) < h_j(i)} x_{kj} \quad \forall (i, j) \in E,\ i \ne j
+        && \text{(contiguity)}
+
+Shortfall :math:`s_j \ge 0` exists only with ``band = "rural_exception"`` or
+``"elastic"``, excess :math:`e_j \ge 0` only with ``"elastic"``; otherwise both are 0.
+In the contiguity rule :math:`N(i)` are the practice's neighbours and
+:math:`h_j(k)` the number of neighbour steps from site :math:`j` to :math:`k`
+through practices eligible for :math:`j`: a practice can join a hub only if one of
+its neighbours one step nearer the site joins it too, so every hub is connected
+(the compact "shortest-path contiguity" of Validi, Buchanan & Lykhovyd, 2022; it is
+slightly stricter than plain connectedness, never looser). Practices that cannot
+reach :math:`j` through such neighbours get no variable for :math:`j`.
+
+Objectives, minimised in stages (lexicographically; each stage's optimum is kept
+as a constraint for the next) or summed with weights:
+
+* ``band_breach`` (first, when the band is soft): :math:`\sum_j s_j + e_j` patients;
+* ``unassigned`` (when practices are optional): :math:`\sum_{i\ optional} w_i (1 - \sum_j x_{ij})`;
+* ``weighted_travel``: :math:`\sum_{(i,j) \in E} w_i t_{ij} x_{ij}` (default, and
+  always the last tie-breaker);
+* ``worst_travel``: :math:`z` with :math:`z \ge \sum_j t_{ij} x_{ij}\ \forall i`;
+* ``balance``: :math:`\sum_{j \notin O} d_j` with :math:`d_j \ge \pm(W_j - B x_{jj})`
+  around the target :math:`B`;
+* ``fewest_moved``: today's groups :math:`g` are matched one-to-one with hubs
+  (:math:`y_{gj}`, :math:`\sum_j y_{gj} \le 1`, :math:`\sum_g y_{gj} \le 1`); a
+  practice stays if its hub is its group's match (:math:`u_{ij} \le x_{ij}`,
+  :math:`u_{ij} \le y_{g(i)j}`); minimise :math:`\sum_i (1 - \sum_j u_{ij})` over
+  practices in a group today.
 
 The disaggregated linking :math:`x_{ij} \le x_{jj}` (rather than one aggregated
-constraint per site) gives a much tighter LP relaxation. Each family is added by
-its own ``add_<rule>`` function; :mod:`hubopt.check` re-verifies every rule
-independently after solving.
+constraint per site) gives a much tighter LP relaxation.
 """
 
 from __future__ import annotations
@@ -46,16 +83,27 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 import pulp
 
+from hubopt.errors import InputError
 from hubopt.scenario import Scenario
+
+#: Objective stages hubopt adds on its own, before the user's objectives.
+BAND_BREACH = "band_breach"
+UNASSIGNED = "unassigned"
 
 
 @dataclass
 class HubModel:
-    """A built PuLP problem plus what is needed to read its solution back."""
+    """A built PuLP problem plus what is needed to read its solution back.
+
+    ``stages`` lists the objectives in the order they are minimised (name,
+    expression); :func:`hubopt.pipeline.solve_stages` solves them in turn. The
+    problem's objective is the first stage's on return from :func:`build`.
+    """
 
     problem: pulp.LpProblem
     x: dict[tuple[str, str], pulp.LpVariable]
@@ -65,6 +113,9 @@ class HubModel:
     pop_max: float
     cap: float
     singletons: frozenset[str] = field(default_factory=frozenset)
+    optional: frozenset[str] = frozenset()
+    stages: list[tuple[str, pulp.LpAffineExpression]] = field(default_factory=list)
+    extra: dict[str, dict] = field(default_factory=dict)
 
     @property
     def practices(self) -> list[str]:
@@ -73,14 +124,46 @@ class HubModel:
     def eligible_sites(self, i: str) -> list[str]:
         return [j for (a, j) in self.x if a == i]
 
+    def members(self, j: str) -> list[str]:
+        """Practices that could join the hub sited at ``j``."""
+        return _by_site(self).get(j, [])
 
-def eligible_pairs(times: pd.DataFrame, cap: float) -> list[tuple[str, str]]:
-    """Ordered (practice, site) pairs within the cap, plus every (j, j)."""
-    t = times.to_numpy()
-    ok = t <= cap
-    np.fill_diagonal(ok, True)
-    rows, cols = np.nonzero(ok)
+    def load(self, j: str) -> pulp.LpAffineExpression:
+        """Patients in the hub sited at ``j`` (:math:`W_j`)."""
+        return pulp.lpSum(self.weights[i] * self.x[i, j] for i in self.members(j))
+
+    def travel(self) -> pulp.LpAffineExpression:
+        """Patient-weighted minutes to the hub site."""
+        t, pos = self.times.to_numpy(), {c: k for k, c in enumerate(self.times.index)}
+        return pulp.lpSum(
+            self.weights[i] * float(t[pos[i], pos[j]]) * v for (i, j), v in self.x.items()
+        )
+
+
+def eligible_pairs(
+    times: pd.DataFrame,
+    cap: float,
+    *,
+    sites: Iterable[str] | None = None,
+    zones: pd.Series | None = None,
+    may_cross: Iterable[str] = (),
+    singletons: Iterable[str] = (),
+) -> list[tuple[str, str]]:
+    """Ordered (practice, site) pairs a plan may use (see the module docstring)."""
     codes = list(times.index)
+    ok = times.to_numpy() <= cap
+    np.fill_diagonal(ok, True)
+    if sites is not None:
+        ok[:, ~np.isin(codes, list(sites))] = False
+    if zones is not None:
+        z = zones.reindex(codes).astype(str).to_numpy()
+        free = np.isin(codes, list(may_cross))
+        ok &= (z[:, None] == z[None, :]) | free[:, None]
+    single = np.isin(codes, list(singletons))
+    ok[single, :] = False
+    ok[:, single] = False
+    ok[single, single] = True  # a singleton is its own site
+    rows, cols = np.nonzero(ok)
     return [(codes[r], codes[c]) for r, c in zip(rows, cols, strict=True)]
 
 
@@ -95,8 +178,11 @@ def build_model(
     n_hubs: int | None = None,
     cost_weights: pd.Series | None = None,
     name: str = "hubopt",
+    pairs: list[tuple[str, str]] | None = None,
+    optional: Iterable[str] = (),
+    band: str = "strict",
 ) -> HubModel:
-    """Build the model from plain data (see the module docstring for the maths).
+    """Build the core model from plain data (see the module docstring for the maths).
 
     Parameters
     ----------
@@ -115,12 +201,20 @@ def build_model(
     cost_weights
         Multiplier of ``times`` in the objective per practice; defaults to ``weights``
         (patient-weighted travel). Pass ones for the unweighted p-median.
+    pairs
+        The eligible (practice, site) pairs; default :func:`eligible_pairs` by the cap.
+    optional
+        Practices that may stay unassigned.
+    band
+        ``"strict"``, ``"rural_exception"`` or ``"elastic"`` (see the scenario).
     """
     weights = weights.astype(float)
     times = times.loc[weights.index, weights.index]
+    singletons = frozenset(singletons)
     cost_weights = weights if cost_weights is None else cost_weights.astype(float)
     prob = pulp.LpProblem(name, pulp.LpMinimize)
-    pairs = eligible_pairs(times, cap)
+    if pairs is None:
+        pairs = eligible_pairs(times, cap, singletons=singletons)
     x = {(i, j): prob.add_variable(f"x_{n}", cat=pulp.LpBinary) for n, (i, j) in enumerate(pairs)}
     m = HubModel(
         problem=prob,
@@ -130,36 +224,91 @@ def build_model(
         pop_min=pop_min,
         pop_max=pop_max,
         cap=cap,
-        singletons=frozenset(singletons),
-    )
-    t = times.to_numpy()
-    pos = {c: k for k, c in enumerate(times.index)}
-    prob += (
-        pulp.lpSum(cost_weights[i] * float(t[pos[i], pos[j]]) * v for (i, j), v in x.items()),
-        "weighted_travel",
+        singletons=singletons,
+        optional=frozenset(optional),
     )
     add_assign_once(m)
     add_join_open_site(m)
-    add_population_band(m)
-    add_oversize_own_hub(m)
+    add_population_band(m, band)
+    add_singleton_own_hub(m)
     if n_hubs is not None:
-        add_hub_count(m, n_hubs)
+        add_hub_count(m, n_hubs, n_hubs)
+    if m.optional:
+        m.stages.append((UNASSIGNED, unassigned_expr(m)))
+    t, pos = times.to_numpy(), {c: k for k, c in enumerate(times.index)}
+    m.stages.append(
+        (
+            "weighted_travel",
+            pulp.lpSum(cost_weights[i] * float(t[pos[i], pos[j]]) * v for (i, j), v in x.items()),
+        )
+    )
+    prob.setObjective(m.stages[0][1])
     return m
 
 
-def build(matrix: pd.DataFrame, practices: pd.DataFrame, scenario: Scenario) -> HubModel:
-    """Build the model for a scenario from the travel matrix and the practices table."""
+def build(
+    matrix: pd.DataFrame,
+    practices: pd.DataFrame,
+    scenario: Scenario,
+    *,
+    current: pd.Series | None = None,
+    neighbours: nx.Graph | None = None,
+) -> HubModel:
+    """Build the model for a scenario from the travel matrix and the practices table.
+
+    ``current`` (practice code -> today's group) is needed for ``fewest_moved``;
+    ``neighbours`` (a practice graph, :func:`hubopt.adjacency.practice_neighbours`)
+    for ``contiguous = true``.
+    """
+    s = scenario
+    validate_rules(practices, s, current=current, neighbours=neighbours)
     weights = practices["list_size"]
-    singletons = oversize_practices(practices, scenario) if scenario.oversize == "own_hub" else []
-    return build_model(
+    singletons = singleton_practices(practices, s)
+    zones = practices[s.within] if s.within else None
+    pairs = eligible_pairs(
+        matrix.loc[weights.index, weights.index],
+        s.travel_cap_minutes,
+        sites=(set(s.candidate_sites) | singletons) if s.candidate_sites else None,
+        zones=zones,
+        may_cross=s.cross_allowed,
+        singletons=singletons,
+    )
+    if s.contiguous:
+        pairs = contiguous_pairs(pairs, neighbours)
+    lo, hi = s.hub_range
+    m = build_model(
         matrix,
         weights,
-        pop_min=scenario.population_min,
-        pop_max=scenario.population_max,
-        cap=scenario.travel_cap_minutes,
+        pop_min=s.population_min,
+        pop_max=s.population_max,
+        cap=s.travel_cap_minutes,
         singletons=singletons,
-        name=scenario.name,
+        name=s.name,
+        pairs=pairs,
+        optional=s.optional,
+        band=s.band,
     )
+    if lo is not None or hi is not None:
+        add_hub_count(m, lo, hi)
+    if s.fixed_sites:
+        add_fixed_sites(m, s.fixed_sites)
+    if s.mean_travel_cap_minutes is not None:
+        add_mean_travel_cap(m, s.mean_travel_cap_minutes)
+    if s.locked_groups:
+        add_locked_groups(m, s.locked_groups)
+    if s.apart:
+        add_apart(m, s.apart)
+    if s.contiguous:
+        add_contiguity(m, neighbours)
+    set_objectives(m, s, current=current)
+    return m
+
+
+def singleton_practices(practices: pd.DataFrame, scenario: Scenario) -> frozenset[str]:
+    """Practices that form a hub on their own: oversize ones (under ``own_hub``) and
+    named exemptions."""
+    big = oversize_practices(practices, scenario) if scenario.oversize == "own_hub" else []
+    return frozenset(big) | frozenset(scenario.exempt)
 
 
 def oversize_practices(practices: pd.DataFrame, scenario: Scenario) -> list[str]:
@@ -167,20 +316,77 @@ def oversize_practices(practices: pd.DataFrame, scenario: Scenario) -> list[str]
     return list(practices.index[practices["list_size"] > scenario.population_max])
 
 
+def validate_rules(
+    practices: pd.DataFrame,
+    scenario: Scenario,
+    *,
+    current: pd.Series | None = None,
+    neighbours: nx.Graph | None = None,
+) -> None:
+    """Every practice a rule names exists, and each rule has the data it needs."""
+    s = scenario
+    problems = []
+    for key, codes in s.practice_rules.items():
+        unknown = sorted(set(codes) - set(practices.index))
+        if unknown:
+            problems.append(
+                f"[rules] {key} names {', '.join(unknown)}, not among the area's "
+                f"{len(practices)} practices; check the codes (or the area selection)"
+            )
+    if s.within and s.within not in practices.columns:
+        problems.append(
+            f"[rules] within = {s.within!r} is not a column of the practices table "
+            f"(columns: {', '.join(map(str, practices.columns))})"
+        )
+    if "fewest_moved" in s.objectives and current is None:
+        problems.append(
+            '[objective] "fewest_moved" needs today\'s grouping: give [inputs] current '
+            '(a CSV of practice_code, group_id) or current = "pcn"'
+        )
+    if s.contiguous and neighbours is None:
+        problems.append("[rules] contiguous = true needs practice locations (neighbours)")
+    exempt_sites = set(s.exempt) - set(s.candidate_sites)
+    if s.candidate_sites and exempt_sites:
+        problems.append(
+            f"[rules] exempt practices {', '.join(sorted(exempt_sites))} are hubs on their "
+            "own, so they must be in candidate_sites too"
+        )
+    if problems:
+        raise InputError(f"The rules of scenario {s.name} have problems:", problems)
+
+
 def _by_site(m: HubModel) -> dict[str, list[str]]:
-    members: dict[str, list[str]] = {}
-    for i, j in m.x:
-        members.setdefault(j, []).append(i)
-    return members
+    if "_by_site" not in m.extra:
+        members: dict[str, list[str]] = {}
+        for i, j in m.x:
+            members.setdefault(j, []).append(i)
+        m.extra["_by_site"] = members
+    return m.extra["_by_site"]
+
+
+def _by_practice(m: HubModel) -> dict[str, list[str]]:
+    if "_by_practice" not in m.extra:
+        sites: dict[str, list[str]] = {}
+        for i, j in m.x:
+            sites.setdefault(i, []).append(j)
+        m.extra["_by_practice"] = sites
+    return m.extra["_by_practice"]
+
+
+def sites(m: HubModel) -> list[str]:
+    """Practices that can be hub sites in this model."""
+    return [j for j in m.practices if (j, j) in m.x]
 
 
 def add_assign_once(m: HubModel) -> None:
-    """Every practice belongs to exactly one hub."""
-    sites: dict[str, list[pulp.LpVariable]] = {}
-    for (i, _j), v in m.x.items():
-        sites.setdefault(i, []).append(v)
-    for i, vs in sites.items():
-        m.problem += pulp.lpSum(vs) == 1, f"assign_once_{i}"
+    """Every practice belongs to exactly one hub (optional ones to at most one)."""
+    for i in m.practices:
+        vs = [m.x[i, j] for j in _by_practice(m).get(i, [])]
+        if i in m.optional:
+            if vs:
+                m.problem += pulp.lpSum(vs) <= 1, f"assign_once_{i}"
+        else:
+            m.problem += pulp.lpSum(vs) == 1, f"assign_once_{i}"
 
 
 def add_join_open_site(m: HubModel) -> None:
@@ -190,33 +396,228 @@ def add_join_open_site(m: HubModel) -> None:
             m.problem += v <= m.x[j, j], f"join_open_site_{i}_{j}"
 
 
-def add_population_band(m: HubModel) -> None:
-    """Each open hub's total list size lies within [pop_min, pop_max]."""
-    for j, members in _by_site(m).items():
+def add_population_band(m: HubModel, band: str = "strict") -> None:
+    """Each open hub's total list size lies within [pop_min, pop_max].
+
+    ``rural_exception`` adds a shortfall variable per hub, ``elastic`` an excess too;
+    their total becomes the first objective stage (``band_breach``).
+    """
+    short, excess = {}, {}
+    for j in sites(m):
         if j in m.singletons:
             continue
-        total = pulp.lpSum(m.weights[i] * m.x[i, j] for i in members)
-        m.problem += total <= m.pop_max * m.x[j, j], f"population_max_{j}"
+        total = m.load(j)
+        upper = m.pop_max * m.x[j, j]
+        if band == "elastic":
+            excess[j] = pulp.LpVariable(f"excess_{j}", lowBound=0)
+            upper = upper + excess[j]
+        m.problem += total <= upper, f"population_max_{j}"
         if m.pop_min > 0:
-            m.problem += total >= m.pop_min * m.x[j, j], f"population_min_{j}"
+            lower = m.pop_min * m.x[j, j]
+            if band in ("rural_exception", "elastic"):
+                short[j] = pulp.LpVariable(f"short_{j}", lowBound=0)
+                lower = lower - short[j]
+            m.problem += total >= lower, f"population_min_{j}"
+    m.extra["short"], m.extra["excess"] = short, excess
+    if band != "strict":
+        m.stages.insert(0, (BAND_BREACH, pulp.lpSum([*short.values(), *excess.values()])))
 
 
-def add_oversize_own_hub(m: HubModel) -> None:
-    """Oversize practices are hubs on their own: open, and nobody else joins."""
-    for j in m.singletons:
-        m.problem += m.x[j, j] == 1, f"oversize_site_{j}"
-        for i in _by_site(m)[j]:
-            if i != j:
-                m.problem += m.x[i, j] == 0, f"oversize_alone_{i}_{j}"
+def add_singleton_own_hub(m: HubModel) -> None:
+    """Singletons (oversize or exempt practices) are hubs on their own.
+
+    Nobody else has a variable for their site (see :func:`eligible_pairs`); this
+    opens the site.
+    """
+    for j in sorted(m.singletons):
+        if (j, j) in m.x:
+            m.problem += m.x[j, j] == 1, f"singleton_site_{j}"
 
 
-def add_hub_count(m: HubModel, n_hubs: int) -> None:
-    """Exactly ``n_hubs`` hubs are opened."""
-    m.problem += pulp.lpSum(m.x[j, j] for j in m.practices) == n_hubs, "hub_count"
+def add_hub_count(m: HubModel, lo: int | None, hi: int | None) -> None:
+    """Between ``lo`` and ``hi`` hubs are opened (None = open-ended)."""
+    n = pulp.lpSum(m.x[j, j] for j in sites(m))
+    if lo is not None and lo == hi:
+        m.problem += n == lo, "hub_count"
+        return
+    if lo is not None:
+        m.problem += n >= lo, "hub_count_min"
+    if hi is not None:
+        m.problem += n <= hi, "hub_count_max"
+
+
+def add_fixed_sites(m: HubModel, fixed: Iterable[str]) -> None:
+    """The named practices are hub sites."""
+    for j in fixed:
+        if (j, j) not in m.x:
+            raise InputError(
+                f"fixed site {j} cannot be a hub site under the other rules",
+                ["check candidate_sites, within and the exemptions"],
+            )
+        m.problem += m.x[j, j] == 1, f"fixed_site_{j}"
+
+
+def add_mean_travel_cap(m: HubModel, limit: float) -> None:
+    """Each hub's patient-weighted mean minutes to its site is at most ``limit``."""
+    t, pos = m.times.to_numpy(), {c: k for k, c in enumerate(m.times.index)}
+    for j in sites(m):
+        members = m.members(j)
+        minutes = pulp.lpSum(
+            m.weights[i] * float(t[pos[i], pos[j]]) * m.x[i, j] for i in members if i != j
+        )
+        m.problem += minutes <= limit * m.load(j), f"mean_travel_cap_{j}"
+
+
+def add_locked_groups(m: HubModel, groups: Iterable[Iterable[str]]) -> None:
+    """Each locked group's practices share one hub (x_ij = x_aj for every site j)."""
+    for g, group in enumerate(groups):
+        anchor, *rest = list(group)
+        for i in rest:
+            for j in set(_by_practice(m).get(anchor, [])) | set(_by_practice(m).get(i, [])):
+                a, b = m.x.get((anchor, j), 0), m.x.get((i, j), 0)
+                m.problem += a == b, f"locked_{g}_{i}_{j}"
+
+
+def add_apart(m: HubModel, groups: Iterable[Iterable[str]]) -> None:
+    """The practices of each apart group are in different hubs."""
+    for g, group in enumerate(groups):
+        group = list(group)
+        for j in sites(m):
+            vs = [m.x[i, j] for i in group if (i, j) in m.x]
+            if len(vs) > 1:
+                m.problem += pulp.lpSum(vs) <= 1, f"apart_{g}_{j}"
+
+
+def hop_distances(pairs: list[tuple[str, str]], neighbours: nx.Graph) -> dict[str, dict]:
+    """For each site j: neighbour steps from j to each practice eligible for j,
+    moving only through practices eligible for j."""
+    members: dict[str, list[str]] = {}
+    for i, j in pairs:
+        members.setdefault(j, []).append(i)
+    out = {}
+    for j, group in members.items():
+        sub = neighbours.subgraph(group)
+        out[j] = nx.single_source_shortest_path_length(sub, j) if j in sub else {j: 0}
+    return out
+
+
+def contiguous_pairs(
+    pairs: list[tuple[str, str]], neighbours: nx.Graph | None
+) -> list[tuple[str, str]]:
+    """Drop pairs (i, j) where i cannot reach site j through practices eligible for j."""
+    hops = hop_distances(pairs, neighbours)
+    return [(i, j) for i, j in pairs if i in hops[j]]
+
+
+def add_contiguity(m: HubModel, neighbours: nx.Graph) -> None:
+    """Each hub's practices are connected through neighbours (shortest-path contiguity).
+
+    A practice joins site j only if a neighbour one step nearer j (in neighbour
+    hops through practices eligible for j) joins j too.
+    """
+    hops = hop_distances(list(m.x), neighbours)
+    for (i, j), v in m.x.items():
+        if i == j:
+            continue
+        h = hops[j]
+        closer = [m.x[k, j] for k in neighbours.neighbors(i) if k in h and h[k] < h[i]]
+        m.problem += v <= pulp.lpSum(closer), f"contiguity_{i}_{j}"
+
+
+def unassigned_expr(m: HubModel) -> pulp.LpAffineExpression:
+    """Patients of optional practices left out of every hub."""
+    return pulp.lpSum(
+        m.weights[i] * (1 - pulp.lpSum(m.x[i, j] for j in _by_practice(m).get(i, [])))
+        for i in sorted(m.optional)
+    )
+
+
+def worst_travel_expr(m: HubModel) -> pulp.LpAffineExpression:
+    """The longest minutes from a practice to its hub site (variable z)."""
+    t, pos = m.times.to_numpy(), {c: k for k, c in enumerate(m.times.index)}
+    z = pulp.LpVariable("worst_minutes", lowBound=0)
+    for i in m.practices:
+        trip = pulp.lpSum(float(t[pos[i], pos[j]]) * m.x[i, j] for j in _by_practice(m).get(i, []))
+        m.problem += z >= trip, f"worst_{i}"
+    return pulp.lpSum([z])
+
+
+def balance_expr(m: HubModel, target: float) -> pulp.LpAffineExpression:
+    """Total distance of hub populations from ``target`` (singleton hubs left out)."""
+    devs = []
+    for j in sites(m):
+        if j in m.singletons:
+            continue
+        d = pulp.LpVariable(f"dev_{j}", lowBound=0)
+        m.problem += d >= m.load(j) - target * m.x[j, j], f"dev_up_{j}"
+        m.problem += d >= target * m.x[j, j] - m.load(j), f"dev_down_{j}"
+        devs.append(d)
+    return pulp.lpSum(devs)
+
+
+def moved_expr(m: HubModel, current: pd.Series) -> pulp.LpAffineExpression:
+    """Practices not in the hub matched one-to-one with their group today."""
+    group = current.reindex(m.practices).dropna().astype(str)
+    group = group[group != ""]
+    y: dict[tuple[str, str], pulp.LpVariable] = {}
+    stay = []
+    for n, (i, g) in enumerate(group.items()):
+        for j in _by_practice(m).get(i, []):
+            if (g, j) not in y:
+                y[g, j] = pulp.LpVariable(f"match_{len(y)}", cat=pulp.LpBinary)
+            u = pulp.LpVariable(f"stay_{n}_{len(stay)}", lowBound=0, upBound=1)
+            m.problem += u <= m.x[i, j], f"stay_x_{i}_{j}"
+            m.problem += u <= y[g, j], f"stay_y_{i}_{j}"
+            stay.append(u)
+    for key, pos in ((0, "group"), (1, "site")):
+        by: dict[str, list] = {}
+        for k, v in y.items():
+            by.setdefault(k[key], []).append(v)
+        for name, vs in by.items():
+            m.problem += pulp.lpSum(vs) <= 1, f"match_one_{pos}_{name}"
+    return len(group) - pulp.lpSum(stay)
+
+
+def objective_terms(
+    m: HubModel, scenario: Scenario, *, current: pd.Series | None = None
+) -> list[tuple[str, pulp.LpAffineExpression]]:
+    """The scenario's objectives as (name, expression), in the scenario's order."""
+    s = scenario
+    terms = []
+    for name in s.objectives:
+        if name == "weighted_travel":
+            terms.append((name, m.travel()))
+        elif name == "worst_travel":
+            terms.append((name, worst_travel_expr(m)))
+        elif name == "balance":
+            target = s.balance_target or (s.population_min + s.population_max) / 2
+            terms.append((name, balance_expr(m, target)))
+        elif name == "fewest_moved":
+            terms.append((name, moved_expr(m, current)))
+    return terms
+
+
+def set_objectives(m: HubModel, scenario: Scenario, *, current: pd.Series | None = None) -> None:
+    """Replace the default travel stage with the scenario's objectives.
+
+    Stages: band breach (soft band), unassigned patients (optional practices), then the
+    user's objectives (one stage each, or one weighted sum), then weighted travel as
+    the tie-breaker unless already listed.
+    """
+    fixed = [st for st in m.stages if st[0] in (BAND_BREACH, UNASSIGNED)]
+    terms = objective_terms(m, scenario, current=current)
+    if scenario.objective_mode == "weighted" and len(terms) > 1:
+        pairs = zip(scenario.objective_weights, terms, strict=True)
+        expr = pulp.lpSum(w * e for w, (_, e) in pairs)
+        terms = [("weighted:" + "+".join(n for n, _ in terms), expr)]
+    if "weighted_travel" not in scenario.objectives:
+        terms.append(("weighted_travel", m.travel()))
+    m.stages = fixed + terms
+    m.problem.setObjective(m.stages[0][1])
 
 
 def read_assignment(m: HubModel) -> pd.Series:
-    """The solved assignment: practice code -> hub site practice code."""
+    """The solved assignment: practice code -> hub site code (NaN: unassigned)."""
     out = {}
     for (i, j), v in m.x.items():
         if v.value() is not None and v.value() > 0.5:

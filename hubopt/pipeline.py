@@ -16,6 +16,7 @@ import geopandas as gpd
 import pandas as pd
 
 from hubopt import (
+    adjacency,
     catchments,
     check,
     diagnose,
@@ -29,6 +30,7 @@ from hubopt import (
     network,
     report,
     solve,
+    stages,
 )
 from hubopt.errors import InfeasibleError, InputError, OutputExistsError, SolverError
 from hubopt.scenario import Scenario
@@ -157,7 +159,10 @@ def run(
         practices, boundary, current = loaded.practices, loaded.boundary, loaded.current
         notes += loaded.notes
     minutes = travel_matrix(scenario, practices, timings=timings, notes=notes)
-    result, checks = solve_matrix(practices, minutes, scenario, timings=timings)
+    result, checks = solve_matrix(
+        practices, minutes, scenario, timings=timings, current=current, boundary=boundary,
+        notes=notes,
+    )  # fmt: skip
     if scenario.oversize == "own_hub":
         for code in model.oversize_practices(practices, scenario):
             notes.append(
@@ -336,14 +341,31 @@ def solve_matrix(
     scenario: Scenario,
     *,
     timings: dict[str, float] | None = None,
+    current: pd.Series | pd.DataFrame | None = None,
+    boundary: gpd.GeoDataFrame | None = None,
+    notes: list[str] | None = None,
 ) -> tuple[solve.SolveResult, check.CheckReport]:
-    """Diagnose, build, solve and independently check, from a travel-time matrix.
+    """Diagnose, build, solve (objectives in stages) and independently check, from a
+    travel-time matrix.
 
-    This is the what-if entry point: no network work.
+    This is the what-if entry point: no network work. ``current`` (today's grouping:
+    practice code -> group, or the table with ``group_id``) is needed for
+    ``fewest_moved`` and ``warm_start = "current"``; ``boundary`` clips the practice
+    neighbours used by ``contiguous = true``.
     """
     timings = {} if timings is None else timings
+    notes = [] if notes is None else notes
+    if isinstance(current, pd.DataFrame):
+        current = current["group_id"]
+    neighbours = None
+    if scenario.contiguous:
+        with _stage(timings, "neighbours"):
+            neighbours = adjacency.practice_neighbours(practices, boundary)
     with _stage(timings, "diagnose"):
         problems = diagnose.diagnose(practices, minutes, scenario)
+        if scenario.band != "strict":
+            notes += [f"expected below the band: {n}" for n in diagnose.band_notes(
+                practices, minutes, scenario)]  # fmt: skip
     if problems:
         raise InfeasibleError(
             f"No grouping can meet the rules of scenario {scenario.name} "
@@ -352,25 +374,31 @@ def solve_matrix(
             problems,
         )
     with _stage(timings, "model"):
-        hub_model = model.build(minutes, practices, scenario)
+        hub_model = model.build(
+            minutes, practices, scenario, current=current, neighbours=neighbours
+        )
+    warm = None
+    if scenario.warm_start == "current" and current is not None:
+        warm = evaluate.best_sites(current.reindex(practices.index), practices, minutes)
     with _stage(timings, "solve"):
-        result = solve.solve(
+        result = stages.solve_stages(
             hub_model,
             time_limit=scenario.time_limit_seconds,
             gap=scenario.gap,
             threads=scenario.threads,
+            solver=scenario.solver,
+            warm_start=warm,
         )
     if result.status == "infeasible":
+        with _stage(timings, "explain"):
+            why = diagnose.explain_infeasible(
+                practices, minutes, scenario, current=current, neighbours=neighbours
+            )
         raise InfeasibleError(
             f"The solver proved that no grouping meets every rule of scenario "
             f"{scenario.name} at once, although each practice on its own can reach a "
             "big-enough hub:",
-            [
-                f"hubs of {scenario.population_min:,}-{scenario.population_max:,} patients "
-                f"with every practice within {scenario.travel_cap_minutes:g} minutes of its "
-                "hub site cannot all be formed together (neighbouring practices compete for "
-                "the same hubs); widen the band or raise travel_cap_minutes",
-            ],
+            why,
         )
     if not result.has_solution:
         raise SolverError(
@@ -379,7 +407,16 @@ def solve_matrix(
         )
     with _stage(timings, "check"):
         checks = check.check_plan(
-            check.PlanData(result.assignment, practices, minutes, scenario, result.objective)
+            check.PlanData(
+                result.assignment,
+                practices,
+                minutes,
+                scenario,
+                result.objective,
+                values=result.values,
+                current=current,
+                neighbours=neighbours,
+            )
         )
     if not checks.passed:
         raise SolverError(

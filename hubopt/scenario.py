@@ -45,8 +45,11 @@ from hubopt.errors import InputError
 from hubopt.speeds import STRAIGHT_LINE_CIRCUITY, STRAIGHT_LINE_KPH
 
 OVERSIZE_POLICIES = ("own_hub", "error")
-OBJECTIVES = ("weighted_travel",)
-SOLVERS = ("cbc",)
+OBJECTIVES = ("weighted_travel", "worst_travel", "balance", "fewest_moved")
+OBJECTIVE_MODES = ("lexicographic", "weighted")
+BAND_MODES = ("strict", "rural_exception", "elastic")
+SOLVERS = ("cbc", "highs")
+WARM_STARTS = ("none", "current")
 NETWORK_KINDS = ("road", "straight_line")
 
 
@@ -88,11 +91,43 @@ class Scenario:
         ``"own_hub"``: a practice already above ``population_max`` forms a hub on its
         own and is reported as an exemption. ``"error"``: such a practice makes the
         scenario infeasible.
-    objective
-        What to minimise; ``"weighted_travel"`` = sum over practices of list size x
-        road minutes to the hub site.
-    solver, time_limit_seconds, gap, threads
-        Solver settings (CBC through PuLP).
+    exempt
+        Named practices that form a hub on their own, exempt from the band (e.g. a
+        practice the ICB has agreed stands alone).
+    band
+        ``"strict"``: every hub within the band. ``"rural_exception"``: hubs below
+        ``population_min`` are allowed only where no grouping meets it; the total
+        shortfall is minimised first, then the objective. ``"elastic"``: shortfall
+        and excess are both allowed and their total is minimised first: the least-bad
+        plan, with every breach listed.
+    mean_travel_cap_minutes
+        Optional cap on each hub's patient-weighted mean road minutes to its site.
+    contiguous
+        Each hub's practices form one connected area: practices are neighbours when
+        their Voronoi cells (clipped to the area) touch; see :mod:`hubopt.adjacency`.
+    locked_groups, apart
+        Groups of practice codes that must share a hub (existing federations), and
+        groups whose practices must all be in different hubs.
+    fixed_sites, candidate_sites
+        Practices that must be hub sites; and, if given, the only practices that may be.
+    hubs, hubs_min, hubs_max
+        Exact number of hubs, or a range.
+    within, cross_allowed
+        A practices column (e.g. ``ccg``, ``locality``): hubs do not cross it, except
+        for the practices listed in ``cross_allowed``.
+    optional
+        Practices that may stay unassigned (keep the door open); the patients left
+        out are minimised before the objective and every one is reported.
+    objective, objective_mode, objective_weights, balance_target
+        What to minimise: ``"weighted_travel"`` (list size x road minutes to the hub
+        site), ``"worst_travel"`` (the longest practice-to-site time), ``"balance"``
+        (total distance of hub populations from ``balance_target``, default the
+        middle of the band), ``"fewest_moved"`` (practices leaving their current
+        group's hub). A list is taken in order (``lexicographic``) or summed with
+        ``objective_weights`` (``weighted``); weighted travel always breaks ties last.
+    solver, time_limit_seconds, gap, threads, warm_start
+        Solver settings (CBC through PuLP; HiGHS with ``pip install hubopt[highs]``);
+        ``warm_start = "current"`` starts from today's grouping where it is valid.
     snap_warn_m
         Practices further than this from the road network are reported.
     same_site_m
@@ -143,11 +178,29 @@ class Scenario:
     population_max: int = 50_000
     travel_cap_minutes: float = 30.0
     oversize: str = "own_hub"
-    objective: str = "weighted_travel"
+    exempt: tuple[str, ...] = ()
+    band: str = "strict"
+    mean_travel_cap_minutes: float | None = None
+    contiguous: bool = False
+    locked_groups: tuple[tuple[str, ...], ...] = ()
+    apart: tuple[tuple[str, ...], ...] = ()
+    fixed_sites: tuple[str, ...] = ()
+    candidate_sites: tuple[str, ...] = ()
+    hubs: int | None = None
+    hubs_min: int | None = None
+    hubs_max: int | None = None
+    within: str | None = None
+    cross_allowed: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+    objective: str | tuple[str, ...] = "weighted_travel"
+    objective_mode: str = "lexicographic"
+    objective_weights: tuple[float, ...] = ()
+    balance_target: float | None = None
     solver: str = "cbc"
     time_limit_seconds: float = 120.0
     gap: float = 0.0
     threads: int = 2
+    warm_start: str = "none"
     snap_warn_m: float = 1000.0
     same_site_m: float = 25.0
     network_kind: str = "road"
@@ -159,6 +212,32 @@ class Scenario:
     matrix: Path | None = None
     source: Path | None = field(default=None, compare=False)
 
+    @property
+    def objectives(self) -> tuple[str, ...]:
+        """The objective(s) as a tuple, in order."""
+        return (self.objective,) if isinstance(self.objective, str) else tuple(self.objective)
+
+    @property
+    def hub_range(self) -> tuple[int | None, int | None]:
+        """(fewest, most) hubs allowed; None where open."""
+        if self.hubs is not None:
+            return self.hubs, self.hubs
+        return self.hubs_min, self.hubs_max
+
+    @property
+    def practice_rules(self) -> dict[str, tuple[str, ...]]:
+        """Every rule that names practices, with the codes it names (for validation)."""
+        flat = lambda groups: tuple(c for g in groups for c in g)  # noqa: E731
+        return {
+            "exempt": self.exempt,
+            "locked_groups": flat(self.locked_groups),
+            "apart": flat(self.apart),
+            "fixed_sites": self.fixed_sites,
+            "candidate_sites": self.candidate_sites,
+            "cross_allowed": self.cross_allowed,
+            "optional": self.optional,
+        }
+
     def replace(self, **changes: Any) -> Scenario:
         """Return a copy with some parameters changed, validated like a file."""
         new = dataclasses.replace(self, **changes)
@@ -166,6 +245,14 @@ class Scenario:
         if problems:
             raise InputError("The changed scenario has problems:", problems)
         return new
+
+
+class _Groups:
+    """Marker type: a list of lists of practice codes."""
+
+
+class _Numbers:
+    """Marker type: a list of numbers."""
 
 
 # TOML section -> {key: (attribute, expected python type(s))}
@@ -202,13 +289,33 @@ _SCHEMA: dict[str, dict[str, tuple[str, tuple[type, ...]]]] = {
         "population_max": ("population_max", (int,)),
         "travel_cap_minutes": ("travel_cap_minutes", (int, float)),
         "oversize": ("oversize", (str,)),
+        "exempt": ("exempt", (list,)),
+        "band": ("band", (str,)),
+        "mean_travel_cap_minutes": ("mean_travel_cap_minutes", (int, float)),
+        "contiguous": ("contiguous", (bool,)),
+        "locked_groups": ("locked_groups", (_Groups,)),
+        "apart": ("apart", (_Groups,)),
+        "fixed_sites": ("fixed_sites", (list,)),
+        "candidate_sites": ("candidate_sites", (list,)),
+        "hubs": ("hubs", (int,)),
+        "hubs_min": ("hubs_min", (int,)),
+        "hubs_max": ("hubs_max", (int,)),
+        "within": ("within", (str,)),
+        "cross_allowed": ("cross_allowed", (list,)),
+        "optional": ("optional", (list,)),
     },
-    "objective": {"kind": ("objective", (str,))},
+    "objective": {
+        "kind": ("objective", (str, list)),
+        "mode": ("objective_mode", (str,)),
+        "weights": ("objective_weights", (_Numbers,)),
+        "balance_target": ("balance_target", (int, float)),
+    },
     "solver": {
         "name": ("solver", (str,)),
         "time_limit_seconds": ("time_limit_seconds", (int, float)),
         "gap": ("gap", (int, float)),
         "threads": ("threads", (int,)),
+        "warm_start": ("warm_start", (str,)),
     },
     "network": {
         "snap_warn_m": ("snap_warn_m", (int, float)),
@@ -236,6 +343,8 @@ _PATH_KEYS = (
     "matrix",
 )
 _KIND = {
+    _Groups: 'a list of lists of practice codes, e.g. [["C82001", "C82002"]]',
+    _Numbers: "a list of numbers, e.g. [1.0, 0.01]",
     int: "a whole number",
     float: "a number",
     str: "text",
@@ -246,6 +355,14 @@ _KIND = {
 
 
 def _type_ok(value: Any, types: tuple[type, ...]) -> bool:
+    if _Groups in types:
+        return isinstance(value, list) and all(
+            isinstance(g, list) and all(isinstance(c, str) for c in g) for g in value
+        )
+    if _Numbers in types:
+        return isinstance(value, list) and all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in value
+        )
     if isinstance(value, bool):
         return bool in types
     if isinstance(value, list):
@@ -311,7 +428,9 @@ def scenario_from_dict(
                 kind = "a number" if types == (int, float) else _KIND[types[0]]
                 problems.append(f"{where}: [{section}] {key} = {value!r} must be {kind}")
                 continue
-            values[attr] = tuple(value) if isinstance(value, list) else value
+            if isinstance(value, list):
+                value = tuple(tuple(v) if isinstance(v, list) else v for v in value)
+            values[attr] = value
     if values.get("current") == "pcn":
         del values["current"]
         values["current_from_pcn"] = True
@@ -374,8 +493,7 @@ def _check_values(s: Scenario, *, where: str) -> list[str]:
         p.append(f"{where}: [rules] travel_cap_minutes {s.travel_cap_minutes} must be above 0")
     if s.oversize not in OVERSIZE_POLICIES:
         p.append(f"{where}: [rules] oversize {s.oversize!r} must be one of {OVERSIZE_POLICIES}")
-    if s.objective not in OBJECTIVES:
-        p.append(f"{where}: [objective] kind {s.objective!r} must be one of {OBJECTIVES}")
+    p += _check_rules(s, where=where)
     if s.solver not in SOLVERS:
         p.append(f"{where}: [solver] name {s.solver!r} must be one of {SOLVERS}")
     if not s.time_limit_seconds > 0:
@@ -384,7 +502,67 @@ def _check_values(s: Scenario, *, where: str) -> list[str]:
         p.append(f"{where}: [solver] gap {s.gap} must be a fraction in [0, 1), e.g. 0.01")
     if s.threads < 1:
         p.append(f"{where}: [solver] threads {s.threads} must be at least 1")
+    if s.warm_start not in WARM_STARTS:
+        p.append(f"{where}: [solver] warm_start {s.warm_start!r} must be one of {WARM_STARTS}")
     p += _check_network(s, where=where)
+    return p
+
+
+def _check_rules(s: Scenario, *, where: str) -> list[str]:
+    """The optional rules and the objective."""
+    p: list[str] = []
+    if s.band not in BAND_MODES:
+        p.append(f"{where}: [rules] band {s.band!r} must be one of {BAND_MODES}")
+    m = s.mean_travel_cap_minutes
+    if m is not None and not m > 0:
+        p.append(f"{where}: [rules] mean_travel_cap_minutes {m} must be above 0")
+    lo, hi = s.hub_range
+    for key, v in (("hubs", s.hubs), ("hubs_min", s.hubs_min), ("hubs_max", s.hubs_max)):
+        if v is not None and v < 1:
+            p.append(f"{where}: [rules] {key} {v} must be at least 1")
+    if s.hubs is not None and (s.hubs_min is not None or s.hubs_max is not None):
+        p.append(f"{where}: [rules] give hubs, or hubs_min/hubs_max, not both")
+    elif lo is not None and hi is not None and lo > hi:
+        p.append(f"{where}: [rules] hubs_min {lo} is above hubs_max {hi}; swap them")
+    for key, groups in (("locked_groups", s.locked_groups), ("apart", s.apart)):
+        for k, g in enumerate(groups, 1):
+            if len(g) < 2:
+                p.append(f"{where}: [rules] {key} group {k} {list(g)} needs two or more practices")
+    for key, codes in s.practice_rules.items():
+        dup = sorted({c for c in codes if codes.count(c) > 1})
+        if dup and key not in ("apart",):
+            p.append(f"{where}: [rules] {key} names {', '.join(dup)} more than once")
+    not_candidates = set(s.fixed_sites) - set(s.candidate_sites) if s.candidate_sites else set()
+    if not_candidates:
+        p.append(
+            f"{where}: [rules] fixed_sites {', '.join(sorted(not_candidates))} are not in "
+            "candidate_sites; add them there"
+        )
+    if s.cross_allowed and not s.within:
+        p.append(f"{where}: [rules] cross_allowed needs within (the column hubs must not cross)")
+    objectives = s.objectives
+    if not objectives:
+        p.append(f"{where}: [objective] kind must name at least one objective")
+    for o in objectives:
+        if o not in OBJECTIVES:
+            p.append(
+                f"{where}: [objective] kind {o!r} must be one of {OBJECTIVES}"
+                f"{_suggest(o, list(OBJECTIVES))}"
+            )
+    if len(set(objectives)) != len(objectives):
+        p.append(f"{where}: [objective] kind lists an objective twice")
+    if s.objective_mode not in OBJECTIVE_MODES:
+        p.append(f"{where}: [objective] mode {s.objective_mode!r} must be one of {OBJECTIVE_MODES}")
+    if s.objective_mode == "weighted" and len(s.objective_weights) != len(objectives):
+        p.append(
+            f"{where}: [objective] weights needs one number per objective in kind "
+            f"({len(objectives)}), got {len(s.objective_weights)}"
+        )
+    if any(w < 0 for w in s.objective_weights):
+        p.append(f"{where}: [objective] weights must not be negative")
+    t = s.balance_target
+    if t is not None and not t > 0:
+        p.append(f"{where}: [objective] balance_target {t} must be above 0")
     return p
 
 

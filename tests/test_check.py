@@ -57,7 +57,7 @@ def test_oversize_practice_must_be_alone(line_area):
     data = check.PlanData(pd.Series(GOOD), practices, t, scenario)
     report = check.check_plan(data)
     failed = {r.name: r.failures for r in report.results if not r.passed}
-    assert failed["oversize_alone"] == ["oversize practice D shares a hub (D)"]
+    assert failed["oversize_alone"] == ["practice D must be a hub on its own but shares hub D"]
     ok = check.check_plan(
         check.PlanData(pd.Series({**GOOD, "E": "E", "D": "D"}), practices, t, scenario)
     )
