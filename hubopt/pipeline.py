@@ -81,6 +81,7 @@ class RunResult:
             "status_text": self.solve.describe(),
             "gap": self.solve.gap,
             "objective_patient_minutes": self.solve.objective,
+            "objective_stages": self.solve.stages,
             "practices": len(self.assignment),
             "patients": int(self.assignment["list_size"].sum()),
             "hubs": len(h),
@@ -163,13 +164,7 @@ def run(
         practices, minutes, scenario, timings=timings, current=current, boundary=boundary,
         notes=notes,
     )  # fmt: skip
-    if scenario.oversize == "own_hub":
-        for code in model.oversize_practices(practices, scenario):
-            notes.append(
-                f"practice {code} {practices.at[code, 'name']} has "
-                f"{practices.at[code, 'list_size']:,} patients, above the band: "
-                "it forms a hub on its own"
-            )
+    notes += plan_notes(result, practices, scenario)
     with _stage(timings, "report"):
         assignment = report.assignment_table(result.assignment, practices, minutes)
         hubs = report.hub_table(assignment, practices, scenario)
@@ -208,6 +203,36 @@ def run(
         with _stage(timings, "write"):
             write_outputs(res, fmap, out, mdir)
     return res
+
+
+def plan_notes(result: solve.SolveResult, practices: pd.DataFrame, scenario: Scenario) -> list[str]:
+    """What a planner should know about the plan: hubs on their own, practices left
+    out, the staged objectives."""
+    notes = []
+    size, name = practices["list_size"], practices["name"]
+    if scenario.oversize == "own_hub":
+        for code in model.oversize_practices(practices, scenario):
+            notes.append(
+                f"practice {code} {name[code]} has {size[code]:,} patients, above the "
+                "band: it forms a hub on its own"
+            )
+    for code in scenario.exempt:
+        notes.append(f"practice {code} {name[code]} is a named exemption: a hub on its own")
+    for code in result.assignment.index[result.assignment.isna()]:
+        notes.append(
+            f"practice {code} {name[code]} ({size[code]:,} patients) is optional and left "
+            "out: no hub could take it within the rules"
+        )
+    if len(result.stages) > 1:
+        notes.append(
+            "objectives in order: "
+            + "; ".join(
+                f"{st['stage']} {st['status']}"
+                + (f" ({st['value']:,.1f})" if st["value"] is not None else "")
+                for st in result.stages
+            )
+        )
+    return notes
 
 
 def write_outputs(res: RunResult, fmap, out: Path, maps_dir: Path | None) -> None:

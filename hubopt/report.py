@@ -71,8 +71,8 @@ def hub_table(
     for hub_id, g in assignment[assignment["hub_id"] != ""].groupby("hub_id"):
         total = int(g["list_size"].sum())
         site = g["hub_site_code"].iloc[0]
-        exempt = scenario.oversize == "own_hub" and len(g) == 1 and total > scenario.population_max
         in_band = scenario.population_min <= total <= scenario.population_max
+        exempt = exemption(site, len(g), total, scenario) if not in_band or len(g) == 1 else ""
         rows.append(
             {
                 "hub_id": hub_id,
@@ -81,7 +81,7 @@ def hub_table(
                 "practices": len(g),
                 "list_size": total,
                 "in_band": "yes" if in_band else "no",
-                "exemption": "oversize practice, own hub" if exempt else "",
+                "exemption": exempt,
                 "max_minutes": round(float(g["minutes_to_hub"].max()), 2),
                 "mean_minutes": round(
                     float(np.average(g["minutes_to_hub"], weights=g["list_size"])), 2
@@ -89,6 +89,20 @@ def hub_table(
             }
         )
     return pd.DataFrame(rows)
+
+
+def exemption(site: str, n_practices: int, total: int, scenario: Scenario) -> str:
+    """Why a hub may be outside the band, in words ("" when it may not)."""
+    s = scenario
+    if n_practices == 1 and site in s.exempt:
+        return "named exemption, own hub"
+    if n_practices == 1 and s.oversize == "own_hub" and total > s.population_max:
+        return "oversize practice, own hub"
+    if total < s.population_min and s.band in ("rural_exception", "elastic"):
+        return f"{s.band.replace('_', ' ')}: {s.population_min - total:,} below the band"
+    if total > s.population_max and s.band == "elastic":
+        return f"elastic: {total - s.population_max:,} above the band"
+    return ""
 
 
 def hubs_geodataframe(
