@@ -444,10 +444,11 @@ def scenario_from_dict(
             f"{where}: [inputs] practices is missing; give a practices CSV path, or NHS "
             "files: list_sizes (gp-reg-pat-prac-all) and postcodes (a postcode lookup)"
         )
-    if problems:
-        raise InputError(f"The scenario file {where} has problems:", problems)
-    scenario = Scenario(source=Path(where) if where != "scenario" else None, **values)
-    problems = _check_paths(scenario, where=where) + _check_values(scenario, where=where)
+    # the keys that were well formed are still checked, so every problem is listed once
+    scenario = Scenario(
+        source=Path(where) if where != "scenario" else None, **{"name": "x", **values}
+    )
+    problems += _check_paths(scenario, where=where) + _check_values(scenario, where=where)
     if problems:
         raise InputError(f"The scenario file {where} has problems:", problems)
     return scenario

@@ -134,3 +134,67 @@ def test_demo_scenario_loads():
     assert (s.population_min, s.population_max) == (30_000, 50_000)
     assert s.network.name == "network.osm.bz2" and s.network.exists()
     assert s.replace(travel_cap_minutes=15).travel_cap_minutes == 15
+
+
+def test_rules_and_objectives_parse(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text(
+        f"""
+[scenario]
+name = "x"
+[inputs]
+practices = "{(REPO / "data" / "demo" / "practices.csv").as_posix()}"
+[rules]
+band = "rural_exception"
+contiguous = true
+locked_groups = [["A", "B"], ["C", "D", "E"]]
+apart = [["F", "G"]]
+hubs_min = 3
+hubs_max = 5
+within = "ccg"
+optional = ["H"]
+[objective]
+kind = ["fewest_moved", "weighted_travel"]
+mode = "weighted"
+weights = [1000, 1]
+"""
+    )
+    s = load_scenario(path)
+    assert s.locked_groups == (("A", "B"), ("C", "D", "E"))
+    assert s.objectives == ("fewest_moved", "weighted_travel")
+    assert s.objective_weights == (1000, 1)
+    assert s.hub_range == (3, 5)
+    assert s.contiguous and s.band == "rural_exception" and s.optional == ("H",)
+
+
+def test_bad_rules_all_listed(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text(
+        f"""
+[scenario]
+name = "x"
+[inputs]
+practices = "{(REPO / "data" / "demo" / "practices.csv").as_posix()}"
+[rules]
+band = "soft"
+locked_groups = [["A"]]
+hubs = 3
+hubs_max = 4
+apart = "A"
+[objective]
+kind = ["fewest_moved", "shortest"]
+mode = "weighted"
+"""
+    )
+    with pytest.raises(InputError) as err:
+        load_scenario(path)
+    text = str(err.value)
+    for expected in (
+        "[rules] apart = 'A' must be a list of lists of practice codes",
+        "[rules] band 'soft' must be one of",
+        "[rules] locked_groups group 1 ['A'] needs two or more practices",
+        "[rules] give hubs, or hubs_min/hubs_max, not both",
+        "[objective] kind 'shortest' must be one of",
+        "[objective] weights needs one number per objective in kind (2), got 0",
+    ):
+        assert expected in text, expected
