@@ -140,7 +140,8 @@ def main() -> None:
     table = pd.DataFrame(rows, columns=COLUMNS, dtype=object).fillna("-")
     print(
         f"Band {args.band} patients ({args.band_mode}), travel cap {args.cap:g} min, "
-        f"oversize = {args.oversize}, contiguous = {args.contiguous}, solver {args.solver}, time limit {args.time_limit:g} s per area.\n"
+        f"oversize = {args.oversize}, contiguous = {args.contiguous}, "
+        f"solver {args.solver}, time limit {args.time_limit:g} s per area.\n"
         "Travel times are straight-line estimates: no road network in ../shared/data covers "
         "these areas (Rutland's covers 1 of LLR's 3 CCGs, Cambridge's only the city).\n"
         "Minutes are to the hub site (PCNs: the member minimising patient-weighted travel); "
