@@ -409,13 +409,13 @@ def add_population_band(m: HubModel, band: str = "strict") -> None:
         total = m.load(j)
         upper = m.pop_max * m.x[j, j]
         if band == "elastic":
-            excess[j] = pulp.LpVariable(f"excess_{j}", lowBound=0)
+            excess[j] = m.problem.add_variable(f"excess_{j}", lowBound=0)
             upper = upper + excess[j]
         m.problem += total <= upper, f"population_max_{j}"
         if m.pop_min > 0:
             lower = m.pop_min * m.x[j, j]
             if band in ("rural_exception", "elastic"):
-                short[j] = pulp.LpVariable(f"short_{j}", lowBound=0)
+                short[j] = m.problem.add_variable(f"short_{j}", lowBound=0)
                 lower = lower - short[j]
             m.problem += total >= lower, f"population_min_{j}"
     m.extra["short"], m.extra["excess"] = short, excess
@@ -535,7 +535,7 @@ def unassigned_expr(m: HubModel) -> pulp.LpAffineExpression:
 def worst_travel_expr(m: HubModel) -> pulp.LpAffineExpression:
     """The longest minutes from a practice to its hub site (variable z)."""
     t, pos = m.times.to_numpy(), {c: k for k, c in enumerate(m.times.index)}
-    z = pulp.LpVariable("worst_minutes", lowBound=0)
+    z = m.problem.add_variable("worst_minutes", lowBound=0)
     for i in m.practices:
         trip = pulp.lpSum(float(t[pos[i], pos[j]]) * m.x[i, j] for j in _by_practice(m).get(i, []))
         m.problem += z >= trip, f"worst_{i}"
@@ -548,7 +548,7 @@ def balance_expr(m: HubModel, target: float) -> pulp.LpAffineExpression:
     for j in sites(m):
         if j in m.singletons:
             continue
-        d = pulp.LpVariable(f"dev_{j}", lowBound=0)
+        d = m.problem.add_variable(f"dev_{j}", lowBound=0)
         m.problem += d >= m.load(j) - target * m.x[j, j], f"dev_up_{j}"
         m.problem += d >= target * m.x[j, j] - m.load(j), f"dev_down_{j}"
         devs.append(d)
@@ -564,8 +564,8 @@ def moved_expr(m: HubModel, current: pd.Series) -> pulp.LpAffineExpression:
     for n, (i, g) in enumerate(group.items()):
         for j in _by_practice(m).get(i, []):
             if (g, j) not in y:
-                y[g, j] = pulp.LpVariable(f"match_{len(y)}", cat=pulp.LpBinary)
-            u = pulp.LpVariable(f"stay_{n}_{len(stay)}", lowBound=0, upBound=1)
+                y[g, j] = m.problem.add_variable(f"match_{len(y)}", cat=pulp.LpBinary)
+            u = m.problem.add_variable(f"stay_{n}_{len(stay)}", lowBound=0, upBound=1)
             m.problem += u <= m.x[i, j], f"stay_x_{i}_{j}"
             m.problem += u <= y[g, j], f"stay_y_{i}_{j}"
             stay.append(u)

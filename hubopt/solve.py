@@ -1,10 +1,17 @@
-"""Solve a built model with CBC (through PuLP) and report its status honestly.
+"""Solve a built model with CBC or HiGHS (through PuLP) and report its status honestly.
 
-PuLP's ``status`` can read "Optimal" when CBC stopped at its time limit with an
-incumbent; ``sol_status`` then says only "integer feasible". The solver's own log
-gives the best bound. This module reads all three and reports one of:
+Before the MIP, :func:`prepare` (on by default) solves the LP relaxation, builds an
+incumbent (a given warm start or :mod:`hubopt.heuristic`, kept only if it satisfies
+every row of the problem) and fixes by reduced cost every variable that cannot be in a
+better solution (:mod:`hubopt.reduce`). The fixing is exact, so an optimum proven on the
+reduced problem is proven for the model; bounds are restored afterwards.
 
-* ``optimal``      - proven optimal (gap 0 within CBC's tolerance);
+PuLP's ``status`` can read "Optimal" when CBC (or HiGHS) stopped at its time limit
+with an incumbent; ``sol_status`` then says only "integer feasible". CBC's log (HiGHS's
+model status and dual bound) gives the best bound. This module reads all of them and
+reports one of:
+
+* ``optimal``      - proven optimal (gap 0 within the solver's tolerance);
 * ``within-gap``   - stopped at the requested relative gap (gap reported);
 * ``time-limited`` - stopped at the time limit with a solution (gap reported);
 * ``infeasible``   - proven that no solution satisfies the rules;
@@ -13,17 +20,20 @@ gives the best bound. This module reads all three and reports one of:
 
 from __future__ import annotations
 
+import dataclasses
+import importlib.util
 import math
 import re
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import pulp
 
+from hubopt import reduce as reduce_mod
 from hubopt.errors import SolverError
 from hubopt.model import HubModel, read_assignment
 
@@ -42,6 +52,16 @@ class SolveResult:
     assignment: pd.Series | None
     solver: str
     log: str = ""
+    #: staged objectives (hubopt.stages): one dict per stage, and the final plan's
+    #: value of every stage objective
+    stages: list[dict] = field(default_factory=list)
+    values: dict[str, float] = field(default_factory=dict)
+    #: preprocessing (hubopt.reduce): variables fixed by reduced cost, the LP bound,
+    #: the best valid start's objective, and seconds per step
+    fixed_vars: int = 0
+    lp_bound: float | None = None
+    incumbent: float | None = None
+    steps: dict[str, float] = field(default_factory=dict)
 
     @property
     def has_solution(self) -> bool:
@@ -100,8 +120,208 @@ def solve(
     gap: float = 0.0,
     threads: int = 1,
     msg: bool = False,
+    solver: str = "cbc",
+    warm_start: pd.Series | None = None,
+    reduce: bool = False,
+    core_seconds: float = 10.0,
 ) -> SolveResult:
-    """Solve with CBC and classify the outcome (see the module docstring)."""
+    """Solve the model and classify the outcome honestly (see the module docstring).
+
+    Parameters
+    ----------
+    time_limit
+        Seconds for everything (preprocessing included).
+    gap
+        Relative gap at which the solver may stop (0: prove optimality).
+    threads
+        Solver threads.
+    solver
+        ``"cbc"`` (bundled with PuLP) or ``"highs"`` (needs ``pip install highspy``).
+    warm_start
+        An assignment practice -> site to start from (e.g. today's grouping). It is
+        checked against every rule; a valid one is the first incumbent.
+    reduce
+        Run :mod:`hubopt.reduce` first: LP relaxation, heuristic incumbent
+        (:mod:`hubopt.heuristic`) and reduced-cost fixing. Exact: a proof of
+        optimality on the reduced problem is a proof for the model.
+    """
+    if solver not in SOLVERS:
+        raise SolverError(f"Unknown solver {solver!r}.", [f"use one of {', '.join(SOLVERS)}"])
+    if solver == "highs":
+        _require_highspy()
+    start = time.perf_counter()
+    prep = prepare(
+        model,
+        warm_start=warm_start,
+        reduce=reduce,
+        core_seconds=min(core_seconds, 0.25 * time_limit) if reduce else 0.0,
+        threads=threads,
+    )
+    left = max(1.0, time_limit - (time.perf_counter() - start))
+    mip_start = time.perf_counter()
+    try:
+        if solver == "highs":
+            highs = _run_highs(model, left, gap, threads, msg, warm=prep.start is not None)
+        else:
+            log = _run_cbc(model, left, gap, threads, msg, warm=prep.start is not None)
+    finally:
+        prep.fixing.restore()
+    mip_seconds = time.perf_counter() - mip_start
+    seconds = time.perf_counter() - start
+    if solver == "highs":
+        result = classify_highs(model, highs, seconds=seconds)
+    else:
+        result = classify(model, log, seconds=seconds)
+    return dataclasses.replace(
+        result,
+        fixed_vars=prep.fixing.count,
+        lp_bound=prep.lp_bound,
+        incumbent=prep.incumbent,
+        steps={**prep.steps, "mip_s": round(mip_seconds, 3)},
+    )
+
+
+#: Solvers :func:`solve` accepts.
+SOLVERS = ("cbc", "highs")
+
+
+@dataclass
+class Preparation:
+    """What :func:`prepare` did before the MIP: bounds, incumbent, fixings, timings."""
+
+    fixing: reduce_mod.Fixing
+    start: pd.Series | None = None
+    incumbent: float | None = None
+    lp_bound: float | None = None
+    steps: dict[str, float] = field(default_factory=dict)
+
+
+def prepare(
+    model: HubModel,
+    *,
+    warm_start: pd.Series | None = None,
+    reduce: bool = True,
+    core_seconds: float = 0.0,
+    threads: int = 1,
+) -> Preparation:
+    """LP bound, best valid incumbent, reduced-cost fixing, and the MIP start.
+
+    Changes the bounds of ``model.problem`` (undo with ``result.fixing.restore()``)
+    and sets initial values of the assignment variables to the best start found.
+    """
+    prep = Preparation(fixing=reduce_mod.Fixing())
+    candidates: list[pd.Series] = []
+    if warm_start is not None:
+        candidates.append(warm_start)
+    lp = None
+    if reduce:
+        t0 = time.perf_counter()
+        lp = reduce_mod.lp_relaxation(model.problem)
+        prep.steps["lp_s"] = round(time.perf_counter() - t0, 3)
+        if lp.status == "optimal":
+            prep.lp_bound = lp.objective * (-1 if model.problem.sense == pulp.LpMaximize else 1)
+            t0 = time.perf_counter()
+            guess = _heuristic_start(model, lp)
+            prep.steps["heuristic_s"] = round(time.perf_counter() - t0, 3)
+            if guess is not None:
+                candidates.append(guess)
+    if lp is not None and lp.status == "optimal" and core_seconds > 0:
+        t0 = time.perf_counter()
+        guess = _core_start(model, lp, candidates, core_seconds, threads)
+        prep.steps["core_s"] = round(time.perf_counter() - t0, 3)
+        if guess is not None:
+            candidates.append(guess)
+    best, best_value = None, None
+    for cand in candidates:
+        values = _assignment_values(model, cand)
+        if values is None or not reduce_mod.is_feasible(model.problem, values):
+            continue
+        value = reduce_mod.objective_of(model.problem, values)
+        better = best_value is None or (
+            value < best_value if model.problem.sense == pulp.LpMinimize else value > best_value
+        )
+        if value is not None and better:
+            best, best_value = cand, value
+    prep.incumbent = best_value
+    prep.start = best if best is not None else warm_start
+    if prep.start is not None:
+        set_start(model, prep.start)
+    if lp is not None and best_value is not None:
+        t0 = time.perf_counter()
+        # Strict fixing keeps the incumbent feasible, so the solver's own result (it
+        # gets the incumbent as its start) is valid for the whole model as it stands.
+        prep.fixing = reduce_mod.fix_by_reduced_cost(model.problem, lp, best_value, integral=False)
+        prep.steps["fix_s"] = round(time.perf_counter() - t0, 3)
+    return prep
+
+
+def _heuristic_start(model: HubModel, lp: reduce_mod.LPRelaxation) -> pd.Series | None:
+    from hubopt import heuristic
+
+    values = dict(zip((v.name for v in lp.variables), lp.values, strict=True))
+    scores = pd.Series(
+        {j: values.get(model.x[j, j].name, 0.0) for j in model.practices if (j, j) in model.x}
+    )
+    con = model.problem.get_constraint_by_name("hub_count")
+    if con is not None and con.sense == pulp.LpConstraintEQ:
+        n_hubs = int(round(-con.constant))
+    else:
+        n_hubs = int(round(scores.sum()))
+    if n_hubs < 1:
+        return None
+    return heuristic.incumbent(model, n_hubs=n_hubs, site_scores=scores)
+
+
+#: Reduced-cost radius of the core problem, relative to the LP bound.
+CORE_DELTA = 0.02
+
+
+def _core_start(
+    model: HubModel,
+    lp: reduce_mod.LPRelaxation,
+    candidates: list[pd.Series],
+    seconds: float,
+    threads: int,
+) -> pd.Series | None:
+    """Incumbent from a short CBC run on the core problem: binaries with reduced cost
+    above ``CORE_DELTA * |LP bound|`` fixed at 0. Its solutions are feasible for the
+    model (it is a restriction); its optimum need not be the model's."""
+    delta = CORE_DELTA * max(1.0, abs(lp.objective))
+    core = reduce_mod.fix_heuristically(model.problem, lp, delta)
+    try:
+        _run_cbc(model, seconds, 0.0, threads, False, warm=False)
+    finally:
+        core.restore()
+    if model.problem.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+        return None
+    return read_assignment(model)
+
+
+def _assignment_values(model: HubModel, assignment: pd.Series) -> dict[str, float] | None:
+    """0/1 values of every assignment variable for ``assignment``; None if it uses a
+    pair without a variable or leaves a practice out."""
+    values = {v.name: 0.0 for v in model.x.values()}
+    for i in model.practices:
+        j = assignment.get(i)
+        if j is None or (isinstance(j, float) and math.isnan(j)) or (i, j) not in model.x:
+            return None
+        values[model.x[i, j].name] = 1.0
+    return values
+
+
+def set_start(model: HubModel, assignment: pd.Series) -> None:
+    """Set the assignment variables' initial values (a MIP start) from ``assignment``.
+
+    Pairs outside the model are ignored; variables other than ``model.x`` are left for
+    the solver to complete.
+    """
+    for (i, j), v in model.x.items():
+        v.setInitialValue(1.0 if assignment.get(i) == j else 0.0)
+
+
+def _run_cbc(
+    model: HubModel, time_limit: float, gap: float, threads: int, msg: bool, *, warm: bool
+) -> str:
     with tempfile.TemporaryDirectory(prefix="hubopt-cbc-") as tmp:
         log_path = Path(tmp) / "cbc.log"
         solver = pulp.COIN_CMD(
@@ -111,15 +331,51 @@ def solve(
             gapRel=gap if gap > 0 else None,
             threads=threads,
             logPath=str(log_path),
+            warmStart=warm,
         )
-        start = time.perf_counter()
         try:
             model.problem.solve(solver)
         except pulp.PulpSolverError as exc:
             raise SolverError("CBC failed to run.", [str(exc)]) from None
-        seconds = time.perf_counter() - start
-        log = log_path.read_text(errors="replace") if log_path.exists() else ""
-    return classify(model, log, seconds=seconds)
+        return log_path.read_text(errors="replace") if log_path.exists() else ""
+
+
+def _require_highspy() -> None:
+    if importlib.util.find_spec("highspy") is None:
+        raise SolverError(
+            "The HiGHS solver needs the highspy package.",
+            ['install it with `pip install "hubopt[highs]"` (or `pip install highspy`)'],
+        )
+
+
+def _run_highs(
+    model: HubModel, time_limit: float, gap: float, threads: int, msg: bool, *, warm: bool
+):
+    """Solve with HiGHS through PuLP's API; return the ``highspy.Highs`` object."""
+    import highspy
+
+    class _HiGHS(pulp.HiGHS):  # PuLP's HiGHS API has no MIP start: pass one in.
+        def callSolver(self, lp):
+            if warm:
+                sol = highspy.HighsSolution()
+                sol.col_value = [
+                    0.0 if v.varValue is None else float(v.varValue) for v in lp.variables()
+                ]
+                sol.value_valid = True
+                lp.solverModel.setSolution(sol)
+            lp.solverModel.run()
+
+    solver = _HiGHS(
+        msg=msg,
+        timeLimit=time_limit,
+        gapRel=gap,
+        threads=threads,
+    )
+    try:
+        model.problem.solve(solver)
+    except pulp.PulpSolverError as exc:
+        raise SolverError("HiGHS failed to run.", [str(exc)]) from None
+    return model.problem.solverModel
 
 
 def classify(model: HubModel, log: str, *, seconds: float) -> SolveResult:
@@ -166,6 +422,49 @@ def classify(model: HubModel, log: str, *, seconds: float) -> SolveResult:
         seconds=seconds,
         assignment=assignment,
         solver="cbc",
+        log=log,
+    )
+
+
+def classify_highs(model: HubModel, highs, *, seconds: float) -> SolveResult:
+    """Classify a HiGHS run from its model status and dual bound (never trusting
+    PuLP's ``status`` alone: on a time limit it reads Optimal)."""
+    import highspy
+
+    st = highs.getModelStatus()
+    ms = highspy.HighsModelStatus
+    info = highs.getInfo()
+    sol_status = model.problem.sol_status
+    has_solution = sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
+    objective = pulp.value(model.problem.objective) if has_solution else None
+    bound = getattr(info, "mip_dual_bound", None)
+    if bound is not None and (math.isinf(bound) or math.isnan(bound)):
+        bound = None
+    if bound is not None and model.problem.sense == pulp.LpMaximize:
+        bound = -bound  # PuLP hands HiGHS the negated objective
+    if st in (ms.kInfeasible, ms.kUnboundedOrInfeasible):
+        label = "infeasible"
+    elif not has_solution:
+        label = "no-solution"
+    elif st == ms.kOptimal:
+        label = "optimal"
+    else:
+        label = "time-limited"
+    gap_value = _rel_gap(objective, bound) if label in ("optimal", "time-limited") else None
+    if label == "optimal":
+        if bound is None:
+            bound, gap_value = objective, 0.0
+        elif gap_value is not None and gap_value > 1e-6:
+            label = "within-gap"
+    log = f"HiGHS: {highs.modelStatusToString(st)}; objective {objective}; dual bound {bound}"
+    return SolveResult(
+        status=label,
+        objective=objective,
+        bound=bound,
+        gap=gap_value,
+        seconds=seconds,
+        assignment=read_assignment(model) if has_solution else None,
+        solver="highs",
         log=log,
     )
 

@@ -71,3 +71,76 @@ def test_infeasible_is_reported(line_area):
     assert r.status == "infeasible"
     assert not r.has_solution
     assert "infeasible" in r.describe()
+
+
+def test_warm_start_is_accepted_and_kept_if_optimal(line_area):
+    """Start from the hand-worked optimum: {A,B,C}@B and {D,E}@D (198,000)."""
+    practices, t, scenario = line_area
+    start = pd.Series({"A": "B", "B": "B", "C": "B", "D": "D", "E": "D"})
+    m = model.build(t, practices, scenario)
+    r = solve.solve(m, warm_start=start, reduce=True)
+    assert r.status == "optimal"
+    assert r.objective == pytest.approx(198_000)
+    assert r.incumbent == pytest.approx(198_000)
+    assert r.assignment.to_dict() == start.to_dict()
+
+
+def test_invalid_warm_start_is_not_trusted(line_area):
+    """A start that breaks the band (everything in one hub) is not an incumbent."""
+    practices, t, scenario = line_area
+    m = model.build(t, practices, scenario)
+    bad = pd.Series("B", index=list("ABCDE"))
+    r = solve.solve(m, warm_start=bad, reduce=False)
+    assert r.incumbent is None
+    assert r.status == "optimal" and r.objective == pytest.approx(198_000)
+
+
+def test_unknown_solver_is_refused(line_area):
+    practices, t, scenario = line_area
+    with pytest.raises(solve.SolverError, match="Unknown solver"):
+        solve.solve(model.build(t, practices, scenario), solver="gurobi")
+
+
+def _need_highs():
+    pytest.importorskip("highspy", reason="HiGHS tests need highspy (pip install hubopt[highs])")
+
+
+def test_highs_solves_and_proves(line_area):
+    _need_highs()
+    practices, t, scenario = line_area
+    r = solve.solve(model.build(t, practices, scenario), solver="highs")
+    assert r.solver == "highs"
+    assert r.status == "optimal" and r.gap == 0.0
+    assert r.objective == pytest.approx(198_000)
+
+
+def test_highs_with_warm_start_and_reduction(line_area):
+    _need_highs()
+    practices, t, scenario = line_area
+    start = pd.Series({"A": "B", "B": "B", "C": "B", "D": "D", "E": "D"})
+    r = solve.solve(
+        model.build(t, practices, scenario), solver="highs", warm_start=start, reduce=True
+    )
+    assert r.status == "optimal" and r.objective == pytest.approx(198_000)
+
+
+def test_highs_infeasible_is_reported(line_area):
+    _need_highs()
+    practices, t, scenario = line_area
+    m = model.build(t, practices, scenario.replace(population_min=46_000))
+    r = solve.solve(m, solver="highs")
+    assert r.status == "infeasible" and not r.has_solution
+
+
+@pytest.mark.slow
+def test_highs_time_limited_run_is_not_called_optimal():
+    """Same 120-practice instance as for CBC: PuLP's status reads Optimal on HiGHS's
+    time limit too; hubopt must say time-limited with a gap."""
+    _need_highs()
+    t, w = _random_instance(120)
+    m = model.build_model(t, w, pop_min=30_000, pop_max=50_000, cap=60)
+    r = solve.solve(m, time_limit=2, threads=1, solver="highs")
+    assert r.status in ("time-limited", "no-solution")
+    if r.status == "time-limited":
+        assert r.gap is None or r.gap > 0
+        assert "time limit" in r.describe()
