@@ -16,6 +16,7 @@ import pulp
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
+from hubopt import model
 from hubopt.scenario import Scenario
 
 
@@ -53,8 +54,8 @@ def unreachable_band(
     """
     s = scenario
     codes = practices.index
-    singles = practices["list_size"] > s.population_max if s.oversize == "own_hub" else None
-    keep = codes if singles is None else codes[~singles.to_numpy()]
+    singles = model.singleton_practices(practices, s)
+    keep = codes[~codes.isin(list(singles))]
     if len(keep) == 0:
         return []
     t = matrix.loc[keep, keep].to_numpy()
@@ -102,11 +103,10 @@ def unreachable_band(
 
 
 def population_total(practices: pd.DataFrame, scenario: Scenario) -> list[str]:
-    """The total (less oversize own hubs) must split into some number of in-band hubs."""
+    """The total (less hubs of one exempt practice) must split into some number of in-band hubs."""
     s = scenario
     sizes = practices["list_size"]
-    if s.oversize == "own_hub":
-        sizes = sizes[sizes <= s.population_max]
+    sizes = sizes.drop(index=list(model.singleton_practices(practices, s)))
     total = int(sizes.sum())
     if total == 0:
         return []
@@ -128,9 +128,7 @@ def isolated_clusters(
     """Groups of practices cut off from all others by the cap whose patients together
     cannot fill the lower band."""
     s = scenario
-    singles = set(s.exempt)
-    if s.oversize == "own_hub":
-        singles |= set(practices.index[practices["list_size"] > s.population_max])
+    singles = model.singleton_practices(practices, s)
     keep = [c for c in practices.index if c not in singles]
     if not keep or s.population_min <= 0:
         return []
@@ -183,9 +181,7 @@ def hub_count(practices: pd.DataFrame, scenario: Scenario) -> list[str]:
     if lo is None and hi is None:
         return []
     sizes = practices["list_size"]
-    singles = set(s.exempt)
-    if s.oversize == "own_hub":
-        singles |= set(sizes.index[sizes > s.population_max])
+    singles = model.singleton_practices(practices, s)
     rest = int(sizes.drop(index=list(singles)).sum())
     n_single = len(singles)
     out = []
@@ -227,13 +223,12 @@ def band_notes(practices: pd.DataFrame, matrix: pd.DataFrame, scenario: Scenario
 
 def _relaxations(s: Scenario, practices: pd.DataFrame) -> list[tuple[str, dict]]:
     """Rule families that can be relaxed one at a time: (words, scenario change)."""
-    big = tuple(practices.index[practices["list_size"] > s.population_max])
     out: list[tuple[str, dict]] = []
     if s.population_min > 0 and s.band == "strict":
         out.append((f"the lower band ({s.population_min:,} patients)", {"population_min": 0}))
     if s.band != "elastic":
         total = int(practices["list_size"].sum())
-        exempt = tuple(dict.fromkeys(s.exempt + (big if s.oversize == "own_hub" else ())))
+        exempt = tuple(sorted(model.singleton_practices(practices, s)))
         out.append(
             (
                 f"the upper band ({s.population_max:,} patients)",
@@ -278,7 +273,7 @@ def explain_infeasible(
     elastic to find the least-bad plan, naming the hubs (and their practices) that
     would break it.
     """
-    from hubopt import model, solve  # late: model and solve import nothing from here
+    from hubopt import solve  # late: solve imports reduce, heuristic and model
 
     def feasible(s: Scenario) -> solve.SolveResult | None:
         try:

@@ -356,21 +356,23 @@ def validate_rules(
 
 
 def _by_site(m: HubModel) -> dict[str, list[str]]:
-    if "_by_site" not in m.extra:
-        members: dict[str, list[str]] = {}
-        for i, j in m.x:
-            members.setdefault(j, []).append(i)
-        m.extra["_by_site"] = members
-    return m.extra["_by_site"]
+    """Site -> practices that could join it."""
+    return _pairs_by(m, 1)
 
 
 def _by_practice(m: HubModel) -> dict[str, list[str]]:
-    if "_by_practice" not in m.extra:
-        sites: dict[str, list[str]] = {}
-        for i, j in m.x:
-            sites.setdefault(i, []).append(j)
-        m.extra["_by_practice"] = sites
-    return m.extra["_by_practice"]
+    """Practice -> sites it could join."""
+    return _pairs_by(m, 0)
+
+
+def _pairs_by(m: HubModel, key: int) -> dict[str, list[str]]:
+    cache = f"_pairs_by_{key}"
+    if cache not in m.extra:
+        out: dict[str, list[str]] = {}
+        for pair in m.x:
+            out.setdefault(pair[key], []).append(pair[1 - key])
+        m.extra[cache] = out
+    return m.extra[cache]
 
 
 def sites(m: HubModel) -> list[str]:
