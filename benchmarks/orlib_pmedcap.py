@@ -105,7 +105,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--solver", choices=solve.SOLVERS, default="cbc")
     ap.add_argument("--baseline", action="store_true", help="also run the textbook model")
     ap.add_argument("--baseline-time-limit", type=float, default=120.0)
-    ap.add_argument("--reduce", action="store_true", help="LP + incumbent + reduced-cost fixing")
+    ap.add_argument(
+        "--plain",
+        action="store_true",
+        help="plain solver on the model: no Lagrangian bound, incumbent or fixing",
+    )
+    ap.add_argument("--reduce", action="store_true", help=argparse.SUPPRESS)  # the default
     ap.add_argument("--instances", default="1-20", help="e.g. 1,2,11 or 1-20")
     ap.add_argument("--time-limit", type=float, default=120.0, help="seconds per instance")
     ap.add_argument("--threads", type=int, default=1)
@@ -131,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             time_limit=args.time_limit,
             threads=args.threads,
             solver=args.solver,
-            reduce=args.reduce,
+            reduce=not args.plain,
         )
         proven = r.status == "optimal" and r.objective is not None
         proven_count += proven
@@ -141,8 +146,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{k:>4} {inst['n']:>3} {inst['p']:>3} {inst['optimum']:>6.0f} {found:>6} "
             f"{'yes' if proven else 'no':>7} {r.seconds:>9.1f}"
         )
-        if args.reduce:
-            line += f"  [fixed {r.fixed_vars}/{len(m.x)}, incumbent {r.incumbent}]"
+        if not args.plain:
+            lag = "-" if r.lagrange_bound is None else f"{r.lagrange_bound:.0f}"
+            inc = "-" if r.incumbent is None else f"{r.incumbent:.0f}"
+            steps = " ".join(f"{k[:-2]} {v:.1f}" for k, v in r.steps.items())
+            line += f"  [LB {lag}, incumbent {inc}, fixed {r.fixed_vars}/{len(m.x)}; s: {steps}]"
         if args.baseline:
             b_proven, b_obj, b_s = textbook(inst, args.baseline_time_limit, args.threads)
             base_total += b_s

@@ -201,3 +201,29 @@ def incumbent(
             if j not in fixed and w[assign == j].sum() < m.pop_min - 1e-9:
                 return None
     return pd.Series([codes[a] for a in assign], index=codes, name="hub_site", dtype=object)
+
+
+def from_sites(m: HubModel, sites: list[str]) -> tuple[pd.Series | None, float | None]:
+    """Locate-allocate started from the given sites (e.g. a Lagrangian subproblem's):
+    the assignment and its objective, or (None, None). Singletons are always sites."""
+    codes = m.practices
+    pos = {c: k for k, c in enumerate(codes)}
+    cost = _cost_matrix(m)
+    w = m.weights.reindex(codes).to_numpy(dtype=float)
+    fixed = frozenset(pos[s] for s in m.singletons)
+    for s in fixed:
+        col = cost[:, s].copy()
+        cost[:, s] = np.inf
+        cost[s, s] = col[s]
+    chosen = sorted(fixed | {pos[s] for s in sites})
+    assign = locate_allocate(cost, w, chosen, m.pop_max, fixed_sites=fixed)
+    if assign is None:
+        return None, None
+    value = _total(cost, assign)
+    if not np.isfinite(value):
+        return None, None
+    if m.pop_min > 0:
+        for j in set(assign.tolist()):
+            if j not in fixed and w[assign == j].sum() < m.pop_min - 1e-9:
+                return None, None
+    return pd.Series([codes[a] for a in assign], index=codes, name="hub_site", dtype=object), value

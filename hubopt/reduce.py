@@ -77,7 +77,7 @@ class Fixing:
     def restore(self) -> None:
         """Put every changed bound back (once)."""
         if not self.restored:
-            for v, lo, up in self.fixed:
+            for v, lo, up in reversed(self.fixed):
                 v.lowBound, v.upBound = lo, up
             self.restored = True
 

@@ -30,9 +30,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pulp
 
+from hubopt import lagrange
 from hubopt import reduce as reduce_mod
 from hubopt.errors import SolverError
 from hubopt.model import HubModel, read_assignment
@@ -62,6 +64,8 @@ class SolveResult:
     lp_bound: float | None = None
     incumbent: float | None = None
     steps: dict[str, float] = field(default_factory=dict)
+    #: the Lagrangian bound (hubopt.lagrange) when the model is the core model
+    lagrange_bound: float | None = None
 
     @property
     def has_solution(self) -> bool:
@@ -156,14 +160,43 @@ def solve(
         reduce=reduce,
         core_seconds=min(core_seconds, 0.25 * time_limit) if reduce else 0.0,
         threads=threads,
+        lagrange_seconds=min(LAGRANGE_SECONDS, 0.25 * time_limit) if reduce else 0.0,
     )
+    extra = {
+        "fixed_vars": prep.fixing.count,
+        "lp_bound": prep.lp_bound,
+        "incumbent": prep.incumbent,
+        "lagrange_bound": prep.lagrange_bound,
+    }
+    if prep.proven:
+        # The Lagrangian bound meets the incumbent: optimal without a MIP.
+        prep.fixing.restore()
+        _set_values(model, prep.start)
+        seconds = time.perf_counter() - start
+        return SolveResult(
+            status="optimal",
+            objective=prep.incumbent,
+            bound=prep.lagrange_bound,
+            gap=0.0,
+            seconds=seconds,
+            assignment=read_assignment(model),
+            solver=solver,
+            log="proven by the Lagrangian bound (hubopt.lagrange): no MIP run",
+            steps={**prep.steps, "mip_s": 0.0},
+            **extra,
+        )
     left = max(1.0, time_limit - (time.perf_counter() - start))
     mip_start = time.perf_counter()
+    cutoff = None
+    if prep.strict and prep.incumbent is not None:
+        cutoff = prep.incumbent - 1.0 + CUTOFF_SLACK
     try:
         if solver == "highs":
             highs = _run_highs(model, left, gap, threads, msg, warm=prep.start is not None)
         else:
-            log = _run_cbc(model, left, gap, threads, msg, warm=prep.start is not None)
+            log = _run_cbc(
+                model, left, gap, threads, msg, warm=prep.start is not None, cutoff=cutoff
+            )
     finally:
         prep.fixing.restore()
     mip_seconds = time.perf_counter() - mip_start
@@ -172,12 +205,63 @@ def solve(
         result = classify_highs(model, highs, seconds=seconds)
     else:
         result = classify(model, log, seconds=seconds)
+    if prep.strict and prep.incumbent is not None:
+        result = _merge_strict(model, result, prep)
+    elif result.bound is not None and prep.lagrange_bound is not None and result.status in (
+        "time-limited",
+        "within-gap",
+    ):
+        bound = max(result.bound, prep.lagrange_bound)
+        result = dataclasses.replace(result, bound=bound, gap=_rel_gap(result.objective, bound))
+    steps = {**prep.steps, "mip_s": round(mip_seconds, 3)}
+    return dataclasses.replace(result, steps=steps, **extra)
+
+
+#: Seconds (at most a quarter of the time limit) for the Lagrangian bound.
+LAGRANGE_SECONDS = 8.0
+#: With an integral objective the MIP after strict fixing looks only for solutions
+#: of value <= incumbent - 1; CBC's cutoff sits this much above that.
+CUTOFF_SLACK = 0.5
+
+
+def _set_values(model: HubModel, assignment: pd.Series) -> None:
+    for (i, j), v in model.x.items():
+        v.varValue = 1.0 if assignment.get(i) == j else 0.0
+
+
+def _merge_strict(model: HubModel, result: SolveResult, prep: Preparation) -> SolveResult:
+    """After strict fixing (only solutions strictly better than the incumbent were
+    left): the answer is the better of the MIP's and the incumbent, and a reduced
+    problem proven to hold nothing better proves the incumbent optimal."""
+    inc = prep.incumbent
+    better = result.has_solution and result.objective is not None and result.objective < inc - 1e-6
+    if better:
+        if result.status == "time-limited" and prep.lagrange_bound is not None:
+            bound = max(result.bound or -math.inf, prep.lagrange_bound)
+            result = dataclasses.replace(
+                result, bound=bound, gap=_rel_gap(result.objective, bound)
+            )
+        return result
+    _set_values(model, prep.start)
+    assignment = read_assignment(model)
+    if result.status in ("infeasible", "optimal"):
+        # Nothing strictly better exists (integral objective): the incumbent is optimal.
+        return dataclasses.replace(
+            result, status="optimal", objective=inc, bound=inc, gap=0.0, assignment=assignment
+        )
+    # Stopped early without anything better: the incumbent stands, bounded below by
+    # the larger of the Lagrangian bound and the solver's bound (capped at inc).
+    bounds = [b for b in (prep.lagrange_bound, prep.lp_bound) if b is not None]
+    if result.bound is not None and not math.isinf(result.bound):
+        bounds.append(min(result.bound, inc))
+    bound = max(bounds) if bounds else None
     return dataclasses.replace(
         result,
-        fixed_vars=prep.fixing.count,
-        lp_bound=prep.lp_bound,
-        incumbent=prep.incumbent,
-        steps={**prep.steps, "mip_s": round(mip_seconds, 3)},
+        status="time-limited",
+        objective=inc,
+        bound=bound,
+        gap=_rel_gap(inc, bound),
+        assignment=assignment,
     )
 
 
@@ -194,6 +278,12 @@ class Preparation:
     incumbent: float | None = None
     lp_bound: float | None = None
     steps: dict[str, float] = field(default_factory=dict)
+    lagrange_bound: float | None = None
+    #: the Lagrangian bound meets the incumbent: optimal, no MIP needed
+    proven: bool = False
+    #: fixing kept only solutions strictly better than the incumbent (integral
+    #: objective): the incumbent may be infeasible in the reduced problem
+    strict: bool = False
 
 
 def prepare(
@@ -203,6 +293,7 @@ def prepare(
     reduce: bool = True,
     core_seconds: float = 0.0,
     threads: int = 1,
+    lagrange_seconds: float = 0.0,
 ) -> Preparation:
     """LP bound, best valid incumbent, reduced-cost fixing, and the MIP start.
 
@@ -231,6 +322,51 @@ def prepare(
         prep.steps["core_s"] = round(time.perf_counter() - t0, 3)
         if guess is not None:
             candidates.append(guess)
+    best, best_value = _best_candidate(model, candidates)
+    core = lagrange.core_data(model) if reduce and lagrange_seconds > 0 else None
+    lag = None
+    if core is not None:
+        t0 = time.perf_counter()
+        lag = lagrange.optimise(
+            model, core, upper=best_value, incumbent=best, seconds=lagrange_seconds
+        )
+        prep.steps["lagrange_s"] = round(time.perf_counter() - t0, 3)
+        if np.isfinite(lag.bound):
+            prep.lagrange_bound = lag.bound
+        if lag.incumbent is not None:
+            best, best_value = _best_candidate(model, [*candidates, lag.incumbent])
+        if (
+            best_value is not None
+            and prep.lagrange_bound is not None
+            and prep.lagrange_bound >= best_value - 1e-6 * max(1.0, abs(best_value))
+        ):
+            prep.incumbent, prep.start, prep.proven = best_value, best, True
+            return prep
+    prep.incumbent = best_value
+    prep.start = best if best is not None else warm_start
+    if prep.start is not None:
+        set_start(model, prep.start)
+    if lp is not None and best_value is not None:
+        t0 = time.perf_counter()
+        # Without the Lagrangian step, fixing keeps the incumbent feasible, so the
+        # solver's own result (it gets the incumbent as its start) is valid as it
+        # stands. With it and an integral objective, fixing keeps only strictly better
+        # solutions and solve() merges the MIP's answer with the incumbent.
+        strict = lag is not None and core is not None and core.integral
+        fixing = reduce_mod.Fixing()
+        if lag is not None and np.isfinite(lag.raw_bound):
+            fixing = lagrange.fix(core, lag.lam, best_value, integral=strict)
+        more = reduce_mod.fix_by_reduced_cost(model.problem, lp, best_value, integral=strict)
+        fixing.fixed += more.fixed
+        prep.fixing, prep.strict = fixing, strict
+        prep.steps["fix_s"] = round(time.perf_counter() - t0, 3)
+    return prep
+
+
+def _best_candidate(
+    model: HubModel, candidates: list[pd.Series]
+) -> tuple[pd.Series | None, float | None]:
+    """The candidate (a valid assignment) with the best objective."""
     best, best_value = None, None
     for cand in candidates:
         values = _assignment_values(model, cand)
@@ -242,17 +378,7 @@ def prepare(
         )
         if value is not None and better:
             best, best_value = cand, value
-    prep.incumbent = best_value
-    prep.start = best if best is not None else warm_start
-    if prep.start is not None:
-        set_start(model, prep.start)
-    if lp is not None and best_value is not None:
-        t0 = time.perf_counter()
-        # Strict fixing keeps the incumbent feasible, so the solver's own result (it
-        # gets the incumbent as its start) is valid for the whole model as it stands.
-        prep.fixing = reduce_mod.fix_by_reduced_cost(model.problem, lp, best_value, integral=False)
-        prep.steps["fix_s"] = round(time.perf_counter() - t0, 3)
-    return prep
+    return best, best_value
 
 
 def _heuristic_start(model: HubModel, lp: reduce_mod.LPRelaxation) -> pd.Series | None:
@@ -320,7 +446,14 @@ def set_start(model: HubModel, assignment: pd.Series) -> None:
 
 
 def _run_cbc(
-    model: HubModel, time_limit: float, gap: float, threads: int, msg: bool, *, warm: bool
+    model: HubModel,
+    time_limit: float,
+    gap: float,
+    threads: int,
+    msg: bool,
+    *,
+    warm: bool,
+    cutoff: float | None = None,
 ) -> str:
     with tempfile.TemporaryDirectory(prefix="hubopt-cbc-") as tmp:
         log_path = Path(tmp) / "cbc.log"
@@ -332,6 +465,7 @@ def _run_cbc(
             threads=threads,
             logPath=str(log_path),
             warmStart=warm,
+            options=[] if cutoff is None else [f"cutoff {cutoff!r}"],
         )
         try:
             model.problem.solve(solver)
