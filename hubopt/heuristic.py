@@ -9,7 +9,8 @@ checks it against the whole problem before trusting it as a bound.
 Steps
 -----
 1. Sites: the ``p`` candidates with the largest site value in the LP relaxation
-   (or, without one, a greedy uncapacitated p-median).
+   (or, without one, a greedy uncapacitated p-median; or given, :func:`from_sites`,
+   e.g. by a Lagrangian subproblem).
 2. Allocation: regret greedy. Practices with the largest gap between their best and
    second-best site with room go first, each to its cheapest site with room.
 3. Local search until nothing improves: move one practice to another hub, swap two
@@ -64,24 +65,25 @@ def _allocate(cost: np.ndarray, w: np.ndarray, sites: list[int], cap: float) -> 
         if load[j] > cap + 1e-9:
             return None
     sub = cost[:, sites]
-    todo = [i for i in range(n) if assign[i] < 0]
-    while todo:
-        room = np.array([load[j] for j in sites])
-        best_i, best_key, best_site = -1, -np.inf, -1
-        for i in todo:
-            ok = (room + w[i] <= cap + 1e-9) & np.isfinite(sub[i])
-            if not ok.any():
-                return None
-            c = np.where(ok, sub[i], np.inf)
-            order = np.argsort(c)
-            first = c[order[0]]
-            second = c[order[1]] if ok.sum() > 1 else _BIG
-            key = second - first
-            if key > best_key:
-                best_i, best_key, best_site = i, key, sites[int(order[0])]
-        assign[best_i] = best_site
-        load[best_site] += w[best_i]
-        todo.remove(best_i)
+    site_arr = np.array(sites)
+    room = np.array([cap - load[j] for j in sites])
+    todo = np.array([i for i in range(n) if assign[i] < 0], dtype=int)
+    while todo.size:
+        ok = (w[todo, None] <= room[None, :] + 1e-9) & np.isfinite(sub[todo])
+        if not ok.any(axis=1).all():
+            return None
+        c = np.where(ok, sub[todo], np.inf)
+        if c.shape[1] > 1:
+            two = np.partition(c, 1, axis=1)[:, :2]
+            first, second = two[:, 0], np.where(np.isfinite(two[:, 1]), two[:, 1], _BIG)
+        else:
+            first, second = c[:, 0], np.full(len(todo), _BIG)
+        k = int(np.argmax(second - first))  # largest regret first (ties: lowest index)
+        i = int(todo[k])
+        col = int(np.argmin(c[k]))
+        assign[i] = site_arr[col]
+        room[col] -= w[i]
+        todo = np.delete(todo, k)
     return assign
 
 

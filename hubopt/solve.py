@@ -6,6 +6,14 @@ every row of the problem) and fixes by reduced cost every variable that cannot b
 better solution (:mod:`hubopt.reduce`). The fixing is exact, so an optimum proven on the
 reduced problem is proven for the model; bounds are restored afterwards.
 
+When the model has only the core rows (:func:`hubopt.lagrange.core_data`), ``prepare``
+also computes the Lagrangian bound and a Lagrangian heuristic incumbent; if the bound
+meets the incumbent, the incumbent is returned as proven optimal with no MIP run.
+Otherwise, with an integral objective, variables are fixed *strictly* (only solutions
+better than the incumbent survive) and CBC runs in rounds with the incumbent as cutoff
+(:func:`_restarts`): the answer is the better of the incumbent and what CBC finds, and
+a reduced problem proven to hold nothing better proves the incumbent optimal.
+
 PuLP's ``status`` can read "Optimal" when CBC (or HiGHS) stopped at its time limit
 with an incumbent; ``sol_status`` then says only "integer feasible". CBC's log (HiGHS's
 model status and dual bound) gives the best bound. This module reads all of them and
@@ -185,6 +193,13 @@ def solve(
             steps={**prep.steps, "mip_s": 0.0},
             **extra,
         )
+    if prep.strict and solver == "cbc" and prep.incumbent is not None:
+        mip_start = time.perf_counter()
+        result = _restarts(model, prep, start, time_limit, gap, threads, msg)
+        steps = {**prep.steps, "mip_s": round(time.perf_counter() - mip_start, 3)}
+        return dataclasses.replace(
+            result, steps=steps, **{**extra, "fixed_vars": prep.fixing.count}
+        )
     left = max(1.0, time_limit - (time.perf_counter() - start))
     mip_start = time.perf_counter()
     cutoff = None
@@ -207,14 +222,76 @@ def solve(
         result = classify(model, log, seconds=seconds)
     if prep.strict and prep.incumbent is not None:
         result = _merge_strict(model, result, prep)
-    elif result.bound is not None and prep.lagrange_bound is not None and result.status in (
-        "time-limited",
-        "within-gap",
+    elif (
+        result.bound is not None
+        and prep.lagrange_bound is not None
+        and result.status
+        in (
+            "time-limited",
+            "within-gap",
+        )
     ):
         bound = max(result.bound, prep.lagrange_bound)
         result = dataclasses.replace(result, bound=bound, gap=_rel_gap(result.objective, bound))
     steps = {**prep.steps, "mip_s": round(mip_seconds, 3)}
     return dataclasses.replace(result, steps=steps, **extra)
+
+
+#: CBC rounds after strict fixing last this long while they keep finding better
+#: solutions; the first round that finds nothing is followed by one run to the end.
+RESTART_SECONDS = 3.0
+
+
+def _restarts(
+    model: HubModel,
+    prep: Preparation,
+    start: float,
+    time_limit: float,
+    gap: float,
+    threads: int,
+    msg: bool,
+) -> SolveResult:
+    """CBC on the strictly reduced problem in rounds: a round that finds a better
+    solution makes it the incumbent and fixes again with that (tighter) value; after one
+    that finds nothing, the last round gets all the time left. Each round's reduced
+    problem holds every solution strictly better than the incumbent of that round, so
+    "nothing better" (infeasible) proves the incumbent, and a proven round optimum is
+    the optimum."""
+    round_s = RESTART_SECONDS
+    while True:
+        left = time_limit - (time.perf_counter() - start)
+        limit = max(1.0, min(left, round_s))
+        last = limit >= left - 1e-9
+        cutoff = prep.incumbent - 1.0 + CUTOFF_SLACK
+        try:
+            log = _run_cbc(model, limit, gap, threads, msg, warm=True, cutoff=cutoff)
+        finally:
+            prep.fixing.restore()
+        r = classify(model, log, seconds=time.perf_counter() - start)
+        improved = (
+            r.has_solution and r.objective is not None and r.objective < prep.incumbent - 1e-6
+        )
+        merged = _merge_strict(model, r, prep)
+        if merged.status in ("optimal", "within-gap", "infeasible") or last:
+            return merged
+        if improved:
+            prep.incumbent, prep.start = r.objective, r.assignment
+            prep.steps["restarts"] = prep.steps.get("restarts", 0) + 1
+        else:
+            round_s = math.inf  # nothing better found: spend the rest in one run
+        set_start(model, prep.start)
+        _refix(model, prep)
+
+
+def _refix(model: HubModel, prep: Preparation) -> None:
+    """Strict fixing (keep only solutions better than ``prep.incumbent``), again."""
+    fixing = reduce_mod.Fixing()
+    if prep.core is not None and prep.lam is not None:
+        fixing = lagrange.fix(prep.core, prep.lam, prep.incumbent, integral=True)
+    if prep.lp is not None:
+        more = reduce_mod.fix_by_reduced_cost(model.problem, prep.lp, prep.incumbent, integral=True)
+        fixing.fixed += more.fixed
+    prep.fixing = fixing
 
 
 #: Seconds (at most a quarter of the time limit) for the Lagrangian bound.
@@ -238,9 +315,7 @@ def _merge_strict(model: HubModel, result: SolveResult, prep: Preparation) -> So
     if better:
         if result.status == "time-limited" and prep.lagrange_bound is not None:
             bound = max(result.bound or -math.inf, prep.lagrange_bound)
-            result = dataclasses.replace(
-                result, bound=bound, gap=_rel_gap(result.objective, bound)
-            )
+            result = dataclasses.replace(result, bound=bound, gap=_rel_gap(result.objective, bound))
         return result
     _set_values(model, prep.start)
     assignment = read_assignment(model)
@@ -284,6 +359,10 @@ class Preparation:
     #: fixing kept only solutions strictly better than the incumbent (integral
     #: objective): the incumbent may be infeasible in the reduced problem
     strict: bool = False
+    #: for fixing again with a better incumbent
+    core: lagrange.CoreData | None = field(default=None, repr=False)
+    lam: np.ndarray | None = field(default=None, repr=False)
+    lp: reduce_mod.LPRelaxation | None = field(default=None, repr=False)
 
 
 def prepare(
@@ -316,14 +395,17 @@ def prepare(
             prep.steps["heuristic_s"] = round(time.perf_counter() - t0, 3)
             if guess is not None:
                 candidates.append(guess)
-    if lp is not None and lp.status == "optimal" and core_seconds > 0:
+    core = lagrange.core_data(model) if reduce and lagrange_seconds > 0 else None
+    needs_core = core is None or bool((core.room_lo > 0).any())
+    if lp is not None and lp.status == "optimal" and core_seconds > 0 and needs_core:
+        # (a core model without a lower band limit gets its incumbent from the
+        # Lagrangian heuristic instead)
         t0 = time.perf_counter()
         guess = _core_start(model, lp, candidates, core_seconds, threads)
         prep.steps["core_s"] = round(time.perf_counter() - t0, 3)
         if guess is not None:
             candidates.append(guess)
     best, best_value = _best_candidate(model, candidates)
-    core = lagrange.core_data(model) if reduce and lagrange_seconds > 0 else None
     lag = None
     if core is not None:
         t0 = time.perf_counter()
@@ -334,12 +416,9 @@ def prepare(
         if np.isfinite(lag.bound):
             prep.lagrange_bound = lag.bound
         if lag.incumbent is not None:
-            best, best_value = _best_candidate(model, [*candidates, lag.incumbent])
-        if (
-            best_value is not None
-            and prep.lagrange_bound is not None
-            and prep.lagrange_bound >= best_value - 1e-6 * max(1.0, abs(best_value))
-        ):
+            candidates.append(lag.incumbent)
+            best, best_value = _best_candidate(model, candidates)
+        if _closed(prep.lagrange_bound, best_value):
             prep.incumbent, prep.start, prep.proven = best_value, best, True
             return prep
     prep.incumbent = best_value
@@ -359,8 +438,14 @@ def prepare(
         more = reduce_mod.fix_by_reduced_cost(model.problem, lp, best_value, integral=strict)
         fixing.fixed += more.fixed
         prep.fixing, prep.strict = fixing, strict
+        prep.core, prep.lp = core, lp
+        prep.lam = lag.lam if lag is not None and np.isfinite(lag.raw_bound) else None
         prep.steps["fix_s"] = round(time.perf_counter() - t0, 3)
     return prep
+
+
+def _closed(bound: float | None, value: float | None) -> bool:
+    return bound is not None and value is not None and bound >= value - 1e-6 * max(1.0, abs(value))
 
 
 def _best_candidate(

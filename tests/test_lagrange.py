@@ -1,0 +1,167 @@
+"""Lagrangian bound, exact Lagrangian fixing and the Lagrangian path of solve().
+
+Tiny instances are solved by brute force (every site set and assignment) or by CBC
+on the untouched model; the bound must never exceed the optimum and fixing must never
+remove it. The OR-Library instance comes from ../shared/benchmarks/orlib-pmedcap
+(provenance in its README) and is skipped when that folder is absent.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hubopt import lagrange, model, solve
+from tests.conftest import REPO, matrix_frame
+
+ORLIB = REPO.parent / "shared" / "benchmarks" / "orlib-pmedcap"
+
+
+def _pmedian(n: int, seed: int, p: int | None, cap: float, *, pop_min: float = 0.0):
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 100, (n, 2))
+    codes = [f"P{i:02d}" for i in range(n)]
+    d = np.floor(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)))
+    w = pd.Series(rng.integers(1, 10, n).astype(float), index=codes)
+    return model.build_model(
+        matrix_frame(codes, d.tolist()),
+        w,
+        pop_min=pop_min,
+        pop_max=cap,
+        n_hubs=p,
+        cost_weights=pd.Series(1.0, index=codes),
+    )
+
+
+def _brute_force(m: model.HubModel, p: int) -> float:
+    """Optimum of a tiny capacitated p-median by enumerating site sets and assignments."""
+    codes = m.practices
+    t = m.times.to_numpy()
+    w = m.weights.to_numpy()
+    n = len(codes)
+    best = np.inf
+    for sites in itertools.combinations(range(n), p):
+        others = [i for i in range(n) if i not in sites]
+        for choice in itertools.product(range(p), repeat=len(others)):
+            load = w[list(sites)].copy()
+            cost = 0.0
+            for i, k in zip(others, choice, strict=True):
+                load[k] += w[i]
+                cost += t[i, sites[k]]
+            if (load <= m.pop_max).all():
+                best = min(best, cost)
+    return best
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_bound_never_exceeds_the_brute_force_optimum(seed):
+    m = _pmedian(7, seed, 2, 22)
+    opt = _brute_force(m, 2)
+    d = lagrange.core_data(m)
+    assert d is not None and (d.lo, d.hi) == (2, 2)
+    r = lagrange.optimise(m, d, iterations=300)
+    assert r.raw_bound <= opt + 1e-6
+    assert r.bound <= opt + 1e-6
+    # any multipliers give a valid bound, not just the optimised ones
+    rng = np.random.default_rng(seed)
+    for _ in range(20):
+        assert lagrange.evaluate(d, rng.uniform(-20, 80, 7)).value <= opt + 1e-6
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+@pytest.mark.parametrize("integral", [False, True])
+def test_fixing_never_removes_the_optimum(seed, integral):
+    """Fix with the optimum itself as upper bound (the hardest case) and with the
+    Lagrangian heuristic's: solutions at least as good (strictly better with the integral
+    rule) survive, and bounds are restored."""
+    m = _pmedian(14, seed, 3, 30)
+    exact = solve.solve(m, reduce=False)
+    assert exact.status == "optimal"
+    d = lagrange.core_data(m)
+    r = lagrange.optimise(m, d, iterations=300)
+    assert r.bound <= exact.objective + 1e-6
+    for upper in (exact.objective, r.incumbent_value):
+        fixing = lagrange.fix(d, r.lam, upper, integral=integral)
+        reduced = solve.solve(m, reduce=False)
+        fixing.restore()
+        if integral and upper <= exact.objective + 1e-6:
+            assert reduced.status in ("infeasible", "optimal")  # nothing strictly better
+            if reduced.status == "optimal":
+                assert reduced.objective >= upper - 1e-6
+        else:
+            assert reduced.status == "optimal"
+            assert reduced.objective == pytest.approx(exact.objective)
+    assert all(v.upBound == 1 and v.lowBound == 0 for v in m.x.values())
+
+
+def test_free_hub_count_and_lower_band_give_a_valid_bound():
+    """No hub count (every site with a negative value opens) and a band's lower limit
+    (dropped by the relaxation): the bound still stays below CBC's proven optimum."""
+    for seed in (5, 6):
+        m = _pmedian(12, seed, None, 25, pop_min=8)
+        exact = solve.solve(m, reduce=False)
+        assert exact.status == "optimal"
+        d = lagrange.core_data(m)
+        assert d is not None and d.lo == 0
+        r = lagrange.optimise(m, d, iterations=200)
+        assert r.bound <= exact.objective + 1e-6
+        fixing = lagrange.fix(d, r.lam, exact.objective, integral=False)
+        again = solve.solve(m, reduce=False)
+        fixing.restore()
+        assert again.objective == pytest.approx(exact.objective)
+
+
+def test_scaled_demands_keep_the_relaxation_valid():
+    """Fractional, large demands are scaled down for the DP (floor demands, floor room),
+    which must stay a relaxation."""
+    m = _pmedian(10, 9, 3, 25)
+    m.weights = m.weights * 1234.567
+    m.pop_max = 25 * 1234.567
+    d = lagrange.core_data(m)
+    assert d.scale > 1
+    assert (d.units * d.scale <= d.weights + 1e-6).all()
+
+
+def test_models_with_other_rules_are_left_alone():
+    m = _pmedian(8, 1, 2, 25)
+    z = m.problem.add_variable("z", lowBound=0)
+    m.problem += z >= 1, "something_else"
+    assert lagrange.core_data(m) is None
+    m2 = _pmedian(8, 1, 2, 25)
+    m2.problem += m2.x["P00", "P00"] + m2.x["P01", "P01"] <= 1, "apart_0_P00"
+    assert lagrange.core_data(m2) is None
+
+
+@pytest.mark.parametrize("seed", [11, 12])
+def test_solve_with_reduce_matches_the_plain_solve(seed):
+    m = _pmedian(16, seed, 3, 35)
+    plain = solve.solve(m, reduce=False)
+    reduced = solve.solve(m, reduce=True, core_seconds=2)
+    assert plain.status == reduced.status == "optimal"
+    assert reduced.objective == pytest.approx(plain.objective)
+    assert reduced.lagrange_bound is not None
+    assert reduced.lagrange_bound <= plain.objective + 1e-6
+    assigned = reduced.assignment
+    assert m.weights.groupby(assigned).sum().max() <= 35
+    assert all(v.upBound == 1 and v.lowBound == 0 for v in m.x.values())
+
+
+def test_orlib_instance_1_is_solved_to_713_and_proven():
+    path = ORLIB / "pmedcap1_1.txt"
+    if not path.exists():
+        pytest.skip(f"OR-Library data not found at {ORLIB}")
+    from benchmarks.orlib_pmedcap import hubopt_model, load_instance
+
+    inst = load_instance(path)
+    assert (inst["n"], inst["p"], inst["optimum"]) == (50, 5, 713)
+    m = hubopt_model(inst)
+    r = solve.solve(m, time_limit=60, reduce=True, core_seconds=5)
+    assert r.status == "optimal"
+    assert r.objective == pytest.approx(713)
+    assert r.bound == pytest.approx(713, abs=1e-6)
+    assert r.lagrange_bound <= 713
+    assert m.weights.groupby(r.assignment).sum().max() <= inst["capacity"]
+    assert r.assignment.nunique() == 5
