@@ -85,7 +85,7 @@ class SolveResult:
             return "optimal (proven)"
         if self.status in ("time-limited", "within-gap"):
             gap = "unknown" if self.gap is None else f"{self.gap:.2%}"
-            what = "time limit" if self.status == "time-limited" else "requested gap"
+            what = "time limit" if self.status == "time-limited" else "gap tolerance"
             return f"{self.status}: stopped at the {what}, best solution within {gap} of optimal"
         if self.status == "infeasible":
             return "infeasible: no grouping satisfies every rule"
