@@ -175,16 +175,7 @@ def incumbent(
     sites; without them a greedy p-median picks them. The band's lower limit is
     checked at the end (the heuristic does not aim for it).
     """
-    codes = m.practices
-    pos = {c: k for k, c in enumerate(codes)}
-    cost = _cost_matrix(m)
-    w = m.weights.reindex(codes).to_numpy(dtype=float)
-    fixed = frozenset(pos[s] for s in m.singletons)
-    # A singleton serves only itself: nobody else may join it.
-    for s in fixed:
-        col = cost[:, s].copy()
-        cost[:, s] = np.inf
-        cost[s, s] = col[s]
+    codes, pos, cost, w, fixed = _arrays(m)
     if site_scores is not None:
         ranked = [pos[c] for c in site_scores.sort_values(ascending=False, kind="stable").index]
         ranked = [j for j in ranked if j not in fixed]
@@ -205,9 +196,9 @@ def incumbent(
     return pd.Series([codes[a] for a in assign], index=codes, name="hub_site", dtype=object)
 
 
-def from_sites(m: HubModel, sites: list[str]) -> tuple[pd.Series | None, float | None]:
-    """Locate-allocate started from the given sites (e.g. a Lagrangian subproblem's):
-    the assignment and its objective, or (None, None). Singletons are always sites."""
+def _arrays(m: HubModel):
+    """Codes, their positions, the cost matrix (a singleton serves only itself: nobody
+    else may join it), weights and the singleton positions."""
     codes = m.practices
     pos = {c: k for k, c in enumerate(codes)}
     cost = _cost_matrix(m)
@@ -217,6 +208,13 @@ def from_sites(m: HubModel, sites: list[str]) -> tuple[pd.Series | None, float |
         col = cost[:, s].copy()
         cost[:, s] = np.inf
         cost[s, s] = col[s]
+    return codes, pos, cost, w, fixed
+
+
+def from_sites(m: HubModel, sites: list[str]) -> tuple[pd.Series | None, float | None]:
+    """Locate-allocate started from the given sites (e.g. a Lagrangian subproblem's):
+    the assignment and its objective, or (None, None). Singletons are always sites."""
+    codes, pos, cost, w, fixed = _arrays(m)
     chosen = sorted(fixed | {pos[s] for s in sites})
     assign = locate_allocate(cost, w, chosen, m.pop_max, fixed_sites=fixed)
     if assign is None:

@@ -90,6 +90,23 @@ def _band_text(h: pd.Series, band: tuple[int, int] | None) -> str:
     return ""
 
 
+def _area(geometry, colour: str, summary: str, members_html: str) -> folium.GeoJson:
+    """A shaded catchment: hover for the summary, click for the member list."""
+    return folium.GeoJson(
+        gpd.GeoSeries([geometry], crs="EPSG:4326").to_json(),
+        style_function=lambda _f, col=colour: {
+            "color": col,
+            "weight": 2,
+            "opacity": 1,
+            "fillColor": col,
+            "fillOpacity": 0.22,
+        },
+        highlight_function=lambda _f: {"fillOpacity": 0.4, "weight": 3},
+        tooltip=folium.Tooltip(summary + "<br><i>click for the member list</i>"),
+        popup=folium.Popup(summary + members_html, max_width=420),
+    )
+
+
 def _members_table(members: pd.DataFrame, minutes_col: str) -> str:
     rows = "".join(
         f"<tr><td>{_e(m.practice_name)} ({_e(m.practice_code)})"
@@ -169,19 +186,7 @@ def _proposal_group(c: Catchments, hubs: pd.DataFrame, band, *, overlay: bool):
         mem = members[members["hub_id"] == h["hub_id"]].sort_values("minutes_to_hub")
         if h.geometry is None or h.geometry.is_empty:
             continue  # no area of its own (shares a building with a bigger hub)
-        folium.GeoJson(
-            gpd.GeoSeries([h.geometry], crs="EPSG:4326").to_json(),
-            style_function=lambda _f, col=colour: {
-                "color": col,
-                "weight": 2,
-                "opacity": 1,
-                "fillColor": col,
-                "fillOpacity": 0.22,
-            },
-            highlight_function=lambda _f: {"fillOpacity": 0.4, "weight": 3},
-            tooltip=folium.Tooltip(summary + "<br><i>click for the member list</i>"),
-            popup=folium.Popup(summary + _members_table(mem, "minutes_to_hub"), max_width=420),
-        ).add_to(layer)
+        _area(h.geometry, colour, summary, _members_table(mem, "minutes_to_hub")).add_to(layer)
     xy = members.set_index("practice_code")[["lat", "lon"]]
     for _, p in members.iterrows():
         if not p["is_site"] and p["hub_site_code"]:
@@ -256,21 +261,8 @@ def _current_group(c: Catchments, band):
         mem = mem.assign(is_site=mem["practice_code"] == g.get("site_code"))
         if g.geometry is None or g.geometry.is_empty:
             continue
-        folium.GeoJson(
-            gpd.GeoSeries([g.geometry], crs="EPSG:4326").to_json(),
-            style_function=lambda _f, col=colour: {
-                "color": col,
-                "weight": 2,
-                "opacity": 1,
-                "fillColor": col,
-                "fillOpacity": 0.22,
-            },
-            highlight_function=lambda _f: {"fillOpacity": 0.4, "weight": 3},
-            tooltip=folium.Tooltip(summary + paired + "<br><i>click for the member list</i>"),
-            popup=folium.Popup(
-                summary + paired + _members_table(mem, "current_minutes"), max_width=420
-            ),
-        ).add_to(layer)
+        table = _members_table(mem, "current_minutes")
+        _area(g.geometry, colour, summary + paired, table).add_to(layer)
     for _, p in members.sort_values("list_size", ascending=False).iterrows():
         folium.CircleMarker(
             [p["lat"], p["lon"]],
