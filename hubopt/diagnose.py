@@ -16,7 +16,8 @@ import pulp
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from hubopt import model
+from hubopt import model, solve
+from hubopt.errors import HuboptError
 from hubopt.scenario import Scenario
 
 
@@ -247,10 +248,8 @@ def _relaxations(s: Scenario, practices: pd.DataFrame) -> list[tuple[str, dict]]
     if s.fixed_sites:
         out.append(("the fixed hub sites", {"fixed_sites": ()}))
     if s.candidate_sites:
-        out.append(
-            ("the candidate-site list", {"candidate_sites": (), "fixed_sites": s.fixed_sites})
-        )
-    if s.hubs is not None or s.hubs_min is not None or s.hubs_max is not None:
+        out.append(("the candidate-site list", {"candidate_sites": ()}))
+    if s.hub_range != (None, None):
         out.append(("the number of hubs", {"hubs": None, "hubs_min": None, "hubs_max": None}))
     if s.within:
         out.append((f"hubs staying within one {s.within}", {"within": None, "cross_allowed": ()}))
@@ -273,12 +272,11 @@ def explain_infeasible(
     elastic to find the least-bad plan, naming the hubs (and their practices) that
     would break it.
     """
-    from hubopt import solve  # late: solve imports reduce, heuristic and model
 
     def feasible(s: Scenario) -> solve.SolveResult | None:
         try:
             m = model.build(matrix, practices, s, current=current, neighbours=neighbours)
-        except Exception:  # noqa: BLE001 - a relaxation that cannot even be built
+        except HuboptError:  # a relaxation that cannot even be built
             return None
         first = m.stages[0]
         m.problem.setObjective(

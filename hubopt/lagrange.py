@@ -94,6 +94,7 @@ def core_data(m: HubModel) -> CoreData | None:
     n = len(codes)
     lo, hi = 0, n
     forced = np.zeros(n, dtype=bool)
+    site_of = {v.name: j for (i, j), v in m.x.items() if i == j}
     for con in prob.constraints():
         name = con.name or ""
         if not _CORE_ROWS.match(name):
@@ -108,9 +109,7 @@ def core_data(m: HubModel) -> CoreData | None:
             hi = int(math.floor(-con.constant + 1e-9))
         elif name.startswith(("singleton_site_", "fixed_site_")):
             (v,) = list(con.keys())
-            for (_i, j), x in m.x.items():
-                if x is v:
-                    forced[pos[j]] = True
+            forced[pos[site_of[v.name]]] = True
     if any(v.lowBound not in (0, None) or v.upBound != 1 for v in m.x.values()):
         return None  # already fixed by someone: keep it simple
     cost = np.full((n, n), np.inf)

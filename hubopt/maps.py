@@ -832,6 +832,11 @@ def _inline_assets(page: str) -> str:
     return "\n".join(out)
 
 
+def map_page(fmap: folium.Map) -> str:
+    """The map as one self-contained HTML page (scripts and styles inlined)."""
+    return _inline_assets(fmap.get_root().render())
+
+
 def save_map(fmap: folium.Map, path: str | Path) -> None:
     """Write the map as one self-contained HTML file."""
-    Path(path).write_text(_inline_assets(fmap.get_root().render()), encoding="utf-8")
+    Path(path).write_text(map_page(fmap), encoding="utf-8")

@@ -132,12 +132,18 @@ class HubModel:
         """Patients in the hub sited at ``j`` (:math:`W_j`)."""
         return pulp.lpSum(self.weights[i] * self.x[i, j] for i in self.members(j))
 
-    def travel(self) -> pulp.LpAffineExpression:
-        """Patient-weighted minutes to the hub site."""
-        t, pos = self.times.to_numpy(), {c: k for k, c in enumerate(self.times.index)}
-        return pulp.lpSum(
-            self.weights[i] * float(t[pos[i], pos[j]]) * v for (i, j), v in self.x.items()
-        )
+    def minutes(self, i: str, j: str) -> float:
+        """Minutes from practice ``i`` to site ``j``."""
+        if "_pos" not in self.extra:
+            self.extra["_pos"] = {c: k for k, c in enumerate(self.times.index)}
+            self.extra["_t"] = self.times.to_numpy()
+        pos = self.extra["_pos"]
+        return float(self.extra["_t"][pos[i], pos[j]])
+
+    def travel(self, cost_weights: pd.Series | None = None) -> pulp.LpAffineExpression:
+        """Patient-weighted minutes to the hub site (or weighted by ``cost_weights``)."""
+        w = self.weights if cost_weights is None else cost_weights
+        return pulp.lpSum(w[i] * self.minutes(i, j) * v for (i, j), v in self.x.items())
 
 
 def eligible_pairs(
@@ -235,13 +241,7 @@ def build_model(
         add_hub_count(m, n_hubs, n_hubs)
     if m.optional:
         m.stages.append((UNASSIGNED, unassigned_expr(m)))
-    t, pos = times.to_numpy(), {c: k for k, c in enumerate(times.index)}
-    m.stages.append(
-        (
-            "weighted_travel",
-            pulp.lpSum(cost_weights[i] * float(t[pos[i], pos[j]]) * v for (i, j), v in x.items()),
-        )
-    )
+    m.stages.append(("weighted_travel", m.travel(cost_weights)))
     prob.setObjective(m.stages[0][1])
     return m
 
@@ -461,12 +461,9 @@ def add_fixed_sites(m: HubModel, fixed: Iterable[str]) -> None:
 
 def add_mean_travel_cap(m: HubModel, limit: float) -> None:
     """Each hub's patient-weighted mean minutes to its site is at most ``limit``."""
-    t, pos = m.times.to_numpy(), {c: k for k, c in enumerate(m.times.index)}
     for j in sites(m):
         members = m.members(j)
-        minutes = pulp.lpSum(
-            m.weights[i] * float(t[pos[i], pos[j]]) * m.x[i, j] for i in members if i != j
-        )
+        minutes = pulp.lpSum(m.weights[i] * m.minutes(i, j) * m.x[i, j] for i in members if i != j)
         m.problem += minutes <= limit * m.load(j), f"mean_travel_cap_{j}"
 
 
@@ -536,10 +533,9 @@ def unassigned_expr(m: HubModel) -> pulp.LpAffineExpression:
 
 def worst_travel_expr(m: HubModel) -> pulp.LpAffineExpression:
     """The longest minutes from a practice to its hub site (variable z)."""
-    t, pos = m.times.to_numpy(), {c: k for k, c in enumerate(m.times.index)}
     z = m.problem.add_variable("worst_minutes", lowBound=0)
     for i in m.practices:
-        trip = pulp.lpSum(float(t[pos[i], pos[j]]) * m.x[i, j] for j in _by_practice(m).get(i, []))
+        trip = pulp.lpSum(m.minutes(i, j) * m.x[i, j] for j in _by_practice(m).get(i, []))
         m.problem += z >= trip, f"worst_{i}"
     return pulp.lpSum([z])
 

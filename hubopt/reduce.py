@@ -169,6 +169,12 @@ def fix_by_reduced_cost(
     room = ub - lp.objective - (1.0 if integral else 0.0)
     threshold = room + FIX_TOL + 1e-7 * max(1.0, abs(ub))
     out = Fixing(lower_bound=lp.objective, upper_bound=ub, threshold=threshold)
+    return _fix_beyond(lp, threshold, out, at_upper=True)
+
+
+def _fix_beyond(lp: LPRelaxation, threshold: float, out: Fixing, *, at_upper: bool) -> Fixing:
+    """Fix every integer variable at a bound in the LP whose reduced cost (towards the
+    inside) exceeds ``threshold``; ``at_upper`` also fixes those at their upper bound."""
     for v, x, d in zip(lp.variables, lp.values, lp.reduced_costs, strict=True):
         if v.cat != pulp.LpInteger or v.lowBound is None or v.upBound is None:
             continue
@@ -177,7 +183,7 @@ def fix_by_reduced_cost(
         if x <= v.lowBound + 1e-9 and d > threshold:
             out.fixed.append((v, v.lowBound, v.upBound))
             v.upBound = v.lowBound
-        elif x >= v.upBound - 1e-9 and -d > threshold:
+        elif at_upper and x >= v.upBound - 1e-9 and -d > threshold:
             out.fixed.append((v, v.lowBound, v.upBound))
             v.lowBound = v.upBound
     return out
@@ -233,13 +239,4 @@ def fix_heuristically(problem: pulp.LpProblem, lp: LPRelaxation, delta: float) -
     solutions are feasible for the whole problem (good incumbents), but whose optimum
     may not be. Restore before proving anything.
     """
-    out = Fixing(lower_bound=lp.objective, threshold=delta)
-    for v, x, d in zip(lp.variables, lp.values, lp.reduced_costs, strict=True):
-        if v.cat != pulp.LpInteger or v.lowBound is None or v.upBound is None:
-            continue
-        if v.lowBound == v.upBound:
-            continue
-        if x <= v.lowBound + 1e-9 and d > delta:
-            out.fixed.append((v, v.lowBound, v.upBound))
-            v.upBound = v.lowBound
-    return out
+    return _fix_beyond(lp, delta, Fixing(lower_bound=lp.objective, threshold=delta), at_upper=False)

@@ -179,7 +179,7 @@ def solve(
     if prep.proven:
         # The Lagrangian bound meets the incumbent: optimal without a MIP.
         prep.fixing.restore()
-        _set_values(model, prep.start)
+        set_start(model, prep.start)  # also sets the values read back
         seconds = time.perf_counter() - start
         return SolveResult(
             status="optimal",
@@ -301,11 +301,6 @@ LAGRANGE_SECONDS = 8.0
 CUTOFF_SLACK = 0.5
 
 
-def _set_values(model: HubModel, assignment: pd.Series) -> None:
-    for (i, j), v in model.x.items():
-        v.varValue = 1.0 if assignment.get(i) == j else 0.0
-
-
 def _merge_strict(model: HubModel, result: SolveResult, prep: Preparation) -> SolveResult:
     """After strict fixing (only solutions strictly better than the incumbent were
     left): the answer is the better of the MIP's and the incumbent, and a reduced
@@ -317,7 +312,7 @@ def _merge_strict(model: HubModel, result: SolveResult, prep: Preparation) -> So
             bound = max(result.bound or -math.inf, prep.lagrange_bound)
             result = dataclasses.replace(result, bound=bound, gap=_rel_gap(result.objective, bound))
         return result
-    _set_values(model, prep.start)
+    set_start(model, prep.start)  # also sets the values read back
     assignment = read_assignment(model)
     if result.status in ("infeasible", "optimal"):
         # Nothing strictly better exists (integral objective): the incumbent is optimal.
@@ -401,7 +396,7 @@ def prepare(
         # (a core model without a lower band limit gets its incumbent from the
         # Lagrangian heuristic instead)
         t0 = time.perf_counter()
-        guess = _core_start(model, lp, candidates, core_seconds, threads)
+        guess = _core_start(model, lp, core_seconds, threads)
         prep.steps["core_s"] = round(time.perf_counter() - t0, 3)
         if guess is not None:
             candidates.append(guess)
@@ -490,7 +485,6 @@ CORE_DELTA = 0.02
 def _core_start(
     model: HubModel,
     lp: reduce_mod.LPRelaxation,
-    candidates: list[pd.Series],
     seconds: float,
     threads: int,
 ) -> pd.Series | None:

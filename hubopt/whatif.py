@@ -26,7 +26,6 @@ changed in place; :func:`close_practice` and :func:`grow_lists` return a new one
 from __future__ import annotations
 
 import html
-import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -502,12 +501,8 @@ class MapGrid:
 
 
 def map_html(fmap: folium.Map) -> str:
-    """A Folium map as one self-contained HTML page (as :func:`hubopt.maps.save_map`
-    writes it)."""
-    with tempfile.TemporaryDirectory(prefix="hubopt-whatif-") as tmp:
-        page = Path(tmp) / "map.html"
-        maps.save_map(fmap, page)
-        return page.read_text(encoding="utf-8")
+    """A Folium map as one self-contained HTML page (:func:`hubopt.maps.map_page`)."""
+    return maps.map_page(fmap)
 
 
 def _iframe(page: str, height: int, scale: float = 1.0) -> str:

@@ -136,14 +136,18 @@ def test_demo_scenario_loads():
     assert s.replace(travel_cap_minutes=15).travel_cap_minutes == 15
 
 
-def test_rules_and_objectives_parse(tmp_path):
+def _demo_practices_scenario(tmp_path, rest: str):
+    """A scenario file on the demo's practices with ``rest`` (more TOML) appended."""
     path = tmp_path / "s.toml"
-    path.write_text(
-        f"""
-[scenario]
-name = "x"
-[inputs]
-practices = "{(REPO / "data" / "demo" / "practices.csv").as_posix()}"
+    practices = (REPO / "data" / "demo" / "practices.csv").as_posix()
+    path.write_text(f'[scenario]\nname = "x"\n[inputs]\npractices = "{practices}"\n' + rest)
+    return path
+
+
+def test_rules_and_objectives_parse(tmp_path):
+    path = _demo_practices_scenario(
+        tmp_path,
+        """
 [rules]
 band = "rural_exception"
 contiguous = true
@@ -157,7 +161,7 @@ optional = ["H"]
 kind = ["fewest_moved", "weighted_travel"]
 mode = "weighted"
 weights = [1000, 1]
-"""
+""",
     )
     s = load_scenario(path)
     assert s.locked_groups == (("A", "B"), ("C", "D", "E"))
@@ -168,13 +172,9 @@ weights = [1000, 1]
 
 
 def test_bad_rules_all_listed(tmp_path):
-    path = tmp_path / "s.toml"
-    path.write_text(
-        f"""
-[scenario]
-name = "x"
-[inputs]
-practices = "{(REPO / "data" / "demo" / "practices.csv").as_posix()}"
+    path = _demo_practices_scenario(
+        tmp_path,
+        """
 [rules]
 band = "soft"
 locked_groups = [["A"]]
@@ -184,7 +184,7 @@ apart = "A"
 [objective]
 kind = ["fewest_moved", "shortest"]
 mode = "weighted"
-"""
+""",
     )
     with pytest.raises(InputError) as err:
         load_scenario(path)
