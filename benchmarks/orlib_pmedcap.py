@@ -8,8 +8,8 @@ floor(euclid), exactly p medians, capacity on each median's demand, objective th
 unweighted sum of distances. hubopt's core model is built with ``pop_min=0,
 pop_max=capacity, n_hubs=p, cost_weights=1`` and solved with :func:`hubopt.solve.solve`
 with ``reduce=True``: Lagrangian bound and heuristic (:mod:`hubopt.lagrange`), exact
-Lagrangian and reduced-cost fixing, then CBC on the reduced problem (restarted with a
-tighter fixing whenever it finds a better solution). The bracket after each line gives
+Lagrangian and reduced-cost fixing, then one CBC run on the reduced problem with the
+incumbent as cutoff. The bracket after each line gives
 the Lagrangian bound (LB), the first incumbent, the variables fixed and seconds per
 step. CBC branches on the site variables first; ``--no-priorities`` leaves the choice to
 CBC. ``--plain`` solves the model as it stands (no preprocessing).

@@ -168,8 +168,6 @@ def test_same_optimum_with_and_without_site_priorities(sites_first):
     m = model.build_model(t, w, pop_min=0, pop_max=80_000, n_hubs=5)
     r = solve.solve(m, time_limit=60, reduce=True, sites_first=sites_first)
     assert r.status == "optimal"
-    plain = solve.solve(
-        model.build_model(t, w, pop_min=0, pop_max=80_000, n_hubs=5), time_limit=60
-    )
+    plain = solve.solve(model.build_model(t, w, pop_min=0, pop_max=80_000, n_hubs=5), time_limit=60)
     assert plain.status == "optimal"
     assert r.objective == pytest.approx(plain.objective)
