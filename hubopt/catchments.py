@@ -29,8 +29,11 @@ from shapely.geometry.base import BaseGeometry
 
 from hubopt import colours as _colours
 from hubopt import evaluate
+from hubopt.inputs import site_only_codes
 from hubopt.network import BNG
 
+#: Columns of :attr:`Catchments.sites`.
+LOCATION_COLUMNS = ["site_code", "site_name", "lat", "lon", "hub_id", "colour"]
 #: Study-area margin around the practices' hull when there is no boundary (metres).
 MARGIN_M = 2_000.0
 #: Two catchments closer than this (metres) count as neighbours for colouring.
@@ -180,6 +183,10 @@ class Catchments:
         and ``moved`` (its proposed hub is not the one paired with its group).
     boundary
         The area boundary (EPSG:4326) or None.
+    sites
+        Candidate hub sites that are not practices (``site_only``; no cells of their
+        own): ``site_code, site_name, lat, lon``, ``hub_id`` ("" when not used) and
+        ``colour`` (the hub's, or grey); empty without such sites.
     """
 
     area: BaseGeometry
@@ -190,6 +197,7 @@ class Catchments:
     current: gpd.GeoDataFrame | None = None
     current_colours: dict[str, str] = field(default_factory=dict)
     boundary: gpd.GeoDataFrame | None = None
+    sites: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LOCATION_COLUMNS))
 
     @property
     def moved(self) -> pd.DataFrame:
@@ -340,4 +348,26 @@ def build(
         current=cur_areas,
         current_colours=cur_colours,
         boundary=boundary,
+        sites=site_locations(practices, by_code, colours),
+    )
+
+
+def site_locations(
+    practices: pd.DataFrame, by_code: pd.DataFrame, colours: dict[str, str]
+) -> pd.DataFrame:
+    """Candidate sites that are not practices, with the hub each one is the site of
+    ("" when unused) and its colour (see :attr:`Catchments.sites`)."""
+    loc = practices.loc[site_only_codes(practices)]
+    hub_of = by_code.drop_duplicates("hub_site_code").set_index("hub_site_code")["hub_id"]
+    hub = hub_of.reindex(loc.index).fillna("").astype(str)
+    return pd.DataFrame(
+        {
+            "site_code": loc.index.to_numpy(),
+            "site_name": loc["name"].to_numpy(),
+            "lat": loc["lat"].to_numpy(),
+            "lon": loc["lon"].to_numpy(),
+            "hub_id": hub.to_numpy(),
+            "colour": hub.map(colours).fillna(_colours.UNGROUPED).to_numpy(),
+        },
+        columns=LOCATION_COLUMNS,
     )

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
+from hubopt.inputs import site_only_codes
 from hubopt.scenario import Scenario
 
 
@@ -60,6 +61,11 @@ class PlanData:
     neighbours: nx.Graph | None = None  # practice neighbours (contiguity)
 
     @property
+    def site_only(self) -> frozenset[str]:
+        """Rows that are candidate hub sites, not practices (``site_only`` column)."""
+        return frozenset(site_only_codes(self.practices))
+
+    @property
     def hubs(self) -> dict[str, list[str]]:
         """Hub site -> member practice codes (unassigned practices left out)."""
         a = self.assignment.dropna()
@@ -90,13 +96,14 @@ def assigned_once(d: PlanData) -> list[str]:
     for code in a.index.difference(d.practices.index):
         out.append(f"plan names {code}, which is not in the practices table")
     for code in a.index[a.isna()]:
-        if code not in d.scenario.optional:
+        if code not in d.scenario.optional and code not in d.site_only:
             out.append(f"practice {code} has no hub")
     return out
 
 
 def sites_are_members(d: PlanData) -> list[str]:
-    """Each hub site is a known practice that belongs to its own hub."""
+    """Each hub site is a known practice (or candidate site) that belongs to its own
+    hub, and a candidate site that is not a practice belongs to no other hub."""
     out = []
     a = d.assignment.dropna()
     for site in sorted(set(a)):
@@ -104,6 +111,12 @@ def sites_are_members(d: PlanData) -> list[str]:
             out.append(f"hub site {site} is not a practice")
         elif a.get(site) != site:
             out.append(f"hub site {site} is itself assigned to hub {a.get(site)}")
+    for code in sorted(d.site_only & set(a.index)):
+        if a[code] != code:
+            out.append(
+                f"candidate site {code} is not a practice but is assigned to hub {a[code]}; "
+                "it can only be the site of its own hub"
+            )
     return out
 
 
@@ -238,14 +251,15 @@ def fixed_sites_open(d: PlanData) -> list[str]:
 
 
 def sites_are_candidates(d: PlanData) -> list[str]:
-    """With a candidate list, every hub site is on it (or is an exempt singleton)."""
+    """With a candidate list, every hub site is on it (or is an exempt singleton, or a
+    candidate site that is not a practice, always a candidate)."""
     cand = set(d.scenario.candidate_sites)
     if not cand:
         return []
     return [
         f"hub site {j} is not a candidate site"
         for j, members in d.hubs.items()
-        if j not in cand and not d.exempt(j, members)
+        if j not in cand and not d.exempt(j, members) and j not in d.site_only
     ]
 
 

@@ -18,6 +18,7 @@ from scipy.sparse.csgraph import connected_components
 
 from hubopt import model, solve
 from hubopt.errors import HuboptError
+from hubopt.inputs import site_only_codes
 from hubopt.scenario import Scenario
 
 
@@ -37,6 +38,11 @@ def oversize_practices(practices: pd.DataFrame, scenario: Scenario) -> list[str]
         f'oversize = "own_hub" to let it be a hub on its own, or raise population_max.'
         for code, row in big.iterrows()
     ]
+
+
+def may_stay_out(practices: pd.DataFrame, scenario: Scenario) -> set[str]:
+    """Rows that need no hub: optional practices and site-only locations."""
+    return set(scenario.optional) | set(site_only_codes(practices))
 
 
 def _reachable_population(t: np.ndarray, w: np.ndarray, cap: float) -> np.ndarray:
@@ -69,11 +75,12 @@ def unreachable_band(
     bad = stuck(s.travel_cap_minutes)
     if not bad.any():
         return []
+    free = may_stay_out(practices, s)
     finite = np.unique(t[np.isfinite(t)])
     out = []
     for k in np.nonzero(bad)[0]:
-        if keep[k] in s.optional:
-            continue  # may stay unassigned
+        if keep[k] in free:
+            continue  # may stay unassigned (or is a site-only location)
         # smallest cap at which this practice can reach a big-enough site
         lo, hi = 0, len(finite) - 1
         if stuck(finite[hi])[k]:
@@ -137,11 +144,12 @@ def isolated_clusters(
     near = (t <= s.travel_cap_minutes) | (t.T <= s.travel_cap_minutes)
     n_parts, label = connected_components(csr_matrix(near), directed=False)
     w = practices.loc[keep, "list_size"].to_numpy(dtype=float)
+    free = may_stay_out(practices, s)
     out = []
     for k in range(n_parts):
         idx = np.nonzero(label == k)[0]
         total = int(w[idx].sum())
-        if total < s.population_min and not all(keep[i] in s.optional for i in idx):
+        if total < s.population_min and not all(keep[i] in free for i in idx):
             names = ", ".join(_label(practices, keep[i]) for i in idx)
             alone = "has no other practice" if len(idx) == 1 else "have no other practices"
             out.append(

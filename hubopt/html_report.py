@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
 #: Scenario attributes that name input files, in the order they are listed.
 SOURCE_FIELDS = (
     "practices", "register", "list_sizes", "pcn_map", "pcn_membership", "postcodes",
-    "network", "boundary", "current",
+    "network", "boundary", "current", "sites",
 )  # fmt: skip
 
 
@@ -99,6 +99,7 @@ class _Drawing:
     practices: pd.DataFrame  # c.practices with x, y
     labels: pd.DataFrame  # hub_id -> x, y, room, border colour
     boundary: BaseGeometry | None
+    sites: pd.DataFrame  # c.sites (candidate sites that are not practices) with x, y
 
     @classmethod
     def of(cls, c: Catchments) -> _Drawing:
@@ -115,7 +116,9 @@ class _Drawing:
         boundary = None
         if c.boundary is not None:
             boundary = shapely.make_valid(c.boundary.to_crs(BNG).union_all())
-        return cls(c, c.proposal.to_crs(BNG), p, labels, boundary)
+        loc = c.sites.set_index("site_code", drop=False)
+        loc = loc.join(_points(loc["lon"], loc["lat"], loc.index))
+        return cls(c, c.proposal.to_crs(BNG), p, labels, boundary, loc)
 
     def crowded(self, frame: _Frame, *, w: float = 40, h: float = 15) -> list[str]:
         """Hubs whose label would not fit in its area or would overlap another."""
@@ -157,10 +160,11 @@ class _Drawing:
                     'stroke-dasharray="5 3"/>'
                 )
         p = self.practices
+        ends = pd.concat([p[["x", "y"]], self.sites[["x", "y"]]])
         for _, r in p[~p["is_site"] & (p["hub_site_code"] != "")].iterrows():
             (ax, ay), (bx, by) = (
                 frame.xy(r["x"], r["y"]),
-                frame.xy(*p.loc[r["hub_site_code"], ["x", "y"]]),
+                frame.xy(*ends.loc[r["hub_site_code"], ["x", "y"]]),
             )
             out.append(
                 f'<line x1="{ax:.1f}" y1="{ay:.1f}" x2="{bx:.1f}" y2="{by:.1f}" '
@@ -180,6 +184,16 @@ class _Drawing:
             out.append(
                 f'<text x="{x:.1f}" y="{y + 4:.1f}" text-anchor="middle" font-size="12" '
                 'fill="#fff" stroke="#000" stroke-width="0.7">&#9733;</text>'
+            )
+        for _, r in self.sites.iterrows():
+            x, y = frame.xy(r["x"], r["y"])
+            what = f"hub site of {_e(r['hub_id'])}" if r["hub_id"] else "candidate site, not used"
+            out.append(
+                f'<rect x="{x - 6:.1f}" y="{y - 6:.1f}" width="12" height="12" '
+                f'fill="{r["colour"]}" stroke="#222" stroke-width="1.2"><title>'
+                f"{_e(r['site_name'])} ({_e(r['site_code'])}): {what}</title></rect>"
+                f'<text x="{x:.1f}" y="{y + 3.5:.1f}" text-anchor="middle" font-size="9" '
+                'font-weight="bold" fill="#fff">H</text>'
             )
         for hub, r in self.labels.iterrows():
             x, y = frame.xy(r["x"], r["y"])

@@ -53,41 +53,49 @@ class PracticeTable:
     notes: list[str] = field(default_factory=list)
 
 
-def check_practices(df: pd.DataFrame, label: str) -> list[Problem]:
-    """Every problem in a practices frame, in one pass.
+def check_rows(
+    df: pd.DataFrame,
+    label: str,
+    *,
+    key: str = "practice_code",
+    columns: dict[str, str] = PRACTICE_COLUMNS,
+    thing: str = "practice",
+    numeric: tuple[str, ...] = ("lat", "lon"),
+) -> tuple[list[Problem], dict[str, pd.Series]]:
+    """Problems shared by every table of places, in one pass: empty and duplicated
+    codes (column ``key``), empty names, columns ``numeric`` that are not numbers,
+    and coordinates outside England. Returns the problems and the parsed numbers.
 
-    ``df`` has columns ``practice_code, name, lat, lon, list_size`` (text or numbers)
-    and ``line`` (the file's line number of each row).
+    ``df`` has the ``columns`` (text or numbers) and ``line`` (the file's line number
+    of each row); ``thing`` names a row in messages ("practice", "site").
     """
     problems: list[Problem] = []
-    code = df["practice_code"].astype(str)
+    code = df[key].astype(str)
 
     def where(i) -> str:
         return f"{label} line {df.at[i, 'line']} ({code[i] or 'no code'})"
 
     for i in df.index[code == ""]:
-        problems.append(Problem(f"{where(i)}: practice_code is empty; give the ODS code"))
+        problems.append(Problem(f"{where(i)}: {key} is empty; give {columns[key]}"))
     dup = code.ne("") & code.duplicated(keep=False)
     for c, rows in df[dup].groupby(code[dup]).groups.items():
         lines = ", ".join(str(df.at[i, "line"]) for i in rows)
         problems.append(
             Problem(
-                f"{label} lines {lines}: practice code {c} appears more than once; "
-                "keep one row per practice",
+                f"{label} lines {lines}: {thing} code {c} appears more than once; "
+                f"keep one row per {thing}",
                 c,
             )
         )
     for i in df.index[df["name"].fillna("").astype(str).str.strip() == ""]:
-        problems.append(Problem(f"{where(i)}: name is empty; give the practice name", code[i]))
+        problems.append(Problem(f"{where(i)}: name is empty; give {columns['name']}", code[i]))
     numbers = {}
-    for col in ("lat", "lon", "list_size"):
+    for col in numeric:
         numbers[col] = pd.to_numeric(df[col], errors="coerce")
         for i in df.index[numbers[col].isna()]:
             raw = "" if pd.isna(df.at[i, col]) else str(df.at[i, col]).strip()
             what = "is empty" if raw == "" else f"{raw!r} is not a number"
-            problems.append(
-                Problem(f"{where(i)}: {col} {what}; give {PRACTICE_COLUMNS[col]}", code[i])
-            )
+            problems.append(Problem(f"{where(i)}: {col} {what}; give {columns[col]}", code[i]))
     for col, (lo, hi) in ENGLAND_BBOX.items():
         bad = numbers[col].notna() & ~numbers[col].between(lo, hi)
         for i in df.index[bad]:
@@ -98,6 +106,21 @@ def check_practices(df: pd.DataFrame, label: str) -> list[Problem]:
                     code[i],
                 )
             )
+    return problems, numbers
+
+
+def check_practices(df: pd.DataFrame, label: str) -> list[Problem]:
+    """Every problem in a practices frame, in one pass.
+
+    ``df`` has columns ``practice_code, name, lat, lon, list_size`` (text or numbers)
+    and ``line`` (the file's line number of each row).
+    """
+    problems, numbers = check_rows(df, label, numeric=("lat", "lon", "list_size"))
+    code = df["practice_code"].astype(str)
+
+    def where(i) -> str:
+        return f"{label} line {df.at[i, 'line']} ({code[i] or 'no code'})"
+
     size = numbers["list_size"]
     for i in df.index[size.notna() & (size <= 0)]:
         problems.append(
@@ -150,6 +173,34 @@ def finish_practices(
     return PracticeTable(gdf, rejects, notes)
 
 
+def read_text_csv(path: Path, what: str, *, rename: dict[str, str] | None = None) -> pd.DataFrame:
+    """A CSV as stripped text (nothing parsed), or an InputError naming the ``what`` file."""
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError(f"Could not read {what} file {path}.", [str(exc)]) from None
+    df.columns = [c.strip() for c in df.columns]
+    return df.rename(columns=rename or {}).apply(lambda s: s.str.strip())
+
+
+def require_columns(
+    df: pd.DataFrame, columns: dict[str, str], path: Path, what: str, *, hint: str = ""
+) -> None:
+    """Raise naming every missing column (and what it means), or an empty table."""
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise InputError(
+            f"The {what} file {path} is missing columns.",
+            [
+                f"{path.name}: no column '{c}' ({columns[c]}); columns found: "
+                f"{', '.join(map(str, df.columns))}{hint}"
+                for c in missing
+            ],
+        )
+    if df.empty:
+        raise InputError(f"The {what} file {path} has no rows.", [])
+
+
 def read_practices_table(
     path: str | Path,
     *,
@@ -188,25 +239,10 @@ def read_practices_table(
         df["lat"], df["lon"] = pts.y, pts.x
         line = np.arange(1, len(df) + 1)  # features, numbered from 1
     else:
-        try:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-        except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise InputError(f"Could not read practices file {path}.", [str(exc)]) from None
-        df.columns = [c.strip() for c in df.columns]
-        df = df.rename(columns=rename).apply(lambda s: s.str.strip())
+        df = read_text_csv(path, "practices", rename=rename)
         line = np.arange(2, len(df) + 2)
-    missing = [c for c in PRACTICE_COLUMNS if c not in df.columns]
-    if missing:
-        raise InputError(
-            f"The practices file {path} is missing columns.",
-            [
-                f"{label}: no column '{c}' ({PRACTICE_COLUMNS[c]}); columns found: "
-                f"{', '.join(map(str, df.columns))}; map yours with [inputs.columns]"
-                for c in missing
-            ],
-        )
-    if df.empty:
-        raise InputError(f"The practices file {path} has no rows.", [])
+    hint = "; map yours with [inputs.columns]"
+    require_columns(df, PRACTICE_COLUMNS, path, "practices", hint=hint)
     df.insert(0, "line", line)
     df["practice_code"] = df["practice_code"].astype(str)
     return finish_practices(df, check_practices(df, label), source=label, drop_invalid=drop_invalid)
@@ -215,6 +251,50 @@ def read_practices_table(
 def read_practices(path: str | Path, **kwargs) -> gpd.GeoDataFrame:
     """Read and validate practices (see :func:`read_practices_table`); raise on problems."""
     return read_practices_table(path, **kwargs).practices
+
+
+#: Columns a candidate-sites CSV must have (``[inputs] sites``), for messages.
+SITE_COLUMNS = {
+    "site_code": "a short code for the site, different from every practice code, e.g. HOSP1",
+    "name": "the site name, e.g. Demoford Community Hospital",
+    "lat": "latitude in degrees (WGS84)",
+    "lon": "longitude in degrees (WGS84)",
+}
+
+
+def read_sites(path: str | Path) -> gpd.GeoDataFrame:
+    """Read candidate hub sites that are not practices (e.g. a community hospital).
+
+    The CSV has ``site_code, name, lat, lon`` (WGS84; other columns are kept). Every
+    row is validated like a practice (codes, names, coordinates in England) and all
+    problems are raised at once. Returns a table shaped like the practices table,
+    ready to be appended to it: indexed by site code, with ``list_size`` 0,
+    ``site_only`` True and point geometry (EPSG:4326).
+    """
+    path = Path(path)
+    df = read_text_csv(path, "sites")
+    require_columns(df, SITE_COLUMNS, path, "sites")
+    df.insert(0, "line", np.arange(2, len(df) + 2))
+    problems, _ = check_rows(df, path.name, key="site_code", columns=SITE_COLUMNS, thing="site")
+    if problems:
+        raise InputError(
+            f"The candidate sites file {path} has problems:", [str(p) for p in problems]
+        )
+    df["lat"] = pd.to_numeric(df["lat"])
+    df["lon"] = pd.to_numeric(df["lon"])
+    df["list_size"] = np.int64(0)
+    df["site_only"] = True
+    df = df.drop(columns="line")
+    return gpd.GeoDataFrame(
+        df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326"
+    ).set_index("site_code", drop=True)
+
+
+def site_only_codes(table: pd.DataFrame) -> pd.Index:
+    """Codes of the rows that are candidate hub sites, not practices (``site_only``)."""
+    if "site_only" not in table.columns:
+        return table.index[:0]
+    return table.index[table["site_only"].fillna(False).astype(bool).to_numpy()]
 
 
 def read_boundary(path: str | Path) -> gpd.GeoDataFrame:

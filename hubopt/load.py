@@ -1,5 +1,8 @@
 """Stage one: read every input a scenario names, validate it, choose the area.
 
+Candidate hub sites that are not practices (``[inputs] sites``) are appended to
+the practices table last, as rows with ``site_only`` true and no patients.
+
 Practices come either from a plain table (:func:`hubopt.inputs.read_practices_table`)
 or from NHS files as published (:mod:`hubopt.nhs`); the area and exclusion rules of
 :mod:`hubopt.area` then apply. Problems from every file are gathered and raised once
@@ -64,6 +67,27 @@ def current_from_pcn(practices: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"group_id": grouped["pcn_code"], "group_name": name})
 
 
+def with_sites(
+    practices: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, label: str = "the sites file"
+) -> gpd.GeoDataFrame:
+    """Practices (``site_only`` False) with candidate sites that are not practices
+    appended (``site_only`` True, no patients); a site code that is also a practice
+    code is refused."""
+    clash = sorted(set(sites.index) & set(practices.index))
+    if clash:
+        raise InputError(
+            f"Candidate sites in {label} have the codes of practices:",
+            [
+                f"{label}: site {c} ({sites.at[c, 'name']}) has the code of practice {c} "
+                f"({practices.at[c, 'name']}); give the site a code of its own (a practice "
+                "is already a candidate hub site)"
+                for c in clash
+            ],
+        )
+    both = pd.concat([practices.assign(site_only=False), sites.rename_axis(practices.index.name)])
+    return gpd.GeoDataFrame(both, geometry="geometry", crs=practices.crs)
+
+
 def load_inputs(scenario: Scenario) -> Inputs:
     """Read, validate and select: the inputs stage of :func:`hubopt.pipeline.run`."""
     s = scenario
@@ -90,10 +114,12 @@ def load_inputs(scenario: Scenario) -> Inputs:
         current = inputs.read_grouping(s.current, practices, known=table.practices.index)
     else:
         current = None
+    if s.sites is not None:
+        practices = with_sites(practices, inputs.read_sites(s.sites), s.sites.name)
     sources = {
         k: str(getattr(s, k))
         for k in ("practices", "register", "list_sizes", "pcn_map", "pcn_membership",
-                  "postcodes", "boundary", "current", "network")
+                  "postcodes", "boundary", "current", "sites", "network")
         if getattr(s, k) is not None
     }  # fmt: skip
     return Inputs(practices, boundary, current, table.notes + selection.report, rejects, sources)

@@ -6,7 +6,9 @@ What the map shows (see :func:`proposal_map`):
   Voronoi cells clipped to the boundary and dissolved per hub, see
   :mod:`hubopt.catchments`; touching hubs never share a colour), practices as circles
   sized by list size and coloured by hub, a line from each practice to its hub site,
-  hub sites starred, and a label (hub id, patients) in each catchment. Hover an area
+  hub sites starred, candidate sites that are not practices (e.g. a community
+  hospital) as a square "H" with their name (in their hub's colour, or grey when not
+  used), and a label (hub id, patients) in each catchment. Hover an area
   for the hub's figures, click it for its members; hover or click a practice.
 - **Today's groups** (the other base layer, when a current grouping is given): the
   same drawing for today's configuration; a group matched with a proposed hub (most
@@ -175,10 +177,25 @@ def _label(text: str, sub: str, colour: str, *, alert: bool, priority: int) -> f
     )
 
 
+def _site_marker(p: pd.Series, icon_html: str, tooltip: str) -> folium.Marker:
+    """A hub-site symbol (a star on a practice, "H" on a candidate site that is not a
+    practice) at ``p``'s ``lat``/``lon``, drawn above the practice circles."""
+    return folium.Marker(
+        [p["lat"], p["lon"]],
+        icon=folium.DivIcon(
+            html=icon_html, icon_size=(20, 20), icon_anchor=(10, 11), class_name="hubopt-site-icon"
+        ),
+        tooltip=folium.Tooltip(tooltip),
+    )
+
+
 def _proposal_group(c: Catchments, hubs: pd.DataFrame, band, *, overlay: bool):
     layer = folium.FeatureGroup(name="Proposal: hubs and their areas", overlay=overlay, show=True)
     members = c.practices
-    site_names = members.set_index("practice_code")["practice_name"]
+    locations = c.sites.set_index("site_code")
+    site_names = pd.concat(
+        [members.set_index("practice_code")["practice_name"], locations["site_name"]]
+    )
     has_current = "moved" in members
     for _, h in c.proposal.iterrows():
         colour = c.colours[h["hub_id"]]
@@ -187,7 +204,7 @@ def _proposal_group(c: Catchments, hubs: pd.DataFrame, band, *, overlay: bool):
         if h.geometry is None or h.geometry.is_empty:
             continue  # no area of its own (shares a building with a bigger hub)
         _area(h.geometry, colour, summary, _members_table(mem, "minutes_to_hub")).add_to(layer)
-    xy = members.set_index("practice_code")[["lat", "lon"]]
+    xy = pd.concat([members.set_index("practice_code")[["lat", "lon"]], locations[["lat", "lon"]]])
     for _, p in members.iterrows():
         if not p["is_site"] and p["hub_site_code"]:
             folium.PolyLine(
@@ -216,18 +233,19 @@ def _proposal_group(c: Catchments, hubs: pd.DataFrame, band, *, overlay: bool):
             ),
         ).add_to(layer)
     for _, p in members[members["is_site"]].iterrows():
-        folium.Marker(
-            [p["lat"], p["lon"]],
-            icon=folium.DivIcon(
-                html='<div class="hubopt-site">&#9733;</div>',
-                icon_size=(20, 20),
-                icon_anchor=(10, 11),
-                class_name="hubopt-site-icon",
-            ),
-            tooltip=folium.Tooltip(
-                f"Hub site of {_e(p['hub_id'])}: {_e(p['practice_name'])} "
-                f"({_e(p['practice_code'])})"
-            ),
+        _site_marker(
+            p,
+            '<div class="hubopt-site">&#9733;</div>',
+            f"Hub site of {_e(p['hub_id'])}: {_e(p['practice_name'])} ({_e(p['practice_code'])})",
+        ).add_to(layer)
+    for _, s in c.sites.iterrows():
+        used = bool(s["hub_id"])
+        what = f"Hub site of {_e(s['hub_id'])}" if used else "Candidate site, not used"
+        _site_marker(
+            s,
+            f'<div class="hubopt-location" style="background:{s["colour"]}">H</div>'
+            f'<div class="hubopt-location-name">{_e(s["site_name"])}</div>',
+            f"{what}: {_e(s['site_name'])} ({_e(s['site_code'])}), not a practice",
         ).add_to(layer)
     for k, (_, h) in enumerate(c.proposal.sort_values("area_km2", ascending=False).iterrows()):
         folium.Marker(
@@ -514,6 +532,12 @@ def _legend_html(c: Catchments, *, title: str, status: str, cap: float, band) ->
             "<th title='practices'>pr.</th><th>patients</th><th>worst min</th><th></th>"
             f"<th title='matched proposed hub'>&rarr;</th></tr>{cur_rows}</table></div>"
         )
+    location_key = (
+        "<span class='hubopt-location' style='display:inline-block;background:#777'>H</span>"
+        " candidate site that is not a practice (in its hub's colour; grey: not used)<br>"
+        if len(c.sites)
+        else ""
+    )
     moved_key = (
         "<span class='hubopt-ring'></span> practice that moves<br>" if c.current is not None else ""
     )
@@ -521,6 +545,7 @@ def _legend_html(c: Catchments, *, title: str, status: str, cap: float, band) ->
         "<div class='hubopt-key'><span data-view='proposal'>"
         "<span class='hubopt-dot'></span> practice: size = list size, colour = hub &nbsp; "
         "<b>&#9733;</b> hub site &nbsp; <b>&#8212;</b> practice to its site<br>"
+        f"{location_key}"
         "shaded area: the hub's catchment (each place goes with its nearest practice)<br>"
         "</span><span data-view='current' style='display:none'>"
         "<span class='hubopt-dot'></span> practice: size = list size, colour = today's group"
@@ -570,6 +595,11 @@ class _Controls(MacroElement):
 .hubopt-label small { display:block; font-weight:normal; font-size:10px; }
 .hubopt-site { font:18px/20px sans-serif; color:#fff; text-align:center;
   text-shadow:0 0 2px #000, 0 0 2px #000, 0 0 1px #000; }
+.hubopt-location { width:16px; height:16px; margin:1px; border:2px solid #222;
+  font:bold 12px/16px sans-serif; color:#fff; text-align:center;
+  text-shadow:0 0 2px #000; box-shadow:0 1px 2px rgba(0,0,0,0.5); }
+.hubopt-location-name { position:absolute; left:22px; top:2px; white-space:nowrap;
+  font:bold 11px sans-serif; color:#111; text-shadow:0 0 2px #fff, 0 0 2px #fff; }
 .hubopt-members { border-collapse:collapse; margin-top:4px; }
 .hubopt-members td, .hubopt-members th { padding:0 4px; }
 .hubopt-inset { position:absolute; right:10px; bottom:28px; z-index:1000; width:330px;

@@ -14,11 +14,14 @@ Sets and data:
   (every practice is a candidate hub site unless a candidate list is given).
 * :math:`T` travel cap; :math:`L, U` the population band.
 * :math:`S \subseteq P` practices that may be hub sites (candidate list, else all).
+* :math:`H` site-only rows: candidate hub sites that are not practices (``[inputs]
+  sites``, e.g. a community hospital), with :math:`w_h = 0`; always in :math:`S`.
 * :math:`O \subseteq P` singletons: oversize practices (:math:`w_j > U`) under
   ``oversize = "own_hub"`` and named exemptions; each forms a hub on its own.
 * :math:`E` eligible pairs: :math:`(i, j)` with :math:`t_{ij} \le T`,
   :math:`j \in S`, :math:`i, j` in the same zone of the ``within`` column (unless
-  :math:`i` may cross), and neither in :math:`O` unless :math:`i = j`. Variables
+  :math:`i` may cross), neither in :math:`O` unless :math:`i = j`, and
+  :math:`i \notin H` unless :math:`i = j`. Variables
   exist **only** for these: the cap, candidate sites, zones and singletons are
   enforced by construction, which keeps large areas tractable.
 
@@ -32,6 +35,8 @@ Rules (each an ``add_<rule>`` function; :mod:`hubopt.check` re-verifies them):
 
     & \sum_{j : (i,j) \in E} x_{ij} = 1 \;\; (\le 1 \text{ if } i \text{ optional})
         && \text{(assign\_once)} \\
+    & x_{hh} \le 1,\ x_{hj} \text{ absent for } j \ne h \quad \forall h \in H
+        && \text{(site\_only)} \\
     & x_{ij} \le x_{jj} \quad \forall (i, j) \in E,\ i \ne j
         && \text{(join\_open\_site)} \\
     & L\,x_{jj} - s_j \le W_j \le U\,x_{jj} + e_j \quad \forall j \notin O
@@ -50,6 +55,11 @@ Rules (each an ``add_<rule>`` function; :mod:`hubopt.check` re-verifies them):
 
 Shortfall :math:`s_j \ge 0` exists only with ``band = "rural_exception"`` or
 ``"elastic"``, excess :math:`e_j \ge 0` only with ``"elastic"``; otherwise both are 0.
+A site-only row :math:`h \in H` is a location, not a practice: its only variable
+is :math:`x_{hh}` (it opens a hub, or stays closed like an optional practice), it
+joins no other hub, practices may join it under the same rules as any site, and with
+no patients it adds nothing to :math:`W_j` or to travel. A hub needs its band all the
+same, so a site-only hub without practices is as short as an empty hub.
 In the contiguity rule :math:`N(i)` are the practice's neighbours and
 :math:`h_j(k)` the number of neighbour steps from site :math:`j` to :math:`k`
 through practices eligible for :math:`j`: a practice can join a hub only if one of
@@ -62,7 +72,8 @@ Objectives, minimised in stages (lexicographically; each stage's optimum is kept
 as a constraint for the next) or summed with weights:
 
 * ``band_breach`` (first, when the band is soft): :math:`\sum_j s_j + e_j` patients;
-* ``unassigned`` (when practices are optional): :math:`\sum_{i\ optional} w_i (1 - \sum_j x_{ij})`;
+* ``unassigned`` (when practices with patients are optional; closed site-only rows
+  never add it): :math:`\sum_{i\ optional} w_i (1 - \sum_j x_{ij})`;
 * ``weighted_travel``: :math:`\sum_{(i,j) \in E} w_i t_{ij} x_{ij}` (default, and
   always the last tie-breaker);
 * ``worst_travel``: :math:`z` with :math:`z \ge \sum_j t_{ij} x_{ij}\ \forall i`;
@@ -89,6 +100,7 @@ import pandas as pd
 import pulp
 
 from hubopt.errors import InputError
+from hubopt.inputs import site_only_codes
 from hubopt.scenario import Scenario
 
 #: Objective stages hubopt adds on its own, before the user's objectives.
@@ -239,7 +251,7 @@ def build_model(
     add_singleton_own_hub(m)
     if n_hubs is not None:
         add_hub_count(m, n_hubs, n_hubs)
-    if m.optional:
+    if any(weights[i] > 0 for i in m.optional):
         m.stages.append((UNASSIGNED, unassigned_expr(m)))
     m.stages.append(("weighted_travel", m.travel(cost_weights)))
     prob.setObjective(m.stages[0][1])
@@ -264,15 +276,17 @@ def build(
     validate_rules(practices, s, current=current, neighbours=neighbours)
     weights = practices["list_size"]
     singletons = singleton_practices(practices, s)
+    site_only = frozenset(site_only_codes(practices))
     zones = practices[s.within] if s.within else None
     pairs = eligible_pairs(
         matrix.loc[weights.index, weights.index],
         s.travel_cap_minutes,
-        sites=(set(s.candidate_sites) | singletons) if s.candidate_sites else None,
+        sites=(set(s.candidate_sites) | singletons | site_only) if s.candidate_sites else None,
         zones=zones,
         may_cross=s.cross_allowed,
         singletons=singletons,
     )
+    pairs = [(i, j) for i, j in pairs if i == j or i not in site_only]
     if s.contiguous:
         pairs = contiguous_pairs(pairs, neighbours)
     lo, hi = s.hub_range
@@ -285,7 +299,7 @@ def build(
         singletons=singletons,
         name=s.name,
         pairs=pairs,
-        optional=s.optional,
+        optional=set(s.optional) | site_only,
         band=s.band,
     )
     if lo is not None or hi is not None:

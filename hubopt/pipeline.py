@@ -218,7 +218,15 @@ def plan_notes(result: solve.SolveResult, practices: pd.DataFrame, scenario: Sce
             )
     for code in scenario.exempt:
         notes.append(f"practice {code} {name[code]} is a named exemption: a hub on its own")
-    for code in result.assignment.index[result.assignment.isna()]:
+    locations = inputs.site_only_codes(practices)
+    a = result.assignment
+    for code in locations:
+        used = a.get(code) == code
+        notes.append(
+            f"candidate site {code} {name[code]} (not a practice) "
+            + ("is a hub site" if used else "is not used: no hub is better sited there")
+        )
+    for code in a.index[a.isna()].difference(locations):
         notes.append(
             f"practice {code} {name[code]} ({size[code]:,} patients) is optional and left "
             "out: no hub could take it within the rules"
@@ -355,7 +363,8 @@ def compare_with_current(
             "current": evaluate.score(current["group_id"], practices, minutes, scenario),
         }
     )
-    moved = evaluate.practices_moved(result.assignment, current["group_id"], practices["list_size"])
+    proposal = result.assignment.drop(index=inputs.site_only_codes(practices), errors="ignore")
+    moved = evaluate.practices_moved(proposal, current["group_id"], practices["list_size"])
     table.loc["practices moved vs current"] = [int(moved.sum()), 0]
     return table
 

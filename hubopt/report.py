@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import LineString
 
+from hubopt.inputs import site_only_codes
 from hubopt.network import BNG
 from hubopt.scenario import Scenario
 
@@ -42,12 +43,17 @@ def assignment_table(
 ) -> pd.DataFrame:
     """One row per practice: its hub, the hub site and road minutes to it.
 
+    Candidate sites that are not practices (``site_only``) get no row: they appear
+    only as the ``hub_site_code`` of the practices in their hub.
     ``hub_labels`` (site code -> label) names hubs, e.g. by current PCN code;
     by default :func:`hub_ids`.
     """
     ids = hub_ids(assignment, practices) if hub_labels is None else hub_labels
     rows = []
+    locations = set(site_only_codes(practices))
     for code, site in assignment.items():
+        if code in locations:
+            continue
         has_hub = isinstance(site, str)
         rows.append(
             {
@@ -155,14 +161,23 @@ def gis_layers(c: Catchments) -> dict[str, gpd.GeoDataFrame]:
 
     ``practices`` (points: hub, minutes to its site, colour and, with a current
     grouping, today's group and whether it moves), ``hub_sites`` (points with the hub
-    figures), ``links`` (practice to hub site lines), ``catchments`` (proposed hubs),
+    figures; a candidate site that is not a practice where one is used), ``links``
+    (practice to hub site lines), ``catchments`` (proposed hubs),
     ``current_catchments`` (today's groups) and ``boundary``, where present.
     """
     p = c.practices
     pts = gpd.GeoDataFrame(
         p, geometry=gpd.points_from_xy(p["lon"], p["lat"]), crs="EPSG:4326"
     ).to_crs(BNG)
-    sites = pts[pts["is_site"]].set_index("practice_code").geometry
+    loc = c.sites[c.sites["hub_id"] != ""]
+    sites = pd.concat(
+        [
+            pts[pts["is_site"]].set_index("practice_code").geometry,
+            gpd.GeoSeries(
+                gpd.points_from_xy(loc["lon"], loc["lat"]), index=loc["site_code"], crs="EPSG:4326"
+            ).to_crs(BNG),
+        ]
+    )
     hubs = catchments_geodataframe(c).drop(columns="geometry")
     layers = {
         "practices": pts,

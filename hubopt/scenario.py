@@ -11,6 +11,8 @@ A scenario file looks like this (paths are relative to the file)::
     network = "network.osm.bz2"          # OSM XML road network (.osm / .osm.bz2)
     boundary = "../boundaries/demo_boundary.geojson"   # optional
     current = "current_groups.csv"       # optional: practice_code, group_id[, group_name]
+    sites = "sites.csv"                  # optional: site_code, name, lat, lon (hub sites
+                                         # that are not practices, e.g. a hospital)
 
     [rules]
     population_min = 30000               # registered patients per hub
@@ -65,6 +67,12 @@ class Scenario:
         Input paths (absolute once loaded). ``practices`` is a plain table (CSV,
         GeoJSON, GeoPackage; ``columns`` maps your column names to hubopt's);
         ``boundary`` and ``current`` may be None.
+    sites
+        Optional CSV of candidate hub sites that are not practices (``site_code, name,
+        lat, lon``, WGS84), e.g. a community hospital: each may become the site of a
+        hub the practices join, or stay closed; it has no patients and belongs to no
+        hub but its own (:func:`hubopt.inputs.read_sites`). Always a candidate, even
+        with ``candidate_sites``.
     register, list_sizes, pcn_map, pcn_membership, postcodes
         NHS files as published, instead of ``practices``: ODS ``epraccur``,
         ``gp-reg-pat-prac-all``, ``gp-reg-pat-prac-map``, ODS ``ePCN`` and a postcode
@@ -155,6 +163,7 @@ class Scenario:
     network: Path | None = None
     boundary: Path | None = None
     current: Path | None = None
+    sites: Path | None = None
     register: Path | None = None
     list_sizes: Path | None = None
     pcn_map: Path | None = None
@@ -264,6 +273,7 @@ _SCHEMA: dict[str, dict[str, tuple[str, tuple[type, ...]]]] = {
         "network": ("network", (str,)),
         "boundary": ("boundary", (str,)),
         "current": ("current", (str,)),
+        "sites": ("sites", (str,)),
         "register": ("register", (str,)),
         "list_sizes": ("list_sizes", (str,)),
         "pcn_map": ("pcn_map", (str,)),
@@ -334,6 +344,7 @@ _PATH_KEYS = (
     "network",
     "boundary",
     "current",
+    "sites",
     "register",
     "list_sizes",
     "pcn_map",

@@ -36,7 +36,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from hubopt import evaluate, load, maps, pipeline, report
+from hubopt import evaluate, inputs, load, maps, pipeline, report
 from hubopt.errors import HuboptError, InfeasibleError, InputError, SolverError
 from hubopt.scenario import Scenario, load_scenario
 from hubopt.solve import SolveResult
@@ -426,8 +426,11 @@ def solve(area: Area, name: str | None = None, /, **changes: Any) -> Outcome:
     assignment = report.assignment_table(result.assignment, area.practices, area.minutes)
     moved = None
     if area.current is not None:
+        proposal = result.assignment.drop(
+            index=inputs.site_only_codes(area.practices), errors="ignore"
+        )
         moved = evaluate.practices_moved(
-            result.assignment, area.current["group_id"], area.practices["list_size"]
+            proposal, area.current["group_id"], area.practices["list_size"]
         )
     return Outcome(
         name, area, scenario, result.status, what, result.describe(), result=result,
