@@ -12,7 +12,9 @@ meets the incumbent, the incumbent is returned as proven optimal with no MIP run
 Otherwise, with an integral objective, variables are fixed *strictly* (only solutions
 better than the incumbent survive) and CBC runs once with the incumbent as cutoff
 (:func:`_strict_run`): the answer is the better of the incumbent and what CBC finds, and
-a reduced problem proven to hold nothing better proves the incumbent optimal.
+a reduced problem proven to hold nothing better proves the incumbent optimal. When
+the number of hubs is fixed, CBC branches on which sites open first
+(:func:`write_site_priorities`).
 
 PuLP's ``status`` can read "Optimal" when CBC (or HiGHS) stopped at its time limit
 with an incumbent; ``sol_status`` then says only "integer feasible". CBC's log (HiGHS's
