@@ -200,6 +200,17 @@ class Catchments:
     sites: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LOCATION_COLUMNS))
 
     @property
+    def site_points(self) -> pd.DataFrame:
+        """``name, lat, lon`` of every place a hub can be sited, by code: the practices
+        and the candidate sites that are not practices."""
+        cols = ["name", "lat", "lon"]
+        practices = self.practices.rename(columns={"practice_name": "name"})
+        sites = self.sites.rename(columns={"site_name": "name"})
+        return pd.concat(
+            [practices.set_index("practice_code")[cols], sites.set_index("site_code")[cols]]
+        )
+
+    @property
     def moved(self) -> pd.DataFrame:
         """Practices whose proposed hub is not the one matched with their group today."""
         if "moved" not in self.practices:

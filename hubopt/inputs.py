@@ -297,6 +297,11 @@ def site_only_codes(table: pd.DataFrame) -> pd.Index:
     return table.index[table["site_only"].fillna(False).astype(bool).to_numpy()]
 
 
+def practices_only(plan: pd.Series, table: pd.DataFrame) -> pd.Series:
+    """``plan`` (by code) without the rows of candidate sites that are not practices."""
+    return plan.drop(index=site_only_codes(table), errors="ignore")
+
+
 def read_boundary(path: str | Path) -> gpd.GeoDataFrame:
     """Read a boundary file (GeoJSON, GeoPackage, shapefile) into EPSG:4326."""
     path = Path(path)

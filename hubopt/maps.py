@@ -192,10 +192,8 @@ def _site_marker(p: pd.Series, icon_html: str, tooltip: str) -> folium.Marker:
 def _proposal_group(c: Catchments, hubs: pd.DataFrame, band, *, overlay: bool):
     layer = folium.FeatureGroup(name="Proposal: hubs and their areas", overlay=overlay, show=True)
     members = c.practices
-    locations = c.sites.set_index("site_code")
-    site_names = pd.concat(
-        [members.set_index("practice_code")["practice_name"], locations["site_name"]]
-    )
+    points = c.site_points
+    site_names = points["name"]
     has_current = "moved" in members
     for _, h in c.proposal.iterrows():
         colour = c.colours[h["hub_id"]]
@@ -204,7 +202,7 @@ def _proposal_group(c: Catchments, hubs: pd.DataFrame, band, *, overlay: bool):
         if h.geometry is None or h.geometry.is_empty:
             continue  # no area of its own (shares a building with a bigger hub)
         _area(h.geometry, colour, summary, _members_table(mem, "minutes_to_hub")).add_to(layer)
-    xy = pd.concat([members.set_index("practice_code")[["lat", "lon"]], locations[["lat", "lon"]]])
+    xy = points[["lat", "lon"]]
     for _, p in members.iterrows():
         if not p["is_site"] and p["hub_site_code"]:
             folium.PolyLine(

@@ -363,8 +363,11 @@ def compare_with_current(
             "current": evaluate.score(current["group_id"], practices, minutes, scenario),
         }
     )
-    proposal = result.assignment.drop(index=inputs.site_only_codes(practices), errors="ignore")
-    moved = evaluate.practices_moved(proposal, current["group_id"], practices["list_size"])
+    moved = evaluate.practices_moved(
+        inputs.practices_only(result.assignment, practices),
+        current["group_id"],
+        practices["list_size"],
+    )
     table.loc["practices moved vs current"] = [int(moved.sum()), 0]
     return table
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import LineString
 
-from hubopt.inputs import site_only_codes
+from hubopt.inputs import practices_only
 from hubopt.network import BNG
 from hubopt.scenario import Scenario
 
@@ -50,10 +50,7 @@ def assignment_table(
     """
     ids = hub_ids(assignment, practices) if hub_labels is None else hub_labels
     rows = []
-    locations = set(site_only_codes(practices))
-    for code, site in assignment.items():
-        if code in locations:
-            continue
+    for code, site in practices_only(assignment, practices).items():
         has_hub = isinstance(site, str)
         rows.append(
             {
@@ -169,15 +166,10 @@ def gis_layers(c: Catchments) -> dict[str, gpd.GeoDataFrame]:
     pts = gpd.GeoDataFrame(
         p, geometry=gpd.points_from_xy(p["lon"], p["lat"]), crs="EPSG:4326"
     ).to_crs(BNG)
-    loc = c.sites[c.sites["hub_id"] != ""]
-    sites = pd.concat(
-        [
-            pts[pts["is_site"]].set_index("practice_code").geometry,
-            gpd.GeoSeries(
-                gpd.points_from_xy(loc["lon"], loc["lat"]), index=loc["site_code"], crs="EPSG:4326"
-            ).to_crs(BNG),
-        ]
-    )
+    sp = c.site_points
+    sites = gpd.GeoSeries(
+        gpd.points_from_xy(sp["lon"], sp["lat"]), index=sp.index, crs="EPSG:4326"
+    ).to_crs(BNG)
     hubs = catchments_geodataframe(c).drop(columns="geometry")
     layers = {
         "practices": pts,

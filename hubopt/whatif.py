@@ -426,11 +426,10 @@ def solve(area: Area, name: str | None = None, /, **changes: Any) -> Outcome:
     assignment = report.assignment_table(result.assignment, area.practices, area.minutes)
     moved = None
     if area.current is not None:
-        proposal = result.assignment.drop(
-            index=inputs.site_only_codes(area.practices), errors="ignore"
-        )
         moved = evaluate.practices_moved(
-            proposal, area.current["group_id"], area.practices["list_size"]
+            inputs.practices_only(result.assignment, area.practices),
+            area.current["group_id"],
+            area.practices["list_size"],
         )
     return Outcome(
         name, area, scenario, result.status, what, result.describe(), result=result,

@@ -75,3 +75,69 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is absent")
     return SHARED_DATA
+
+
+def assert_fixing_keeps_optimum(m, fixing, upper: float, exact, *, integral: bool) -> None:
+    """Solve ``m`` with ``fixing`` applied, restore it, and check the reduction was exact:
+    with the integral rule and ``upper`` at the optimum nothing strictly better is left
+    (infeasible, or an optimum no better than ``upper``); otherwise the optimum of the
+    unreduced ``exact`` solve survives. Bounds must be restored afterwards."""
+    from hubopt import solve
+
+    reduced = solve.solve(m, reduce=False)
+    fixing.restore()
+    if integral and upper <= exact.objective + 1e-6:
+        assert reduced.status in ("infeasible", "optimal")  # nothing strictly better
+        if reduced.status == "optimal":
+            assert reduced.objective >= upper - 1e-6
+    else:
+        assert reduced.status == "optimal"
+        assert reduced.objective == pytest.approx(exact.objective)
+    assert all(v.upBound == 1 and v.lowBound == 0 for v in m.x.values())
+
+
+#: Four practices (40,000 patients) on tests/input_data/tiny.osm.
+TINY_PRACTICES = """practice_code,name,lat,lon,list_size
+T1,Top Street Surgery,52.600,-1.100,12000
+T2,Middle Road Practice,52.600,-1.090,9000
+T3,East Lane Health Centre,52.595,-1.080,11000
+T4,East Lane Family Doctors,52.595,-1.080,8000
+"""
+
+
+def tiny_scenario_file(
+    tmp_path: Path,
+    *,
+    network: bool = True,
+    inputs_extra: str = "",
+    network_lines: str = "",
+    **rules,
+) -> str:
+    """Write :data:`TINY_PRACTICES` and a scenario for them (band 30-50k, cap 10 min,
+    1 thread) into ``tmp_path``; ``network`` names tests/input_data/tiny.osm under
+    [inputs]; ``rules`` override or add [rules] keys. Returns the scenario's path."""
+    (tmp_path / "practices.csv").write_text(TINY_PRACTICES)
+    r = {"population_min": 30000, "population_max": 50000, "travel_cap_minutes": 10, **rules}
+    rule_lines = "\n".join(
+        f"{k} = {v!r}" if isinstance(v, str) else f"{k} = {v}" for k, v in r.items()
+    ).replace("'", '"')
+    osm = f'network = "{(INPUT / "tiny.osm").as_posix()}"' if network else ""
+    path = tmp_path / "tiny.toml"
+    path.write_text(
+        f"""
+[scenario]
+name = "tiny"
+[inputs]
+practices = "practices.csv"
+{osm}
+{inputs_extra}
+[rules]
+{rule_lines}
+[solver]
+time_limit_seconds = 30
+threads = 1
+[network]
+{network_lines}
+"""
+    )
+    return str(path)

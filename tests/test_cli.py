@@ -11,38 +11,12 @@ from click.testing import CliRunner
 
 from hubopt.cli import main
 from hubopt.screenshot import find_chromium, screenshot
-from tests.conftest import INPUT
-
-TINY_PRACTICES = """practice_code,name,lat,lon,list_size
-T1,Top Street Surgery,52.600,-1.100,12000
-T2,Middle Road Practice,52.600,-1.090,9000
-T3,East Lane Health Centre,52.595,-1.080,11000
-T4,East Lane Family Doctors,52.595,-1.080,8000
-"""
+from tests.conftest import TINY_PRACTICES, tiny_scenario_file
 
 
 def _tiny_scenario(tmp_path, **rules) -> str:
     """Four practices (40,000 patients) on tests/input_data/tiny.osm."""
-    (tmp_path / "practices.csv").write_text(TINY_PRACTICES)
-    r = {"population_min": 30000, "population_max": 50000, "travel_cap_minutes": 10, **rules}
-    rule_lines = "\n".join(
-        f"{k} = {v!r}" if isinstance(v, str) else f"{k} = {v}" for k, v in r.items()
-    )
-    text = f"""
-[scenario]
-name = "tiny"
-[inputs]
-practices = "practices.csv"
-network = "{(INPUT / "tiny.osm").as_posix()}"
-[rules]
-{rule_lines}
-[solver]
-time_limit_seconds = 30
-threads = 1
-""".replace("'", '"')
-    path = tmp_path / "tiny.toml"
-    path.write_text(text)
-    return str(path)
+    return tiny_scenario_file(tmp_path, **rules)
 
 
 def _invoke(*args):

@@ -13,7 +13,7 @@ import pytest
 
 from hubopt import catchments, check, html_report, pipeline, report, solve
 from hubopt.scenario import load_scenario
-from tests.conftest import INPUT
+from tests.conftest import tiny_scenario_file
 
 PLAN = {"A": "B", "B": "B", "C": "B", "D": "D", "E": "D"}
 
@@ -110,39 +110,14 @@ def test_report_lists_breaches(line_run):
     assert "hubs: 1 in band, 2 out of band" in page
 
 
-TINY = """practice_code,name,lat,lon,list_size
-T1,Top Street Surgery,52.600,-1.100,12000
-T2,Middle Road Practice,52.600,-1.090,9000
-T3,East Lane Health Centre,52.595,-1.080,11000
-T4,East Lane Family Doctors,52.595,-1.080,8000
-"""
-
-
 @pytest.mark.slow
 def test_run_writes_report_map_and_gis_files(tmp_path):
     """A whole run on tests/input_data/tiny.osm writes the reviewer's files."""
-    (tmp_path / "practices.csv").write_text(TINY)
     (tmp_path / "groups.csv").write_text(
         "practice_code,group_id,group_name\nT1,P1,West PCN\nT2,P1,West PCN\n"
         "T3,P2,East PCN\nT4,P2,East PCN\n"
     )
-    (tmp_path / "tiny.toml").write_text(
-        f"""
-[scenario]
-name = "tiny"
-[inputs]
-practices = "practices.csv"
-network = "{(INPUT / "tiny.osm").as_posix()}"
-current = "groups.csv"
-[rules]
-population_min = 30000
-population_max = 50000
-travel_cap_minutes = 10
-[solver]
-time_limit_seconds = 30
-threads = 1
-"""
-    )
+    tiny_scenario_file(tmp_path, inputs_extra='current = "groups.csv"')
     out, maps_dir = tmp_path / "out", tmp_path / "maps"
     res = pipeline.run(load_scenario(tmp_path / "tiny.toml"), out_dir=out, maps_dir=maps_dir)
     for name in ("report.html", "catchments.geojson", "layers.gpkg", "map.html"):

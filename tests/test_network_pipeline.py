@@ -11,38 +11,13 @@ import pytest
 from hubopt import inputs, matrix, pipeline
 from hubopt.errors import InputError
 from hubopt.scenario import load_scenario
-from tests.conftest import INPUT
-
-PRACTICES = """practice_code,name,lat,lon,list_size
-T1,Top Street Surgery,52.600,-1.100,12000
-T2,Middle Road Practice,52.600,-1.090,9000
-T3,East Lane Health Centre,52.595,-1.080,11000
-T4,East Lane Family Doctors,52.595,-1.080,8000
-"""
+from tests.conftest import INPUT, tiny_scenario_file
 
 
 def scenario_file(tmp_path, network_lines: str = "", inputs_extra: str = "") -> str:
-    (tmp_path / "practices.csv").write_text(PRACTICES)
-    path = tmp_path / "tiny.toml"
-    path.write_text(
-        f"""
-[scenario]
-name = "tiny"
-[inputs]
-practices = "practices.csv"
-{inputs_extra}
-[rules]
-population_min = 30000
-population_max = 50000
-travel_cap_minutes = 10
-[solver]
-time_limit_seconds = 30
-threads = 1
-[network]
-{network_lines}
-"""
+    return tiny_scenario_file(
+        tmp_path, network=False, inputs_extra=inputs_extra, network_lines=network_lines
     )
-    return str(path)
 
 
 def _practices(scenario):
