@@ -163,8 +163,15 @@ def close_practice(
     one practice is dropped). The returned area's ``changes`` says who took how many.
     """
     p = area.practices
+    sites = inputs.site_only_codes(p)
+    if code in sites:
+        raise InputError(
+            f"{code} ({p.at[code, 'name']}) is a candidate hub site, not a practice: it has "
+            "no patients to move.",
+            ["to plan without it, leave it out of the sites file", _known(p.index.drop(sites))],
+        )
     if code not in p.index:
-        raise InputError(f"Practice {code} is not in the area.", [_known(p.index)])
+        raise InputError(f"Practice {code} is not in the area.", [_known(p.index.drop(sites))])
     shares = _receivers(area, code, to, k)
     n = int(p.at[code, "list_size"])
     gain = _apportion(n, shares)
@@ -214,12 +221,13 @@ def _known(index: pd.Index) -> str:
 
 
 def _receivers(area: Area, code: str, to, k: int) -> pd.Series:
-    """Receiver code -> share of the closing practice's patients (adds up to 1)."""
-    p = area.practices
+    """Receiver code -> share of the closing practice's patients (adds up to 1).
+    Candidate hub sites that are not practices never receive patients."""
+    p = area.practices.drop(index=inputs.site_only_codes(area.practices))
     if to is None:
         if k < 1:
             raise InputError(f"k {k} must be at least 1.", ["the number of nearest practices"])
-        row = area.minutes.loc[code].drop(index=code)
+        row = area.minutes.loc[code, p.index].drop(index=code)
         row = row[np.isfinite(row)]
         if row.empty:
             raise InputError(f"Practice {code} reaches no other practice.", ["give to=..."])

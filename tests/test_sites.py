@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hubopt import check, lagrange, load, model, pipeline, stages
+from hubopt import check, lagrange, load, model, pipeline, stages, whatif
 from hubopt.errors import InputError
 from hubopt.inputs import read_sites
 from hubopt.scenario import Scenario, load_scenario
@@ -269,3 +269,28 @@ def test_demo_with_hospital_sites_end_to_end(tmp_path):
     table = pd.read_csv(tmp_path / "out" / "assignment.csv")
     assert not {"HOSP1", "HOSP2"} & set(table["practice_code"])
     assert (table["hub_site_code"] == "HOSP1").sum() == hub["practices"]
+
+
+def test_closing_a_practice_never_gives_patients_to_a_site():
+    """What-ifs: a candidate site is not a practice. It cannot be closed, and when A1
+    closes, its 12,000 patients go to the 2 nearest *practices* (A2 at 2 min, then B1
+    at 20 min, ties by code), not to the hospital at 8 min: 12,000 x 8/18 and x 10/18."""
+    practices, t, scenario = _clusters()
+    area = whatif.Area(scenario=scenario, practices=practices, minutes=t)
+    after = whatif.close_practice(area, "A1", k=2)
+    sizes = after.practices["list_size"]
+    assert (sizes["A2"], sizes["B1"], sizes["B2"], sizes["H"]) == (
+        8_000 + 5_333,
+        10_000 + 6_667,
+        10_000,
+        0,
+    )
+    assert after.patients == area.patients
+    with pytest.raises(InputError) as err:
+        whatif.close_practice(area, "H")
+    assert "H (Midshire Community Hospital) is a candidate hub site, not a practice" in str(
+        err.value
+    )
+    with pytest.raises(InputError) as err:
+        whatif.close_practice(area, "A1", to="H")
+    assert "not open practices of the area: H" in str(err.value)
