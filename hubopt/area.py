@@ -62,6 +62,13 @@ def boundary_area(boundary: gpd.GeoDataFrame, scenario: Scenario):
     return shape.buffer(scenario.boundary_buffer_m) if scenario.boundary_buffer_m else shape
 
 
+def far_outside(table: gpd.GeoDataFrame, shape) -> pd.Series:
+    """Kilometres outside ``shape`` (BNG) of the rows more than :data:`FAR_OUTSIDE_M`
+    outside it."""
+    dist = table.geometry.to_crs(BNG).distance(shape)
+    return dist[dist > FAR_OUTSIDE_M] / 1000.0
+
+
 def select_area(
     practices: gpd.GeoDataFrame,
     scenario: Scenario,
@@ -95,15 +102,14 @@ def select_area(
         pts = practices.geometry.to_crs(BNG)
         inside = pts.within(shape)
         if by_code:
-            dist = pts[keep].distance(shape)
             problems += [
                 Problem(
                     f"practice {c} ({practices.at[c, 'name']}) is in the chosen area's codes "
-                    f"but {d / 1000:.1f} km outside its boundary; check its postcode or "
+                    f"but {km:.1f} km outside its boundary; check its postcode or "
                     "coordinates",
                     c,
                 )
-                for c, d in dist[dist > FAR_OUTSIDE_M].items()
+                for c, km in far_outside(practices[keep], shape).items()
             ]
         else:
             keep &= inside

@@ -67,6 +67,21 @@ def current_from_pcn(practices: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"group_id": grouped["pcn_code"], "group_name": name})
 
 
+def _sites_inside(sites: gpd.GeoDataFrame, shape, label: str) -> None:
+    """Refuse candidate sites far outside the area's boundary (a wrong position would
+    otherwise leave the site silently unused)."""
+    far = area.far_outside(sites, shape)
+    if len(far):
+        raise InputError(
+            f"Candidate sites in {label} lie outside the area:",
+            [
+                f"{label}: site {c} ({sites.at[c, 'name']}) is {km:.1f} km outside the "
+                "area's boundary; check its lat and lon, or leave it out of the file"
+                for c, km in far.items()
+            ],
+        )
+
+
 def with_sites(
     practices: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, label: str = "the sites file"
 ) -> gpd.GeoDataFrame:
@@ -115,7 +130,10 @@ def load_inputs(scenario: Scenario) -> Inputs:
     else:
         current = None
     if s.sites is not None:
-        practices = with_sites(practices, inputs.read_sites(s.sites), s.sites.name)
+        sites = inputs.read_sites(s.sites)
+        if boundary is not None:
+            _sites_inside(sites, area.boundary_area(boundary, s), s.sites.name)
+        practices = with_sites(practices, sites, s.sites.name)
     sources = {
         k: str(getattr(s, k))
         for k in ("practices", "register", "list_sizes", "pcn_map", "pcn_membership",

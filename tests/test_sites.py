@@ -294,3 +294,20 @@ def test_closing_a_practice_never_gives_patients_to_a_site():
     with pytest.raises(InputError) as err:
         whatif.close_practice(area, "A1", to="H")
     assert "not open practices of the area: H" in str(err.value)
+
+
+def test_site_far_outside_the_boundary_is_refused(tmp_path):
+    """A site with a wrong position (here in Sheffield, well inside England) would
+    never be reachable and so silently unused: it is named instead."""
+    path = _demo_scenario(
+        tmp_path,
+        "site_code,name,lat,lon\n"
+        "HOSP1,Demoford Community Hospital,52.352,-0.582\n"
+        "HOSP9,Misplaced Hospital,53.38,-1.47\n",
+    )
+    with pytest.raises(InputError) as err:
+        load.load_inputs(load_scenario(path))
+    text = str(err.value)
+    assert "site HOSP9 (Misplaced Hospital) is " in text
+    assert "km outside the area's boundary; check its lat and lon" in text
+    assert "HOSP1" not in text
