@@ -13,6 +13,8 @@ incumbent as cutoff. The bracket after each line gives
 the Lagrangian bound (LB), the first incumbent, the variables fixed and seconds per
 step. CBC branches on the site variables first; ``--no-priorities`` leaves the choice to
 CBC. ``--plain`` solves the model as it stands (no preprocessing).
+Every solution is re-checked by :func:`verify` (independent of the model): a plan that
+fails it is not counted as proven and its line says why.
 ``--baseline`` also solves the textbook formulation (separate y_j, x_ij <= y_j,
 sum_i d_i x_ij <= Q y_j, sum_j y_j = p) with plain CBC, its own time limit per instance,
 and prints both times and their ratio. One line per instance, then
@@ -67,6 +69,32 @@ def hubopt_model(inst: dict) -> model.HubModel:
         n_hubs=inst["p"],
         cost_weights=pd.Series(1.0, index=inst["demand"].index),
     )
+
+
+def verify(inst: dict, assignment: pd.Series | None) -> tuple[float | None, list[str]]:
+    """Re-check a solution independently of the model: every point at a median that
+    serves itself, exactly p medians, each median's demand within capacity. Returns the
+    recomputed objective (sum of distances) and what is wrong (empty when valid)."""
+    if assignment is None:
+        return None, ["no solution"]
+    codes = list(inst["demand"].index)
+    site = assignment.reindex(codes)
+    wrong = [f"point {c} unassigned" for c in site[site.isna()].index]
+    if wrong:
+        return None, wrong
+    medians = sorted(set(site))
+    wrong += [f"median {j} does not serve itself" for j in medians if site.get(j) != j]
+    if len(medians) != inst["p"]:
+        wrong.append(f"{len(medians)} medians, not p = {inst['p']}")
+    load = inst["demand"].groupby(site).sum()
+    wrong += [
+        f"median {j} serves {v:g} > capacity {inst['capacity']:g}"
+        for j, v in load.items()
+        if v > inst["capacity"] + 1e-9
+    ]
+    times = inst["times"]
+    value = float(sum(times.at[i, j] for i, j in site.items()))
+    return value, wrong
 
 
 def textbook(inst: dict, time_limit: float, threads: int) -> tuple[bool, float | None, float]:
@@ -149,7 +177,10 @@ def main(argv: list[str] | None = None) -> int:
             reduce=not args.plain,
             sites_first=not args.no_priorities,
         )
-        proven = r.status == "optimal" and r.objective is not None
+        value, wrong = verify(inst, r.assignment)
+        if r.objective is not None and value is not None and abs(value - r.objective) > 1e-6:
+            wrong.append(f"solver says {r.objective:g}, the plan costs {value:g}")
+        proven = r.status == "optimal" and r.objective is not None and not wrong
         proven_count += proven
         total += r.seconds
         found = "-" if r.objective is None else f"{r.objective:.0f}"
@@ -157,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{k:>4} {inst['n']:>3} {inst['p']:>3} {inst['optimum']:>6.0f} {found:>6} "
             f"{'yes' if proven else 'no':>7} {r.seconds:>9.1f}"
         )
+        if r.objective is not None and wrong:
+            line += f"  CHECK FAILED: {'; '.join(wrong)}"
         if not args.plain:
             lag = "-" if r.lagrange_bound is None else f"{r.lagrange_bound:.0f}"
             inc = "-" if r.incumbent is None else f"{r.incumbent:.0f}"

@@ -2,8 +2,8 @@
 
 Tiny instances are solved by brute force (every site set and assignment) or by CBC
 on the untouched model; the bound must never exceed the optimum and fixing must never
-remove it. The OR-Library instance comes from ../shared/benchmarks/orlib-pmedcap
-(provenance in its README) and is skipped when that folder is absent.
+remove it. OR-Library instance 1 (solved and proven through this path) is in
+tests/test_reduce.py.
 """
 
 from __future__ import annotations
@@ -15,9 +15,7 @@ import pandas as pd
 import pytest
 
 from hubopt import lagrange, model, solve
-from tests.conftest import REPO, assert_fixing_keeps_optimum, matrix_frame
-
-ORLIB = REPO.parent / "shared" / "benchmarks" / "orlib-pmedcap"
+from tests.conftest import assert_fixing_keeps_optimum, matrix_frame
 
 
 def _pmedian(n: int, seed: int, p: int | None, cap: float, *, pop_min: float = 0.0):
@@ -138,21 +136,3 @@ def test_solve_with_reduce_matches_the_plain_solve(seed):
     assigned = reduced.assignment
     assert m.weights.groupby(assigned).sum().max() <= 35
     assert all(v.upBound == 1 and v.lowBound == 0 for v in m.x.values())
-
-
-def test_orlib_instance_1_is_solved_to_713_and_proven():
-    path = ORLIB / "pmedcap1_1.txt"
-    if not path.exists():
-        pytest.skip(f"OR-Library data not found at {ORLIB}")
-    from benchmarks.orlib_pmedcap import hubopt_model, load_instance
-
-    inst = load_instance(path)
-    assert (inst["n"], inst["p"], inst["optimum"]) == (50, 5, 713)
-    m = hubopt_model(inst)
-    r = solve.solve(m, time_limit=60, reduce=True, core_seconds=5)
-    assert r.status == "optimal"
-    assert r.objective == pytest.approx(713)
-    assert r.bound == pytest.approx(713, abs=1e-6)
-    assert r.lagrange_bound <= 713
-    assert m.weights.groupby(r.assignment).sum().max() <= inst["capacity"]
-    assert r.assignment.nunique() == 5

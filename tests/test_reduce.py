@@ -12,7 +12,7 @@ import pandas as pd
 import pulp
 import pytest
 
-from benchmarks.orlib_pmedcap import hubopt_model, load_instance
+from benchmarks.orlib_pmedcap import hubopt_model, load_instance, verify
 from hubopt import heuristic, model, reduce, solve
 from tests.conftest import REPO, assert_fixing_keeps_optimum, matrix_frame
 
@@ -120,5 +120,27 @@ def test_orlib_instance_1_is_solved_to_713_and_proven():
         assert r.status == "optimal"
         assert r.objective == pytest.approx(713)
         assert r.bound == pytest.approx(713, abs=1e-6)
+        assert verify(inst, r.assignment) == (713, [])  # the benchmark's own re-check
     assert r.lp_bound <= 713 and r.lagrange_bound <= 713
     assert r.fixed_vars > 0 or r.lagrange_bound == 713  # fixing, or proven by the bound
+
+
+def test_benchmark_recheck_names_what_is_wrong():
+    """benchmarks/orlib_pmedcap.verify: 3 points on a line, p = 2, capacity 2."""
+    codes = ["1", "2", "3"]
+    times = pd.DataFrame([[0, 1, 5], [1, 0, 4], [5, 4, 0]], index=codes, columns=codes)
+    inst = {
+        "p": 2,
+        "capacity": 2.0,
+        "times": times,
+        "demand": pd.Series(1.0, index=codes),
+    }
+    assert verify(inst, pd.Series({"1": "1", "2": "1", "3": "3"})) == (1.0, [])
+    value, wrong = verify(inst, pd.Series({"1": "2", "2": "3", "3": "3"}))
+    assert value == 5.0
+    assert wrong == ["median 2 does not serve itself"]
+    assert verify(inst, pd.Series({"1": "1", "2": "1", "3": "1"}))[1] == [
+        "1 medians, not p = 2",
+        "median 1 serves 3 > capacity 2",
+    ]
+    assert verify(inst, None) == (None, ["no solution"])
