@@ -352,6 +352,16 @@ def validate_rules(
             f"[rules] within = {s.within!r} is not a column of the practices table "
             f"(columns: {', '.join(map(str, practices.columns))})"
         )
+    elif s.within:
+        # an empty zone would be a zone of its own: that row could join no hub
+        sites = site_only_codes(practices)
+        blank = practices[s.within].isna() | practices[s.within].astype(str).str.strip().eq("")
+        problems += [
+            f"[rules] within = {s.within!r}: {'candidate site' if c in sites else 'practice'} "
+            f"{c} ({practices.at[c, 'name']}) has no {s.within}; give it the area it belongs "
+            f"to{' in the sites file' if c in sites else ''}"
+            for c in practices.index[blank.to_numpy()]
+        ]
     if "fewest_moved" in s.objectives and current is None:
         problems.append(
             '[objective] "fewest_moved" needs today\'s grouping: give [inputs] current '

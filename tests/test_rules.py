@@ -124,6 +124,22 @@ def test_within_zone_and_crossing(four):
     assert r.objective == pytest.approx(120_000)
 
 
+def test_blank_zone_is_named(four):
+    """A practice, or a candidate site, with no value in the ``within`` column would be a
+    zone of its own and could join no hub: both are named instead."""
+    practices, t, s = four
+    practices = practices.copy()
+    practices.loc["P3", "zone"] = None
+    practices["site_only"] = False
+    practices.loc["P4", ["zone", "site_only"]] = ["", True]
+    with pytest.raises(InputError) as err:
+        model.build(t, practices, s.replace(within="zone"))
+    text = str(err.value)
+    assert "practice P3 (" in text and "has no zone; give it the area it belongs to" in text
+    assert "candidate site P4 (" in text and "in the sites file" in text
+    assert "P1 (" not in text and "P2 (" not in text
+
+
 def test_optional_practice_may_stay_out(four):
     """Make P4 a far-off 5k practice (cap 10, 20 min from P3): it cannot join anyone.
     Optional, it stays out (5,000 patients unassigned) and the rest form
