@@ -62,10 +62,10 @@ def boundary_area(boundary: gpd.GeoDataFrame, scenario: Scenario):
     return shape.buffer(scenario.boundary_buffer_m) if scenario.boundary_buffer_m else shape
 
 
-def far_outside(table: gpd.GeoDataFrame, shape) -> pd.Series:
-    """Kilometres outside ``shape`` (BNG) of the rows more than :data:`FAR_OUTSIDE_M`
-    outside it."""
-    dist = table.geometry.to_crs(BNG).distance(shape)
+def far_outside(points: gpd.GeoSeries, shape) -> pd.Series:
+    """Kilometres outside ``shape`` of the ``points`` (both BNG) more than
+    :data:`FAR_OUTSIDE_M` outside it."""
+    dist = points.distance(shape)
     return dist[dist > FAR_OUTSIDE_M] / 1000.0
 
 
@@ -109,7 +109,7 @@ def select_area(
                     "coordinates",
                     c,
                 )
-                for c, km in far_outside(practices[keep], shape).items()
+                for c, km in far_outside(pts[keep], shape).items()
             ]
         else:
             keep &= inside

@@ -19,6 +19,7 @@ import pandas as pd
 
 from hubopt import area, inputs, nhs
 from hubopt.errors import InputError
+from hubopt.network import BNG
 from hubopt.scenario import Scenario
 
 
@@ -70,7 +71,7 @@ def current_from_pcn(practices: pd.DataFrame) -> pd.DataFrame:
 def _sites_inside(sites: gpd.GeoDataFrame, shape, label: str) -> None:
     """Refuse candidate sites far outside the area's boundary (a wrong position would
     otherwise leave the site silently unused)."""
-    far = area.far_outside(sites, shape)
+    far = area.far_outside(sites.geometry.to_crs(BNG), shape)
     if len(far):
         raise InputError(
             f"Candidate sites in {label} lie outside the area:",

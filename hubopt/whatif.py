@@ -164,15 +164,16 @@ def close_practice(
     """
     p = area.practices
     sites = inputs.site_only_codes(p)
+    registering = p.drop(index=sites)  # practices: they have patients
     if code in sites:
         raise InputError(
             f"{code} ({p.at[code, 'name']}) is a candidate hub site, not a practice: it has "
             "no patients to move.",
-            ["to plan without it, leave it out of the sites file", _known(p.index.drop(sites))],
+            ["to plan without it, leave it out of the sites file", _known(registering.index)],
         )
-    if code not in p.index:
-        raise InputError(f"Practice {code} is not in the area.", [_known(p.index.drop(sites))])
-    shares = _receivers(area, code, to, k)
+    if code not in registering.index:
+        raise InputError(f"Practice {code} is not in the area.", [_known(registering.index)])
+    shares = _receivers(area.minutes, registering, code, to, k)
     n = int(p.at[code, "list_size"])
     gain = _apportion(n, shares)
     sizes = p["list_size"].drop(index=code).copy()
@@ -220,14 +221,13 @@ def _known(index: pd.Index) -> str:
     return f"practices in the area: {', '.join(map(str, index[:8]))}{more}"
 
 
-def _receivers(area: Area, code: str, to, k: int) -> pd.Series:
-    """Receiver code -> share of the closing practice's patients (adds up to 1).
-    Candidate hub sites that are not practices never receive patients."""
-    p = area.practices.drop(index=inputs.site_only_codes(area.practices))
+def _receivers(minutes: pd.DataFrame, p: pd.DataFrame, code: str, to, k: int) -> pd.Series:
+    """Receiver code -> share of the closing practice's patients (adds up to 1), among
+    the practices ``p`` (candidate hub sites that are not practices never receive)."""
     if to is None:
         if k < 1:
             raise InputError(f"k {k} must be at least 1.", ["the number of nearest practices"])
-        row = area.minutes.loc[code, p.index].drop(index=code)
+        row = minutes.loc[code, p.index].drop(index=code)
         row = row[np.isfinite(row)]
         if row.empty:
             raise InputError(f"Practice {code} reaches no other practice.", ["give to=..."])
