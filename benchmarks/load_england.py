@@ -15,7 +15,8 @@ import statistics
 import time
 from pathlib import Path
 
-from hubopt import evaluate, nhs
+from hubopt.inputs import nhs
+from hubopt.outputs import evaluate
 
 HERE = Path(__file__).resolve().parent
 

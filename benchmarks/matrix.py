@@ -42,9 +42,10 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from hubopt import matrix, network
-from hubopt._routing import default_workers
-from hubopt.network import BNG, RoadNetwork
+from hubopt.inputs import BNG
+from hubopt.roads import matrix, network
+from hubopt.roads._routing import default_workers
+from hubopt.roads.network import RoadNetwork
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "data"
@@ -314,7 +315,7 @@ def case_synthetic(name: str, n_nodes: int, n_practices: int, args) -> None:
     )
     big_quick = args.quick and n_nodes > 200_000
     if workers > 1 and routing["workers"] == 1 and not big_quick:
-        from hubopt import _routing
+        from hubopt.roads import _routing
 
         saved, _routing.PARALLEL_MIN_WORK = _routing.PARALLEL_MIN_WORK, 0
         try:

@@ -6,8 +6,8 @@
 The instances live in ../shared/benchmarks/orlib-pmedcap (see its README): distance
 floor(euclid), exactly p medians, capacity on each median's demand, objective the
 unweighted sum of distances. hubopt's core model is built with ``pop_min=0,
-pop_max=capacity, n_hubs=p, cost_weights=1`` and solved with :func:`hubopt.solve.solve`
-with ``reduce=True``: Lagrangian bound and heuristic (:mod:`hubopt.lagrange`), exact
+pop_max=capacity, n_hubs=p, cost_weights=1`` and solved with :func:`hubopt.solver.mip.solve`
+with ``reduce=True``: Lagrangian bound and heuristic (:mod:`hubopt.solver.lagrange`), exact
 Lagrangian and reduced-cost fixing, then one CBC run on the reduced problem with the
 incumbent as cutoff. The bracket after each line gives
 the Lagrangian bound (LB), the first incumbent, the variables fixed and seconds per
@@ -34,7 +34,8 @@ import pulp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from hubopt import model, solve  # noqa: E402
+from hubopt import model  # noqa: E402
+from hubopt.solver import mip  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "benchmarks" / "orlib-pmedcap"
 
@@ -117,7 +118,7 @@ def textbook(inst: dict, time_limit: float, threads: int) -> tuple[bool, float |
     log_path = log_dir / "cbc.log"
     prob.solve(
         pulp.COIN_CMD(
-            path=solve.cbc_path(),
+            path=mip.cbc_path(),
             msg=False,
             timeLimit=time_limit,
             threads=threads,
@@ -125,7 +126,7 @@ def textbook(inst: dict, time_limit: float, threads: int) -> tuple[bool, float |
         )
     )
     seconds = time.perf_counter() - start
-    info = solve.parse_cbc_log(log_path.read_text(errors="replace") if log_path.exists() else "")
+    info = mip.parse_cbc_log(log_path.read_text(errors="replace") if log_path.exists() else "")
     proven = str(info.get("result", "")).startswith("Optimal") and (
         prob.sol_status == pulp.LpSolutionOptimal
     )
@@ -135,7 +136,7 @@ def textbook(inst: dict, time_limit: float, threads: int) -> tuple[bool, float |
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--solver", choices=solve.SOLVERS, default="cbc")
+    ap.add_argument("--solver", choices=mip.SOLVERS, default="cbc")
     ap.add_argument("--baseline", action="store_true", help="also run the textbook model")
     ap.add_argument("--baseline-time-limit", type=float, default=120.0)
     ap.add_argument(
@@ -169,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     for k in numbers:
         inst = load_instance(args.data / f"pmedcap1_{k}.txt")
         m = hubopt_model(inst)
-        r = solve.solve(
+        r = mip.solve(
             m,
             time_limit=args.time_limit,
             threads=args.threads,

@@ -10,7 +10,7 @@ Builds each area from the NHS files as published in ``../shared/data/nhs`` (list
 practices under 100 patients and closed/dormant ones left out), makes a straight-line
 travel matrix (no road network in ``../shared/data`` covers these areas), solves with
 :func:`hubopt.pipeline.solve_matrix` and scores today's PCNs with
-:func:`hubopt.evaluate.score`. Prints one table; an area whose rules cannot be met shows
+:func:`hubopt.outputs.evaluate.score`. Prints one table; an area whose rules cannot be met shows
 the error as its status. Figures, not tests: nothing here asserts.
 """
 
@@ -22,8 +22,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from hubopt import evaluate, load, pipeline, report
+from hubopt import pipeline
 from hubopt.errors import HuboptError, InfeasibleError
+from hubopt.inputs import load
+from hubopt.outputs import evaluate, tables
 from hubopt.scenario import BAND_MODES, OVERSIZE_POLICIES, SOLVERS, scenario_from_dict
 
 HERE = Path(__file__).resolve().parent
@@ -92,8 +94,8 @@ def run_area(name: str, args: argparse.Namespace, nhs_dir: Path) -> tuple[dict, 
             practices, minutes, scenario, timings=timings, current=loaded.current,
             boundary=loaded.boundary,
         )  # fmt: skip
-        assignment = report.assignment_table(result.assignment, practices, minutes)
-        plan = evaluate.overall(assignment, report.hub_table(assignment, practices, scenario))
+        assignment = tables.assignment_table(result.assignment, practices, minutes)
+        plan = evaluate.overall(assignment, tables.hub_table(assignment, practices, scenario))
         row |= {
             "hubs": plan["hubs"],
             "status": result.status,

@@ -1,10 +1,26 @@
 """hubopt: propose how GP practices group into hubs of a target population.
 
-Stages (one module each): :mod:`~hubopt.inputs` -> :mod:`~hubopt.network` ->
-:mod:`~hubopt.matrix` -> :mod:`~hubopt.model` -> :mod:`~hubopt.solve` ->
-:mod:`~hubopt.check` -> :mod:`~hubopt.report` / :mod:`~hubopt.maps`;
-:mod:`~hubopt.pipeline` runs them in order for a :class:`~hubopt.scenario.Scenario`.
+One subpackage per stage, imports running one way only (down this list; the
+import-linter contracts in ``pyproject.toml`` check it in CI)::
+
+    cli, whatif          the app layer: commands and what-ifs
+    pipeline             runs the stages in order for a Scenario
+    outputs/             tables, comparison, catchments, GIS layers, map, report
+    solver/              solving a built model: CBC/HiGHS, stages, bounds, heuristics
+    model/               the integer program, exemptions, neighbours, diagnosis, checks
+    roads/               OSM reading, speeds, routing, the travel-time matrix (the seam)
+    inputs/              practices, sites, boundary, NHS files, area selection, loading
+    scenario, errors     parameters and errors, used by every stage
+
+The modules of the flat layout before 0.2 (``hubopt.matrix``, ``hubopt.load``,
+``hubopt.evaluate``, ...) still resolve as attributes, so ``from hubopt import matrix``
+keeps working.
 """
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
 
 from hubopt.errors import (
     HuboptError,
@@ -17,6 +33,39 @@ from hubopt.errors import (
 from hubopt.scenario import Scenario, load_scenario
 
 __version__ = "0.1.0"
+
+#: Where the modules of the flat layout live now (``from hubopt import matrix``).
+_MOVED = {
+    "osm_io": "hubopt.roads.osm",
+    "network": "hubopt.roads.network",
+    "speeds": "hubopt.roads.speeds",
+    "matrix": "hubopt.roads.matrix",
+    "nhs": "hubopt.inputs.nhs",
+    "area": "hubopt.inputs.area",
+    "load": "hubopt.inputs.load",
+    "adjacency": "hubopt.model.adjacency",
+    "diagnose": "hubopt.model.diagnose",
+    "check": "hubopt.model.check",
+    "solve": "hubopt.solver.mip",
+    "stages": "hubopt.solver.stages",
+    "lagrange": "hubopt.solver.lagrange",
+    "reduce": "hubopt.solver.reduce",
+    "heuristic": "hubopt.solver.heuristic",
+    "report": "hubopt.outputs.tables",
+    "evaluate": "hubopt.outputs.evaluate",
+    "catchments": "hubopt.outputs.catchments",
+    "colours": "hubopt.outputs.colours",
+    "maps": "hubopt.outputs.maps",
+    "html_report": "hubopt.outputs.report",
+    "screenshot": "hubopt.outputs.screenshot",
+}
+
+
+def __getattr__(name: str) -> ModuleType:
+    if name in _MOVED:
+        return importlib.import_module(_MOVED[name])
+    raise AttributeError(f"module 'hubopt' has no attribute {name!r}")
+
 
 __all__ = [
     "HuboptError",

@@ -15,25 +15,15 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from hubopt import (
-    adjacency,
-    catchments,
-    check,
-    diagnose,
-    evaluate,
-    html_report,
-    inputs,
-    load,
-    maps,
-    matrix,
-    model,
-    network,
-    report,
-    solve,
-    stages,
-)
+from hubopt import inputs, model
 from hubopt.errors import InfeasibleError, InputError, OutputExistsError, SolverError
+from hubopt.inputs import load
+from hubopt.model import adjacency, check, diagnose
+from hubopt.outputs import catchments, evaluate, gis, maps, report, tables
+from hubopt.outputs.result import RunResult
+from hubopt.roads import matrix, network
 from hubopt.scenario import Scenario
+from hubopt.solver import explain, mip, stages
 
 log = logging.getLogger(__name__)
 
@@ -52,52 +42,6 @@ OUTPUT_FILES = (
     "catchments.geojson",
     "layers.gpkg",
 )
-
-
-@dataclass
-class RunResult:
-    """Everything a run produced, for the CLI, notebooks and tests."""
-
-    scenario: Scenario
-    practices: gpd.GeoDataFrame
-    matrix: pd.DataFrame
-    solve: solve.SolveResult
-    checks: check.CheckReport
-    assignment: pd.DataFrame
-    hubs: pd.DataFrame
-    geo: gpd.GeoDataFrame
-    comparison: pd.DataFrame | None = None
-    rejects: pd.DataFrame | None = None
-    timings: dict[str, float] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    files: list[Path] = field(default_factory=list)
-    catchments: catchments.Catchments | None = None  # what the map and report draw
-
-    def summary(self) -> dict:
-        h = self.hubs
-        return {
-            "scenario": self.scenario.name,
-            "status": self.solve.status,
-            "status_text": self.solve.describe(),
-            "gap": self.solve.gap,
-            "objective_patient_minutes": self.solve.objective,
-            "objective_stages": self.solve.stages,
-            "practices": len(self.assignment),
-            "patients": int(self.assignment["list_size"].sum()),
-            "hubs": len(h),
-            "hubs_in_band": int((h["in_band"] == "yes").sum()),
-            "population_min": int(h["list_size"].min()),
-            "population_max": int(h["list_size"].max()),
-            "worst_minutes": float(h["max_minutes"].max()),
-            "mean_minutes": float(
-                (self.assignment["minutes_to_hub"] * self.assignment["list_size"]).sum()
-                / self.assignment["list_size"].sum()
-            ),
-            "checks": {r.name: r.passed for r in self.checks.results},
-            "seconds": {k: round(v, 2) for k, v in self.timings.items()},
-            "travel_times": matrix.describe_source(self.matrix),
-            "notes": self.notes,
-        }
 
 
 def planned_outputs(scenario: Scenario, out_dir: Path, maps_dir: Path) -> list[Path]:
@@ -166,9 +110,9 @@ def run(
     )  # fmt: skip
     notes += plan_notes(result, practices, scenario)
     with _stage(timings, "report"):
-        assignment = report.assignment_table(result.assignment, practices, minutes)
-        hubs = report.hub_table(assignment, practices, scenario)
-        geo = report.hubs_geodataframe(assignment, hubs, practices)
+        assignment = tables.assignment_table(result.assignment, practices, minutes)
+        hubs = tables.hub_table(assignment, practices, scenario)
+        geo = tables.hubs_geodataframe(assignment, hubs, practices)
         comparison = compare_with_current(
             (assignment, hubs), current, practices, minutes, scenario, result
         )
@@ -205,7 +149,7 @@ def run(
     return res
 
 
-def plan_notes(result: solve.SolveResult, practices: pd.DataFrame, scenario: Scenario) -> list[str]:
+def plan_notes(result: mip.SolveResult, practices: pd.DataFrame, scenario: Scenario) -> list[str]:
     """What a planner should know about the plan: hubs on their own, practices left
     out, the staged objectives."""
     notes = []
@@ -246,30 +190,30 @@ def plan_notes(result: solve.SolveResult, practices: pd.DataFrame, scenario: Sce
 def write_outputs(res: RunResult, fmap, out: Path, maps_dir: Path | None) -> None:
     """Write the tables, GeoJSON, matrix, map and summary; record them in ``res.files``."""
     out.mkdir(parents=True, exist_ok=True)
-    report.write_table(
-        report.with_coordinates(res.assignment, res.practices), out / "assignment.csv"
+    tables.write_table(
+        tables.with_coordinates(res.assignment, res.practices), out / "assignment.csv"
     )
-    report.write_table(
-        report.with_coordinates(res.hubs, res.practices, code="site_code", prefix="site_"),
+    tables.write_table(
+        tables.with_coordinates(res.hubs, res.practices, code="site_code", prefix="site_"),
         out / "hubs.csv",
     )
-    report.write_geojson(res.geo, out / "hubs.geojson")
+    tables.write_geojson(res.geo, out / "hubs.geojson")
     if res.catchments is not None:
-        report.write_geojson(
-            report.catchments_geodataframe(res.catchments), out / "catchments.geojson"
+        tables.write_geojson(
+            gis.catchments_geodataframe(res.catchments), out / "catchments.geojson"
         )
-        report.write_gpkg(res.catchments, out / "layers.gpkg")
+        gis.write_gpkg(res.catchments, out / "layers.gpkg")
     if res.comparison is not None:
         res.comparison.to_csv(out / "comparison.csv", index_label="measure")
     if res.rejects is not None and len(res.rejects):
-        report.write_table(res.rejects, out / "rejects.csv")
+        tables.write_table(res.rejects, out / "rejects.csv")
     matrix.save_matrix(res.matrix, out / "matrix.csv")
     maps.save_map(fmap, out / "map.html")
-    html_report.write_report(res, out / "report.html", map_href="map.html")
+    report.write_report(res, out / "report.html", map_href="map.html")
     if maps_dir is not None:
         maps_dir.mkdir(parents=True, exist_ok=True)
         maps.save_map(fmap, maps_dir / f"{res.scenario.name}.html")
-        html_report.write_report(
+        report.write_report(
             res,
             maps_dir / f"{res.scenario.name}-report.html",
             map_href=f"{res.scenario.name}.html",
@@ -352,7 +296,7 @@ def compare_with_current(
     practices: gpd.GeoDataFrame,
     minutes: pd.DataFrame,
     scenario: Scenario,
-    result: solve.SolveResult,
+    result: mip.SolveResult,
 ) -> pd.DataFrame | None:
     """Proposal and current grouping side by side, same measures (None without current)."""
     if current is None:
@@ -381,7 +325,7 @@ def solve_matrix(
     current: pd.Series | pd.DataFrame | None = None,
     boundary: gpd.GeoDataFrame | None = None,
     notes: list[str] | None = None,
-) -> tuple[solve.SolveResult, check.CheckReport]:
+) -> tuple[mip.SolveResult, check.CheckReport]:
     """Diagnose, build, solve (objectives in stages) and independently check, from a
     travel-time matrix.
 
@@ -428,7 +372,7 @@ def solve_matrix(
         )
     if result.status == "infeasible":
         with _stage(timings, "explain"):
-            why = diagnose.explain_infeasible(
+            why = explain.explain_infeasible(
                 practices, minutes, scenario, current=current, neighbours=neighbours
             )
         raise InfeasibleError(
@@ -504,14 +448,14 @@ def evaluate_groupings(
         loaded = load.load_inputs(scenario)
         notes += loaded.notes
         practices = loaded.practices
-        tables = {"current": loaded.current} if loaded.current is not None else {}
+        given = {"current": loaded.current} if loaded.current is not None else {}
         for name, path in groupings.items():
-            tables[name] = inputs.read_grouping(path, practices)
+            given[name] = inputs.read_grouping(path, practices)
     minutes = travel_matrix(scenario, practices, timings=timings, notes=notes)
     with _stage(timings, "evaluate"):
         scored = {
             name: evaluate.score(t["group_id"], practices, minutes, scenario)
-            for name, t in tables.items()
+            for name, t in given.items()
         }
         comparison = evaluate.compare(scored)
     res = Evaluation(scenario, scored, comparison, timings, notes)
@@ -519,7 +463,7 @@ def evaluate_groupings(
         out.mkdir(parents=True, exist_ok=True)
         for name, (_, hubs) in scored.items():
             path = out / f"{name}_groups.csv"
-            report.write_table(hubs, path)
+            tables.write_table(hubs, path)
             res.files.append(path)
         comparison.to_csv(out / "comparison.csv", index_label="measure")
         res.files.append(out / "comparison.csv")

@@ -44,7 +44,16 @@ from pathlib import Path
 from typing import Any
 
 from hubopt.errors import InputError
-from hubopt.speeds import STRAIGHT_LINE_CIRCUITY, STRAIGHT_LINE_KPH
+
+#: Straight-line fallback: road distance / great-circle distance. Measured with
+#: :mod:`hubopt.roads.speeds` on 150 random road nodes per network (pairs over 1 km apart, median):
+#: Rutland (rural county) 1.24, Cambridge and villages 1.38, Westminster 1.29.
+STRAIGHT_LINE_CIRCUITY: float = 1.3
+#: Straight-line fallback: average speed along the route, km/h. Measured the same way:
+#: Rutland 62, Cambridge and villages 46, Westminster 32; 45 with a circuity of 1.3
+#: gives 1.73 road minutes per straight-line km (Rutland 1.24, Cambridge 1.76,
+#: Westminster 2.39), so rural estimates run long and inner-city ones short.
+STRAIGHT_LINE_KPH: float = 45.0
 
 OVERSIZE_POLICIES = ("own_hub", "error")
 OBJECTIVES = ("weighted_travel", "worst_travel", "balance", "fewest_moved")
@@ -76,7 +85,7 @@ class Scenario:
     register, list_sizes, pcn_map, pcn_membership, postcodes
         NHS files as published, instead of ``practices``: ODS ``epraccur``,
         ``gp-reg-pat-prac-all``, ``gp-reg-pat-prac-map``, ODS ``ePCN`` and a postcode
-        lookup (see :mod:`hubopt.nhs`). ``current = "pcn"`` in the file compares
+        lookup (see :mod:`hubopt.inputs.nhs`). ``current = "pcn"`` in the file compares
         with the practices' PCNs (``current_from_pcn``).
     drop_invalid
         Leave out practices with problems (written to ``rejects.csv``) instead of
@@ -112,7 +121,7 @@ class Scenario:
         Optional cap on each hub's patient-weighted mean road minutes to its site.
     contiguous
         Each hub's practices form one connected area: practices are neighbours when
-        their Voronoi cells (clipped to the area) touch; see :mod:`hubopt.adjacency`.
+        their Voronoi cells (clipped to the area) touch; see :mod:`hubopt.model.adjacency`.
     locked_groups, apart
         Groups of practice codes that must share a hub (existing federations), and
         groups whose practices must all be in different hubs.

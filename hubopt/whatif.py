@@ -17,9 +17,10 @@ then asks questions one line each::
 
 Every what-if re-solves from ``area.minutes`` with :func:`hubopt.pipeline.solve_matrix`
 (no network work) and is scored with the measures of the comparison table
-(:func:`hubopt.evaluate.overall`, :func:`hubopt.evaluate.practices_moved`). A what-if
-whose rules cannot all hold is an :class:`Outcome` with status ``"infeasible"`` and
-the reasons, not an exception. Functions here are plain: an :class:`Area` is never
+(:func:`hubopt.outputs.evaluate.overall`,
+:func:`hubopt.outputs.evaluate.practices_moved`). A what-if whose rules cannot all
+hold is an :class:`Outcome` with status ``"infeasible"`` and the reasons, not an
+exception. Functions here are plain: an :class:`Area` is never
 changed in place; :func:`close_practice` and :func:`grow_lists` return a new one.
 """
 
@@ -36,10 +37,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from hubopt import evaluate, inputs, load, maps, pipeline, report
+from hubopt import inputs, pipeline
 from hubopt.errors import HuboptError, InfeasibleError, InputError, SolverError
+from hubopt.inputs import load
+from hubopt.outputs import evaluate, maps, tables
 from hubopt.scenario import Scenario, load_scenario
-from hubopt.solve import SolveResult
+from hubopt.solver.mip import SolveResult
 
 if TYPE_CHECKING:
     import folium
@@ -123,7 +126,7 @@ def prepare(
         A :class:`Scenario` or the path of a scenario TOML file.
     matrix
         A matrix saved earlier (``matrix.csv`` of a run, or
-        :func:`hubopt.matrix.save_matrix`): re-used instead of the road network.
+        :func:`hubopt.roads.matrix.save_matrix`): re-used instead of the road network.
     **changes
         Scenario fields to change first (e.g. ``time_limit_seconds=20``); every
         what-if starts from them.
@@ -357,7 +360,7 @@ class Outcome:
         return {"current": "today's grouping"}.get(self.status, self.status)
 
     def map(self) -> folium.Map:
-        """The reviewer's map of this plan (:func:`hubopt.maps.proposal_map`), with
+        """The reviewer's map of this plan (:func:`hubopt.outputs.maps.proposal_map`), with
         today's groups as the other view when known."""
         if not self.has_plan:
             raise InputError(f"{self.name} has no plan to map ({self.status}).", self.reasons)
@@ -431,7 +434,7 @@ def solve(area: Area, name: str | None = None, /, **changes: Any) -> Outcome:
             seconds=time.perf_counter() - start, timings=timings,
         )  # fmt: skip
     seconds = time.perf_counter() - start
-    assignment = report.assignment_table(result.assignment, area.practices, area.minutes)
+    assignment = tables.assignment_table(result.assignment, area.practices, area.minutes)
     moved = None
     if area.current is not None:
         moved = evaluate.practices_moved(
@@ -441,7 +444,7 @@ def solve(area: Area, name: str | None = None, /, **changes: Any) -> Outcome:
         )
     return Outcome(
         name, area, scenario, result.status, what, result.describe(), result=result,
-        assignment=assignment, hubs=report.hub_table(assignment, area.practices, scenario),
+        assignment=assignment, hubs=tables.hub_table(assignment, area.practices, scenario),
         moved=moved, seconds=seconds, timings=timings,
     )  # fmt: skip
 
@@ -511,7 +514,7 @@ class MapGrid:
 
 
 def map_html(fmap: folium.Map) -> str:
-    """A Folium map as one self-contained HTML page (:func:`hubopt.maps.map_page`)."""
+    """A Folium map as one self-contained HTML page (:func:`hubopt.outputs.maps.map_page`)."""
     return maps.map_page(fmap)
 
 

@@ -7,7 +7,7 @@
 
 import sys
 
-from hubopt.screenshot import screenshot
+from hubopt.outputs.screenshot import screenshot
 
 if __name__ == "__main__":
     html, png, *rest = sys.argv[1:]

@@ -82,9 +82,9 @@ def assert_fixing_keeps_optimum(m, fixing, upper: float, exact, *, integral: boo
     with the integral rule and ``upper`` at the optimum nothing strictly better is left
     (infeasible, or an optimum no better than ``upper``); otherwise the optimum of the
     unreduced ``exact`` solve survives. Bounds must be restored afterwards."""
-    from hubopt import solve
+    from hubopt.solver import mip
 
-    reduced = solve.solve(m, reduce=False)
+    reduced = mip.solve(m, reduce=False)
     fixing.restore()
     if integral and upper <= exact.objective + 1e-6:
         assert reduced.status in ("infeasible", "optimal")  # nothing strictly better

@@ -9,8 +9,9 @@ import pyogrio
 import pytest
 from shapely.geometry import box
 
-from hubopt import catchments, colours, report
-from hubopt.network import BNG
+from hubopt.inputs import BNG
+from hubopt.model import adjacency
+from hubopt.outputs import catchments, colours, gis, tables
 from tests.conftest import practices_frame
 
 PLAN = {"A": "B", "B": "B", "C": "B", "D": "D", "E": "D"}
@@ -21,8 +22,8 @@ def line_catchments(line_area):
     """The line area's optimum ({A,B,C}@B = H01, {D,E}@D = H02) in a boundary box,
     with today's groups North {A,B} and South {C,D,E}."""
     practices, t, scenario = line_area
-    a = report.assignment_table(pd.Series(PLAN), practices, t)
-    hubs = report.hub_table(a, practices, scenario)
+    a = tables.assignment_table(pd.Series(PLAN), practices, t)
+    hubs = tables.hub_table(a, practices, scenario)
     boundary = gpd.GeoDataFrame(geometry=[box(-1.23, 52.57, -1.10, 52.63)], crs="EPSG:4326")
     current = pd.DataFrame(
         {"group_id": ["N", "N", "S", "S", "S"], "group_name": ["North"] * 2 + ["South"] * 3},
@@ -65,7 +66,7 @@ def test_practice_outside_the_boundary_still_gets_an_area(line_area):
     small = gpd.GeoDataFrame(geometry=[box(-1.205, 52.59, -1.12, 52.61)], crs="EPSG:4326")
     outside = practices_frame([("Z", "Far Surgery", 52.60, -1.05, 1000)])
     both = pd.concat([practices, outside])
-    area = catchments.study_area(both, small)
+    area = adjacency.study_area(both, small)
     assert area.contains(both.geometry.to_crs(BNG)["Z"])
     assert area.contains(small.to_crs(BNG).geometry[0])
 
@@ -80,8 +81,8 @@ def test_shared_building_goes_to_the_bigger_hub():
             ("R", "Far Surgery", 52.0, -0.9, 5000),
         ]
     )
-    area = catchments.study_area(practices)
-    cells = catchments.practice_cells(practices, area)
+    area = adjacency.study_area(practices)
+    cells = adjacency.practice_cells(practices, area)
     assert cells.at["P", "location"] == cells.at["Q", "location"]
     areas = catchments.dissolve(
         cells, pd.Series({"P": "H1", "Q": "H2", "R": "H2"}), practices["list_size"]
@@ -121,15 +122,15 @@ def test_gis_outputs(line_catchments, tmp_path):
     """catchments.geojson (EPSG:4326) and a GeoPackage in British National Grid."""
     c, _, _ = line_catchments
     path = tmp_path / "catchments.geojson"
-    report.write_geojson(report.catchments_geodataframe(c), path)
+    tables.write_geojson(gis.catchments_geodataframe(c), path)
     back = gpd.read_file(path)
     assert back.crs.to_epsg() == 4326
     assert list(back["hub_id"]) == ["H01", "H02"]
     assert {"list_size", "in_band", "max_minutes", "colour", "area_km2"} <= set(back.columns)
 
     gpkg = tmp_path / "layers.gpkg"
-    report.write_gpkg(c, gpkg)
-    report.write_gpkg(c, gpkg)  # replaces, does not append
+    gis.write_gpkg(c, gpkg)
+    gis.write_gpkg(c, gpkg)  # replaces, does not append
     layers = dict(pyogrio.list_layers(gpkg))
     assert set(layers) == {
         "practices", "hub_sites", "links", "catchments", "current_catchments", "boundary",
@@ -151,19 +152,19 @@ def practices_distance(c, a, b) -> float:
 
 def test_csv_for_qgis_has_coordinates(line_area):
     practices, t, scenario = line_area
-    a = report.assignment_table(pd.Series(PLAN), practices, t)
-    hubs = report.hub_table(a, practices, scenario)
-    out = report.with_coordinates(a, practices)
+    a = tables.assignment_table(pd.Series(PLAN), practices, t)
+    hubs = tables.hub_table(a, practices, scenario)
+    out = tables.with_coordinates(a, practices)
     assert list(out.columns)[-2:] == ["lat", "lon"]
     assert out.set_index("practice_code").loc["E", "lon"] == -1.13
-    sites = report.with_coordinates(hubs, practices, code="site_code", prefix="site_")
+    sites = tables.with_coordinates(hubs, practices, code="site_code", prefix="site_")
     assert list(sites["site_lon"]) == [-1.19, -1.14]
 
 
 def test_hub_with_no_area_of_its_own_is_still_drawn(tmp_path):
     """Q's hub has only Q, which shares P's building: no area, but a label, a colour,
     its practice on the map and a row in the GIS layers."""
-    from hubopt import html_report, maps
+    from hubopt.outputs import maps, report
     from hubopt.scenario import Scenario
 
     practices = practices_frame(
@@ -174,14 +175,14 @@ def test_hub_with_no_area_of_its_own_is_still_drawn(tmp_path):
         ]
     )
     t = pd.DataFrame(0.0, index=list("PQR"), columns=list("PQR"))
-    a = report.assignment_table(pd.Series({"P": "P", "Q": "Q", "R": "R"}), practices, t)
-    hubs = report.hub_table(a, practices, Scenario(name="s", practices=None))
+    a = tables.assignment_table(pd.Series({"P": "P", "Q": "Q", "R": "R"}), practices, t)
+    hubs = tables.hub_table(a, practices, Scenario(name="s", practices=None))
     c = catchments.build(a, hubs, practices)
     q = c.proposal.set_index("site_code").loc["Q"]
     assert q.geometry is None and q["label_room_m"] == 0 and q["label_lat"] == 52.0
     assert len(set(c.colours.values())) == 3
     html = maps.proposal_map(a, hubs, practices, title="t", status="s", cap=10, catchments=c)
     assert "Small Surgery (Q)" in html.get_root().render()
-    assert "<svg" in html_report.overview_svgs(c)[0]
-    report.write_gpkg(c, tmp_path / "l.gpkg")
+    assert "<svg" in report.overview_svgs(c)[0]
+    gis.write_gpkg(c, tmp_path / "l.gpkg")
     assert len(gpd.read_file(tmp_path / "l.gpkg", layer="catchments")) == 3

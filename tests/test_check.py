@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from hubopt import check
+from hubopt.model import check
 
 GOOD = {"A": "B", "B": "B", "C": "B", "D": "D", "E": "D"}
 

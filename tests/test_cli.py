@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from hubopt.cli import main
-from hubopt.screenshot import find_chromium, screenshot
+from hubopt.outputs.screenshot import find_chromium, screenshot
 from tests.conftest import TINY_PRACTICES, tiny_scenario_file
 
 
@@ -149,7 +149,7 @@ def test_demo_map_draws(demo_run):
     """Screenshot of the demo map: not blank, with at least five hub colours."""
     from PIL import Image
 
-    from hubopt.maps import PALETTE
+    from hubopt.outputs.maps import PALETTE
 
     tmp, _ = demo_run
     png = screenshot(tmp / "maps" / "demo.html", tmp / "demo.png")

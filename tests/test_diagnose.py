@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hubopt import diagnose
+from hubopt.model import diagnose
 
 
 def test_clean_area_has_no_problems(line_area):
@@ -14,13 +14,13 @@ def test_oversize_practice_named_with_numbers(line_area):
     practices, t, scenario = line_area
     practices = practices.copy()
     practices.loc["D", "list_size"] = 62_000
-    problems = diagnose.oversize_practices(practices, scenario.replace(oversize="error"))
+    problems = diagnose.oversize_cannot_fit(practices, scenario.replace(oversize="error"))
     assert problems == [
         "practice D Delta Medical Group has 62,000 patients, above the upper band of "
         '50,000: it cannot fit in any hub. Set oversize = "own_hub" to let it be a hub '
         "on its own, or raise population_max."
     ]
-    assert diagnose.oversize_practices(practices, scenario) == []
+    assert diagnose.oversize_cannot_fit(practices, scenario) == []
 
 
 def test_practice_cut_off_by_cap_gets_smallest_cap(line_area):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from hubopt import evaluate
+from hubopt.outputs import evaluate
 
 
 def test_best_sites_and_scores(line_area):

@@ -5,14 +5,18 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from html.parser import HTMLParser
 
 import geopandas as gpd
 import pandas as pd
 import pyogrio
 import pytest
 
-from hubopt import catchments, check, html_report, pipeline, report, solve
+from hubopt import pipeline
+from hubopt.model import check
+from hubopt.outputs import catchments, report, tables
 from hubopt.scenario import load_scenario
+from hubopt.solver import mip
 from tests.conftest import tiny_scenario_file
 
 PLAN = {"A": "B", "B": "B", "C": "B", "D": "D", "E": "D"}
@@ -33,13 +37,13 @@ def line_run(line_area, tmp_path):
         current=tmp_path / "groups.csv",
         description="Line & friends",
     )
-    a = report.assignment_table(pd.Series(PLAN), practices, t)
-    hubs = report.hub_table(a, practices, scenario)
+    a = tables.assignment_table(pd.Series(PLAN), practices, t)
+    hubs = tables.hub_table(a, practices, scenario)
     current = pd.DataFrame(
         {"group_id": ["N", "N", "S", "S", "S"], "group_name": ["North"] * 2 + ["South"] * 3},
         index=pd.Index(list("ABCDE"), name="practice_code"),
     )
-    result = solve.SolveResult(
+    result = mip.SolveResult(
         "time-limited", 198_000.0, 191_070.0, 0.035, 30.0, pd.Series(PLAN), "cbc"
     )
     checks = check.check_plan(
@@ -48,7 +52,7 @@ def line_run(line_area, tmp_path):
     comparison = pipeline.compare_with_current((a, hubs), current, practices, t, scenario, result)
     res = pipeline.RunResult(
         scenario, practices, t, result, checks, a, hubs,
-        report.hubs_geodataframe(a, hubs, practices), comparison,
+        tables.hubs_geodataframe(a, hubs, practices), comparison,
         notes=["a note about <b>this</b> run"],
     )  # fmt: skip
     res.catchments = catchments.build(a, hubs, practices, current=current)
@@ -56,7 +60,7 @@ def line_run(line_area, tmp_path):
 
 
 def test_report_shows_what_a_reviewer_needs(line_run):
-    page = html_report.render(line_run, map_href="map.html")
+    page = report.render(line_run, map_href="map.html")
     for text in (
         "hubopt report: line",
         "Line &amp; friends",
@@ -93,18 +97,75 @@ def test_report_shows_what_a_reviewer_needs(line_run):
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Gamma" in page
 
 
+TRICKY = "<b>&\"'"
+
+
+class _Page(HTMLParser):
+    """A page's text and tags as a browser sees them (entities decoded)."""
+
+    def __init__(self, page: str):
+        super().__init__(convert_charrefs=True)
+        self.text: list[str] = []
+        self.tags: list[tuple[str, dict]] = []
+        self.feed(page)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_report_shows_planner_text_literally(line_run, tmp_path):
+    """Markup characters in the scenario name, practice names, notes, file paths and the
+    map link appear as text: escaped by the template, never read as HTML."""
+    folder = tmp_path / f"in {TRICKY}"
+    folder.mkdir()
+    (folder / f"sizes {TRICKY}.csv").write_text("practice_code,list_size\n")
+    a = line_run.assignment.copy()
+    a["practice_name"] = a["practice_name"].replace("Alpha Surgery", f"Alpha {TRICKY}")
+    res = dataclasses.replace(
+        line_run,
+        scenario=dataclasses.replace(
+            line_run.scenario,
+            name=f"plan {TRICKY}",
+            description=f"about {TRICKY}",
+            list_sizes=folder / f"sizes {TRICKY}.csv",
+        ),
+        assignment=a,
+        notes=[f"note {TRICKY}"],
+    )
+    page = report.render(res, map_href=f"map {TRICKY}.html")
+    assert TRICKY not in page and "<b>&" not in page
+    seen = _Page(page)
+    text = "".join(seen.text)
+    for literal in (
+        f"hubopt report: plan {TRICKY}",
+        f"about {TRICKY}",
+        f"Alpha {TRICKY} (20,000, 5.0 min)",
+        f"Note: note {TRICKY}",
+        f"sizes {TRICKY}.csv",
+        str(folder),
+        f"Interactive map: map {TRICKY}.html",
+    ):
+        assert literal in text, literal
+    assert text.count(f"hubopt report: plan {TRICKY}") == 2  # the title and the heading
+    assert ("a", {"href": f"map {TRICKY}.html"}) in seen.tags
+
+
 def test_report_lists_breaches(line_run):
     """A at 5 min from B breaks a 4-minute cap; A alone (20,000) and B+C (25,000) are
     below the band."""
     res = dataclasses.replace(line_run, scenario=line_run.scenario.replace(travel_cap_minutes=4))
-    page = html_report.render(res)
+    page = report.render(res)
     assert re.search(
         r"Alpha Surgery \(A\) is 5\.0 road minutes from its hub site, over the 4 min", page
     )
     plan = pd.Series({"A": "A", "B": "B", "C": "B", "D": "D", "E": "D"})
-    a = report.assignment_table(plan, res.practices, res.matrix)
-    hubs = report.hub_table(a, res.practices, res.scenario)
-    page = html_report.render(dataclasses.replace(res, assignment=a, hubs=hubs, catchments=None))
+    a = tables.assignment_table(plan, res.practices, res.matrix)
+    hubs = tables.hub_table(a, res.practices, res.scenario)
+    page = report.render(dataclasses.replace(res, assignment=a, hubs=hubs, catchments=None))
     assert "Hub H01 has 20,000 patients, below the band 30,000&ndash;50,000" in page
     assert "Hub H02 has 25,000 patients, below the band" in page
     assert "hubs: 1 in band, 2 out of band" in page

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hubopt import lagrange, model, solve
+from hubopt import model
+from hubopt.solver import lagrange, mip
 from tests.conftest import assert_fixing_keeps_optimum, matrix_frame
 
 
@@ -76,7 +77,7 @@ def test_fixing_never_removes_the_optimum(seed, integral):
     Lagrangian heuristic's: solutions at least as good (strictly better with the integral
     rule) survive, and bounds are restored."""
     m = _pmedian(14, seed, 3, 30)
-    exact = solve.solve(m, reduce=False)
+    exact = mip.solve(m, reduce=False)
     assert exact.status == "optimal"
     d = lagrange.core_data(m)
     r = lagrange.optimise(m, d, iterations=300)
@@ -91,14 +92,14 @@ def test_free_hub_count_and_lower_band_give_a_valid_bound():
     (dropped by the relaxation): the bound still stays below CBC's proven optimum."""
     for seed in (5, 6):
         m = _pmedian(12, seed, None, 25, pop_min=8)
-        exact = solve.solve(m, reduce=False)
+        exact = mip.solve(m, reduce=False)
         assert exact.status == "optimal"
         d = lagrange.core_data(m)
         assert d is not None and d.lo == 0
         r = lagrange.optimise(m, d, iterations=200)
         assert r.bound <= exact.objective + 1e-6
         fixing = lagrange.fix(d, r.lam, exact.objective, integral=False)
-        again = solve.solve(m, reduce=False)
+        again = mip.solve(m, reduce=False)
         fixing.restore()
         assert again.objective == pytest.approx(exact.objective)
 
@@ -115,20 +116,27 @@ def test_scaled_demands_keep_the_relaxation_valid():
 
 
 def test_models_with_other_rules_are_left_alone():
+    """The structure is read from the rule families the model recorded: a family
+    outside the core, or a row the model never recorded, means "not the core model"."""
+    assert lagrange.core_data(_pmedian(8, 1, 2, 25)) is not None
     m = _pmedian(8, 1, 2, 25)
     z = m.problem.add_variable("z", lowBound=0)
     m.problem += z >= 1, "something_else"
     assert lagrange.core_data(m) is None
     m2 = _pmedian(8, 1, 2, 25)
-    m2.problem += m2.x["P00", "P00"] + m2.x["P01", "P01"] <= 1, "apart_0_P00"
+    m2.add_rule(model.APART, m2.x["P00", "P00"] + m2.x["P01", "P01"] <= 1, "apart_0_P00")
+    assert set(m2.rules) - model.CORE_FAMILIES == {model.APART}
     assert lagrange.core_data(m2) is None
+    m3 = _pmedian(8, 1, 2, 25)
+    m3.problem += m3.x["P00", "P00"] + m3.x["P01", "P01"] <= 1, "assign_once_extra"
+    assert lagrange.core_data(m3) is None  # named like a core row, but not recorded as one
 
 
 @pytest.mark.parametrize("seed", [11, 12])
 def test_solve_with_reduce_matches_the_plain_solve(seed):
     m = _pmedian(16, seed, 3, 35)
-    plain = solve.solve(m, reduce=False)
-    reduced = solve.solve(m, reduce=True, core_seconds=2)
+    plain = mip.solve(m, reduce=False)
+    reduced = mip.solve(m, reduce=True, core_seconds=2)
     assert plain.status == reduced.status == "optimal"
     assert reduced.objective == pytest.approx(plain.objective)
     assert reduced.lagrange_bound is not None

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from hubopt import catchments, maps, report
-from hubopt.screenshot import find_chromium, rendered_dom, screenshot
+from hubopt.outputs import catchments, maps, tables
+from hubopt.outputs.screenshot import find_chromium, rendered_dom, screenshot
 
 PLAN = {"A": "B", "B": "B", "C": "B", "D": "D", "E": "D"}
 NASTY = "<script>alert('x')</script> `${alert(1)}` Surgery"
@@ -39,15 +39,15 @@ def line_tables(line_area):
     practices, t, scenario = line_area
     practices = practices.copy()
     practices.loc["C", "name"] = NASTY
-    a = report.assignment_table(pd.Series(PLAN), practices, t)
-    hubs = report.hub_table(a, practices, scenario)
+    a = tables.assignment_table(pd.Series(PLAN), practices, t)
+    hubs = tables.hub_table(a, practices, scenario)
     return practices, t, scenario, a, hubs
 
 
 @pytest.fixture
 def line_map(line_tables, tmp_path):
     practices, t, scenario, a, hubs = line_tables
-    from hubopt import evaluate
+    from hubopt.outputs import evaluate
 
     current = current_groups()
     fmap = maps.proposal_map(
@@ -131,8 +131,8 @@ def test_rule_breaches_are_drawn(line_map):
 def test_out_of_band_hub_is_flagged(line_tables, tmp_path):
     practices, t, scenario, _, _ = line_tables
     plan = pd.Series({"A": "A", "B": "B", "C": "B", "D": "D", "E": "D"})  # A alone: 20,000
-    a = report.assignment_table(plan, practices, t)
-    hubs = report.hub_table(a, practices, scenario)
+    a = tables.assignment_table(plan, practices, t)
+    hubs = tables.hub_table(a, practices, scenario)
     fmap = maps.proposal_map(a, hubs, practices, title="t", status="s", cap=12)
     html = fmap.get_root().render()
     assert "20,000 patients, <b style='color:#e00000'>OUT OF BAND</b>" in html
@@ -235,8 +235,8 @@ def test_crowded_labels_move_to_an_inset(tmp_path, line_area):
     on the main map and the inset appears with them."""
     _, _, scenario = line_area
     practices, t, plan = crowded_town()
-    a = report.assignment_table(plan, practices, t)
-    hubs = report.hub_table(a, practices, scenario)
+    a = tables.assignment_table(plan, practices, t)
+    hubs = tables.hub_table(a, practices, scenario)
     fmap = maps.proposal_map(a, hubs, practices, title="town", status="s", cap=10)
     path = tmp_path / "town.html"
     maps.save_map(fmap, path)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from hubopt import model, solve
+from hubopt import model
+from hubopt.solver import mip
 from tests.conftest import matrix_frame
 
 
 def _solve(m):
-    return solve.solve(m, time_limit=30, threads=1)
+    return mip.solve(m, time_limit=30, threads=1)
 
 
 def test_line_area_optimum(line_area):

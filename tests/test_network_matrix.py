@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hubopt import matrix, network
 from hubopt.errors import InputError
+from hubopt.roads import matrix, network
 from tests.conftest import practices_frame
 
 

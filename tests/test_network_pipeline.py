@@ -8,8 +8,9 @@ import json
 import osmnx as ox
 import pytest
 
-from hubopt import inputs, matrix, pipeline
+from hubopt import inputs, pipeline
 from hubopt.errors import InputError
+from hubopt.roads import matrix
 from hubopt.scenario import load_scenario
 from tests.conftest import INPUT, tiny_scenario_file
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hubopt import matrix, network
+from hubopt.roads import matrix, network
 
 pytestmark = pytest.mark.realdata
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.sparse.csgraph import dijkstra
 
-from hubopt import _routing
+from hubopt.roads import _routing
 
 
 def road_like(seed: int, J: int = 6):

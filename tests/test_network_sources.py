@@ -14,8 +14,8 @@ import osmnx as ox
 import pandas as pd
 import pytest
 
-from hubopt import matrix, network, osm_io, speeds
 from hubopt.errors import NetworkError
+from hubopt.roads import matrix, network, osm, speeds
 from tests.conftest import INPUT, practices_frame
 
 #: Practices on tiny.osm's roads: nodes 4, 6, 2 and 1.
@@ -137,7 +137,7 @@ def test_edge_cases_extract():
         assert net.edge(a, b).iloc[0]["speed_kph"] == pytest.approx(kph), (a, b)
     # times follow great-circle lengths exactly
     e = net.edge(2, 5).iloc[0]
-    length = osm_io.great_circle_m(52.600, -1.095, 52.595, -1.095)
+    length = osm.great_circle_m(52.600, -1.095, 52.595, -1.095)
     assert e["length"] == pytest.approx(length) and e["travel_time"] == pytest.approx(
         length / (45 / 3.6)
     )

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from hubopt import area, nhs
 from hubopt.errors import InputError
+from hubopt.inputs import area, nhs
 from hubopt.scenario import Scenario
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from hubopt import area, evaluate, load, nhs
+from hubopt.inputs import area, load, nhs
+from hubopt.outputs import evaluate
 from hubopt.scenario import Scenario, scenario_from_dict
 
 pytestmark = pytest.mark.realdata

@@ -1,4 +1,4 @@
-"""Exact preprocessing (hubopt.reduce) and the heuristic incumbent (hubopt.heuristic).
+"""Exact preprocessing (hubopt.solver.reduce) and the heuristic incumbent (hubopt.solver.heuristic).
 
 Instance 1 of the OR-Library capacitated p-median set (read from
 ../shared/benchmarks/orlib-pmedcap, which records its provenance: Osman & Christofides
@@ -13,7 +13,8 @@ import pulp
 import pytest
 
 from benchmarks.orlib_pmedcap import hubopt_model, load_instance, verify
-from hubopt import heuristic, model, reduce, solve
+from hubopt import model
+from hubopt.solver import heuristic, mip, reduce
 from tests.conftest import REPO, assert_fixing_keeps_optimum, matrix_frame
 
 ORLIB = REPO.parent / "shared" / "benchmarks" / "orlib-pmedcap"
@@ -40,7 +41,7 @@ def test_lp_relaxation_bounds_the_optimum_and_leaves_the_problem_alone():
     cats = {v.name: v.cat for v in m.problem.variables()}
     lp = reduce.lp_relaxation(m.problem)
     assert lp.status == "optimal"
-    r = solve.solve(m, reduce=False)
+    r = mip.solve(m, reduce=False)
     assert lp.objective <= r.objective + 1e-6
     assert {v.name: v.cat for v in m.problem.variables()} == cats
 
@@ -52,12 +53,12 @@ def test_reduced_cost_fixing_never_removes_a_better_solution(seed, integral):
     integral rule only solutions strictly better than the incumbent survive, so the
     reduced optimum is either the true optimum or nothing better than the incumbent."""
     m = _pmedian(14, seed, 3, 30)
-    exact = solve.solve(m, reduce=False)
+    exact = mip.solve(m, reduce=False)
     assert exact.status == "optimal"
     lp = reduce.lp_relaxation(m.problem)
     a = heuristic.incumbent(m, n_hubs=3)
     assert a is not None
-    values = solve._assignment_values(m, a)
+    values = mip._assignment_values(m, a)
     assert reduce.is_feasible(m.problem, values)
     ub = reduce.objective_of(m.problem, values)
     assert ub >= exact.objective - 1e-6
@@ -73,15 +74,15 @@ def test_fixing_respects_extra_rows_and_variables():
     for (i, j), v in m.x.items():
         m.problem += float(m.times.loc[i, j]) * v <= z, f"z_{i}_{j}"
     m.problem.setObjective(m.problem.objective + 5 * z)
-    plain = solve.solve(m, reduce=False)
-    reduced = solve.solve(m, reduce=True, core_seconds=2)
+    plain = mip.solve(m, reduce=False)
+    reduced = mip.solve(m, reduce=True, core_seconds=2)
     assert plain.status == reduced.status == "optimal"
     assert reduced.objective == pytest.approx(plain.objective)
 
 
 def test_infeasible_problem_is_not_reduced_into_something_else():
     m = _pmedian(10, 3, 2, 10)  # two hubs of at most 10 cannot hold ~50 units
-    r = solve.solve(m, reduce=True, core_seconds=1)
+    r = mip.solve(m, reduce=True, core_seconds=1)
     assert r.status == "infeasible"
     assert r.fixed_vars == 0
 
@@ -116,7 +117,7 @@ def test_orlib_instance_1_is_solved_to_713_and_proven():
     assert (inst["n"], inst["p"], inst["optimum"]) == (50, 5, 713)
     m = hubopt_model(inst)
     for reduce_first in (False, True):
-        r = solve.solve(m, time_limit=60, reduce=reduce_first, core_seconds=5)
+        r = mip.solve(m, time_limit=60, reduce=reduce_first, core_seconds=5)
         assert r.status == "optimal"
         assert r.objective == pytest.approx(713)
         assert r.bound == pytest.approx(713, abs=1e-6)

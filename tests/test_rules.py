@@ -14,9 +14,11 @@ import networkx as nx
 import pandas as pd
 import pytest
 
-from hubopt import check, model, stages
+from hubopt import model
 from hubopt.errors import InfeasibleError, InputError
+from hubopt.model import check
 from hubopt.pipeline import solve_matrix
+from hubopt.solver import stages
 from tests.conftest import INPUT, matrix_frame, practices_frame
 
 CODES = ["P1", "P2", "P3", "P4"]

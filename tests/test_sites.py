@@ -25,10 +25,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hubopt import check, lagrange, load, model, pipeline, stages, whatif
+from hubopt import model, pipeline, whatif
 from hubopt.errors import InputError
-from hubopt.inputs import read_sites
+from hubopt.inputs import load, read_sites
+from hubopt.model import check
 from hubopt.scenario import Scenario, load_scenario
+from hubopt.solver import lagrange, stages
 from tests.conftest import INPUT, REPO, matrix_frame, practices_frame
 
 DEMO = REPO / "data" / "demo"

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hubopt import model, solve
+from hubopt import model
+from hubopt.solver import mip
 from tests.conftest import matrix_frame
 
 TIME_LIMIT_LOG = """
@@ -20,7 +21,7 @@ Enumerated nodes:               4210
 
 
 def test_parse_cbc_log_time_limit():
-    info = solve.parse_cbc_log(TIME_LIMIT_LOG)
+    info = mip.parse_cbc_log(TIME_LIMIT_LOG)
     assert info == {
         "result": "Stopped on time limit",
         "objective": 1040.0,
@@ -44,7 +45,7 @@ def test_time_limited_run_is_not_called_optimal():
     ``status`` then reads Optimal; hubopt must say time-limited and give a gap."""
     t, w = _random_instance(120)
     m = model.build_model(t, w, pop_min=30_000, pop_max=50_000, cap=60)
-    r = solve.solve(m, time_limit=2, threads=1)
+    r = mip.solve(m, time_limit=2, threads=1)
     assert r.status in ("time-limited", "no-solution")
     if r.status == "time-limited":
         assert r.gap is not None and r.gap > 0
@@ -57,7 +58,7 @@ def test_requested_gap_is_reported_as_within_gap():
     within 20%; unless it closed the gap completely the status says so."""
     t, w = _random_instance(60, seed=3)
     m = model.build_model(t, w, pop_min=30_000, pop_max=50_000, cap=60)
-    r = solve.solve(m, time_limit=60, gap=0.2, threads=1)
+    r = mip.solve(m, time_limit=60, gap=0.2, threads=1)
     assert r.status in ("within-gap", "optimal")
     if r.status == "within-gap":
         assert 0 < r.gap <= 0.2 + 1e-9
@@ -67,7 +68,7 @@ def test_requested_gap_is_reported_as_within_gap():
 
 def test_infeasible_is_reported(line_area):
     practices, t, scenario = line_area
-    r = solve.solve(model.build(t, practices, scenario.replace(population_min=46_000)))
+    r = mip.solve(model.build(t, practices, scenario.replace(population_min=46_000)))
     assert r.status == "infeasible"
     assert not r.has_solution
     assert "infeasible" in r.describe()
@@ -78,7 +79,7 @@ def test_warm_start_is_accepted_and_kept_if_optimal(line_area):
     practices, t, scenario = line_area
     start = pd.Series({"A": "B", "B": "B", "C": "B", "D": "D", "E": "D"})
     m = model.build(t, practices, scenario)
-    r = solve.solve(m, warm_start=start, reduce=True)
+    r = mip.solve(m, warm_start=start, reduce=True)
     assert r.status == "optimal"
     assert r.objective == pytest.approx(198_000)
     assert r.incumbent == pytest.approx(198_000)
@@ -90,15 +91,15 @@ def test_invalid_warm_start_is_not_trusted(line_area):
     practices, t, scenario = line_area
     m = model.build(t, practices, scenario)
     bad = pd.Series("B", index=list("ABCDE"))
-    r = solve.solve(m, warm_start=bad, reduce=False)
+    r = mip.solve(m, warm_start=bad, reduce=False)
     assert r.incumbent is None
     assert r.status == "optimal" and r.objective == pytest.approx(198_000)
 
 
 def test_unknown_solver_is_refused(line_area):
     practices, t, scenario = line_area
-    with pytest.raises(solve.SolverError, match="Unknown solver"):
-        solve.solve(model.build(t, practices, scenario), solver="gurobi")
+    with pytest.raises(mip.SolverError, match="Unknown solver"):
+        mip.solve(model.build(t, practices, scenario), solver="gurobi")
 
 
 def _need_highs():
@@ -108,7 +109,7 @@ def _need_highs():
 def test_highs_solves_and_proves(line_area):
     _need_highs()
     practices, t, scenario = line_area
-    r = solve.solve(model.build(t, practices, scenario), solver="highs")
+    r = mip.solve(model.build(t, practices, scenario), solver="highs")
     assert r.solver == "highs"
     assert r.status == "optimal" and r.gap == 0.0
     assert r.objective == pytest.approx(198_000)
@@ -118,7 +119,7 @@ def test_highs_with_warm_start_and_reduction(line_area):
     _need_highs()
     practices, t, scenario = line_area
     start = pd.Series({"A": "B", "B": "B", "C": "B", "D": "D", "E": "D"})
-    r = solve.solve(
+    r = mip.solve(
         model.build(t, practices, scenario), solver="highs", warm_start=start, reduce=True
     )
     assert r.status == "optimal" and r.objective == pytest.approx(198_000)
@@ -128,7 +129,7 @@ def test_highs_infeasible_is_reported(line_area):
     _need_highs()
     practices, t, scenario = line_area
     m = model.build(t, practices, scenario.replace(population_min=46_000))
-    r = solve.solve(m, solver="highs")
+    r = mip.solve(m, solver="highs")
     assert r.status == "infeasible" and not r.has_solution
 
 
@@ -139,7 +140,7 @@ def test_highs_time_limited_run_is_not_called_optimal():
     _need_highs()
     t, w = _random_instance(120)
     m = model.build_model(t, w, pop_min=30_000, pop_max=50_000, cap=60)
-    r = solve.solve(m, time_limit=2, threads=1, solver="highs")
+    r = mip.solve(m, time_limit=2, threads=1, solver="highs")
     assert r.status in ("time-limited", "no-solution")
     if r.status == "time-limited":
         assert r.gap is None or r.gap > 0
@@ -151,7 +152,7 @@ def test_site_priorities_name_the_site_columns(line_area, tmp_path):
     gives the MPS columns, so CBC branches on which sites open first."""
     practices, t, scenario = line_area
     m = model.build(t, practices, scenario)
-    path = solve.write_site_priorities(m, tmp_path / "prio.csv")
+    path = mip.write_site_priorities(m, tmp_path / "prio.csv")
     lines = path.read_text().splitlines()
     names = m.problem.normalisedNames()[1]
     expected = {f"{names[v.name]},1" for (i, j), v in m.x.items() if i == j}
@@ -166,8 +167,8 @@ def test_same_optimum_with_and_without_site_priorities(sites_first):
     without a MIP start, which the fixing has cut off)."""
     t, w = _random_instance(40, seed=11)
     m = model.build_model(t, w, pop_min=0, pop_max=80_000, n_hubs=5)
-    r = solve.solve(m, time_limit=60, reduce=True, sites_first=sites_first)
+    r = mip.solve(m, time_limit=60, reduce=True, sites_first=sites_first)
     assert r.status == "optimal"
-    plain = solve.solve(model.build_model(t, w, pop_min=0, pop_max=80_000, n_hubs=5), time_limit=60)
+    plain = mip.solve(model.build_model(t, w, pop_min=0, pop_max=80_000, n_hubs=5), time_limit=60)
     assert plain.status == "optimal"
     assert r.objective == pytest.approx(plain.objective)

@@ -18,8 +18,9 @@ import io
 import pandas as pd
 import pytest
 
-from hubopt import matrix, whatif
+from hubopt import whatif
 from hubopt.errors import InputError
+from hubopt.roads import matrix
 from hubopt.scenario import load_scenario
 
 CURRENT = pd.DataFrame(

@@ -1,6 +1,6 @@
 """A fast incumbent for the hub model: capacitated locate-allocate with local search.
 
-Used as a warm start and as the upper bound for :mod:`hubopt.reduce`. It reads the
+Used as a warm start and as the upper bound for :mod:`hubopt.solver.reduce`. It reads the
 costs from the model's own objective (so patient-weighted or unweighted alike) and
 respects eligibility (only pairs with a variable), the band's upper limit, fixed-size
 singleton hubs and the number of hubs. The result is only a candidate: the caller

@@ -15,7 +15,7 @@ import pandas as pd
 
 from hubopt.errors import InputError
 from hubopt.inputs import Problem
-from hubopt.network import BNG
+from hubopt.inputs.practices import BNG
 from hubopt.scenario import Scenario
 
 #: A practice selected by code but this far outside the boundary is flagged (metres).

@@ -3,7 +3,7 @@ r"""The hub-grouping integer program, built with PuLP from a travel-time matrix.
 The model never sees a road network: only a practice x practice matrix of minutes
 (rows = practice, columns = candidate hub site; the model uses the direction
 *practice -> site*), the list sizes and, for the coherence rule, a practice
-neighbour graph (:mod:`hubopt.adjacency`).
+neighbour graph (:mod:`hubopt.model.adjacency`).
 
 Formulation
 -----------
@@ -29,7 +29,7 @@ Variables: :math:`x_{ij} \in \{0, 1\}` for :math:`(i, j) \in E`, 1 when practice
 :math:`i` belongs to the hub sited at :math:`j`; :math:`x_{jj} = 1` means
 :math:`j` is a hub site. Let :math:`W_j = \sum_{i:(i,j) \in E} w_i x_{ij}`.
 
-Rules (each an ``add_<rule>`` function; :mod:`hubopt.check` re-verifies them):
+Rules (each an ``add_<rule>`` function; :mod:`hubopt.model.check` re-verifies them):
 
 .. math::
 
@@ -101,11 +101,45 @@ import pulp
 
 from hubopt.errors import InputError
 from hubopt.inputs import site_only_codes
+from hubopt.model.exempt import singleton_practices
 from hubopt.scenario import Scenario
 
 #: Objective stages hubopt adds on its own, before the user's objectives.
 BAND_BREACH = "band_breach"
 UNASSIGNED = "unassigned"
+
+#: Rule families: each ``add_<rule>`` records its rows under one of these names in
+#: :attr:`HubModel.rules`, so solvers read the model's structure from the model.
+ASSIGN_ONCE = "assign_once"
+JOIN_OPEN_SITE = "join_open_site"
+POPULATION_MAX = "population_max"
+POPULATION_MIN = "population_min"
+SINGLETON_SITE = "singleton_site"
+HUB_COUNT = "hub_count"
+FIXED_SITE = "fixed_site"
+MEAN_TRAVEL_CAP = "mean_travel_cap"
+LOCKED_GROUPS = "locked_groups"
+APART = "apart"
+CONTIGUITY = "contiguity"
+WORST_TRAVEL = "worst_travel"
+BALANCE = "balance"
+FEWEST_MOVED = "fewest_moved"
+#: Rows that keep an earlier objective stage's optimum (:mod:`hubopt.solver.stages`).
+KEEP_STAGE = "keep_stage"
+#: The families of the core capacitated model (assignment, open sites, band, singletons,
+#: fixed sites, hub count): what the Lagrangian bound of :mod:`hubopt.solver.lagrange`
+#: handles.
+CORE_FAMILIES = frozenset(
+    {
+        ASSIGN_ONCE,
+        JOIN_OPEN_SITE,
+        POPULATION_MAX,
+        POPULATION_MIN,
+        SINGLETON_SITE,
+        FIXED_SITE,
+        HUB_COUNT,
+    }
+)
 
 
 @dataclass
@@ -113,8 +147,10 @@ class HubModel:
     """A built PuLP problem plus what is needed to read its solution back.
 
     ``stages`` lists the objectives in the order they are minimised (name,
-    expression); :func:`hubopt.pipeline.solve_stages` solves them in turn. The
-    problem's objective is the first stage's on return from :func:`build`.
+    expression); :func:`hubopt.solver.stages.solve_stages` solves them in turn. The
+    problem's objective is the first stage's on return from :func:`build`. Every row
+    goes through :meth:`add_rule`, so :attr:`rules` says which rule families the
+    model holds (solvers read the structure there, never from constraint names).
     """
 
     problem: pulp.LpProblem
@@ -128,6 +164,17 @@ class HubModel:
     optional: frozenset[str] = frozenset()
     stages: list[tuple[str, pulp.LpAffineExpression]] = field(default_factory=list)
     extra: dict[str, dict] = field(default_factory=dict)
+    #: Rows of each rule family added so far (family name -> constraints).
+    rules: dict[str, list[pulp.LpConstraint]] = field(default_factory=dict)
+    #: Fewest and most hubs allowed (None = open-ended), from :func:`add_hub_count`.
+    hub_range: tuple[int | None, int | None] = (None, None)
+    #: Sites that must open: singletons with a site and :func:`add_fixed_sites`.
+    forced_sites: frozenset[str] = frozenset()
+
+    def add_rule(self, family: str, row: pulp.LpConstraint, name: str) -> None:
+        """Add one row of rule ``family`` to the problem and record it in :attr:`rules`."""
+        self.problem += row, name
+        self.rules.setdefault(family, []).append(row)
 
     @property
     def practices(self) -> list[str]:
@@ -269,7 +316,7 @@ def build(
     """Build the model for a scenario from the travel matrix and the practices table.
 
     ``current`` (practice code -> today's group) is needed for ``fewest_moved``;
-    ``neighbours`` (a practice graph, :func:`hubopt.adjacency.practice_neighbours`)
+    ``neighbours`` (a practice graph, :func:`hubopt.model.adjacency.practice_neighbours`)
     for ``contiguous = true``.
     """
     s = scenario
@@ -316,18 +363,6 @@ def build(
         add_contiguity(m, neighbours)
     set_objectives(m, s, current=current)
     return m
-
-
-def singleton_practices(practices: pd.DataFrame, scenario: Scenario) -> frozenset[str]:
-    """Practices that form a hub on their own: oversize ones (under ``own_hub``) and
-    named exemptions."""
-    big = oversize_practices(practices, scenario) if scenario.oversize == "own_hub" else []
-    return frozenset(big) | frozenset(scenario.exempt)
-
-
-def oversize_practices(practices: pd.DataFrame, scenario: Scenario) -> list[str]:
-    """Codes of practices whose own list is above the band's upper limit."""
-    return list(practices.index[practices["list_size"] > scenario.population_max])
 
 
 def validate_rules(
@@ -410,16 +445,16 @@ def add_assign_once(m: HubModel) -> None:
         vs = [m.x[i, j] for j in _by_practice(m).get(i, [])]
         if i in m.optional:
             if vs:
-                m.problem += pulp.lpSum(vs) <= 1, f"assign_once_{i}"
+                m.add_rule(ASSIGN_ONCE, pulp.lpSum(vs) <= 1, f"assign_once_{i}")
         else:
-            m.problem += pulp.lpSum(vs) == 1, f"assign_once_{i}"
+            m.add_rule(ASSIGN_ONCE, pulp.lpSum(vs) == 1, f"assign_once_{i}")
 
 
 def add_join_open_site(m: HubModel) -> None:
     """A practice can only join a hub whose site is open (x_ij <= x_jj)."""
     for (i, j), v in m.x.items():
         if i != j:
-            m.problem += v <= m.x[j, j], f"join_open_site_{i}_{j}"
+            m.add_rule(JOIN_OPEN_SITE, v <= m.x[j, j], f"join_open_site_{i}_{j}")
 
 
 def add_population_band(m: HubModel, band: str = "strict") -> None:
@@ -437,13 +472,13 @@ def add_population_band(m: HubModel, band: str = "strict") -> None:
         if band == "elastic":
             excess[j] = m.problem.add_variable(f"excess_{j}", lowBound=0)
             upper = upper + excess[j]
-        m.problem += total <= upper, f"population_max_{j}"
+        m.add_rule(POPULATION_MAX, total <= upper, f"population_max_{j}")
         if m.pop_min > 0:
             lower = m.pop_min * m.x[j, j]
             if band in ("rural_exception", "elastic"):
                 short[j] = m.problem.add_variable(f"short_{j}", lowBound=0)
                 lower = lower - short[j]
-            m.problem += total >= lower, f"population_min_{j}"
+            m.add_rule(POPULATION_MIN, total >= lower, f"population_min_{j}")
     m.extra["short"], m.extra["excess"] = short, excess
     if band != "strict":
         m.stages.insert(0, (BAND_BREACH, pulp.lpSum([*short.values(), *excess.values()])))
@@ -457,19 +492,23 @@ def add_singleton_own_hub(m: HubModel) -> None:
     """
     for j in sorted(m.singletons):
         if (j, j) in m.x:
-            m.problem += m.x[j, j] == 1, f"singleton_site_{j}"
+            m.add_rule(SINGLETON_SITE, m.x[j, j] == 1, f"singleton_site_{j}")
+            m.forced_sites |= {j}
 
 
 def add_hub_count(m: HubModel, lo: int | None, hi: int | None) -> None:
     """Between ``lo`` and ``hi`` hubs are opened (None = open-ended)."""
+    los = [v for v in (lo, m.hub_range[0]) if v is not None]
+    his = [v for v in (hi, m.hub_range[1]) if v is not None]
+    m.hub_range = (max(los, default=None), min(his, default=None))
     n = pulp.lpSum(m.x[j, j] for j in sites(m))
     if lo is not None and lo == hi:
-        m.problem += n == lo, "hub_count"
+        m.add_rule(HUB_COUNT, n == lo, "hub_count")
         return
     if lo is not None:
-        m.problem += n >= lo, "hub_count_min"
+        m.add_rule(HUB_COUNT, n >= lo, "hub_count_min")
     if hi is not None:
-        m.problem += n <= hi, "hub_count_max"
+        m.add_rule(HUB_COUNT, n <= hi, "hub_count_max")
 
 
 def add_fixed_sites(m: HubModel, fixed: Iterable[str]) -> None:
@@ -480,7 +519,8 @@ def add_fixed_sites(m: HubModel, fixed: Iterable[str]) -> None:
                 f"fixed site {j} cannot be a hub site under the other rules",
                 ["check candidate_sites, within and the exemptions"],
             )
-        m.problem += m.x[j, j] == 1, f"fixed_site_{j}"
+        m.add_rule(FIXED_SITE, m.x[j, j] == 1, f"fixed_site_{j}")
+        m.forced_sites |= {j}
 
 
 def add_mean_travel_cap(m: HubModel, limit: float) -> None:
@@ -488,7 +528,7 @@ def add_mean_travel_cap(m: HubModel, limit: float) -> None:
     for j in sites(m):
         members = m.members(j)
         minutes = pulp.lpSum(m.weights[i] * m.minutes(i, j) * m.x[i, j] for i in members if i != j)
-        m.problem += minutes <= limit * m.load(j), f"mean_travel_cap_{j}"
+        m.add_rule(MEAN_TRAVEL_CAP, minutes <= limit * m.load(j), f"mean_travel_cap_{j}")
 
 
 def add_locked_groups(m: HubModel, groups: Iterable[Iterable[str]]) -> None:
@@ -498,7 +538,7 @@ def add_locked_groups(m: HubModel, groups: Iterable[Iterable[str]]) -> None:
         for i in rest:
             for j in set(_by_practice(m).get(anchor, [])) | set(_by_practice(m).get(i, [])):
                 a, b = m.x.get((anchor, j), 0), m.x.get((i, j), 0)
-                m.problem += a == b, f"locked_{g}_{i}_{j}"
+                m.add_rule(LOCKED_GROUPS, a == b, f"locked_{g}_{i}_{j}")
 
 
 def add_apart(m: HubModel, groups: Iterable[Iterable[str]]) -> None:
@@ -508,7 +548,7 @@ def add_apart(m: HubModel, groups: Iterable[Iterable[str]]) -> None:
         for j in sites(m):
             vs = [m.x[i, j] for i in group if (i, j) in m.x]
             if len(vs) > 1:
-                m.problem += pulp.lpSum(vs) <= 1, f"apart_{g}_{j}"
+                m.add_rule(APART, pulp.lpSum(vs) <= 1, f"apart_{g}_{j}")
 
 
 def hop_distances(pairs: list[tuple[str, str]], neighbours: nx.Graph) -> dict[str, dict]:
@@ -544,7 +584,7 @@ def add_contiguity(m: HubModel, neighbours: nx.Graph) -> None:
             continue
         h = hops[j]
         closer = [m.x[k, j] for k in neighbours.neighbors(i) if k in h and h[k] < h[i]]
-        m.problem += v <= pulp.lpSum(closer), f"contiguity_{i}_{j}"
+        m.add_rule(CONTIGUITY, v <= pulp.lpSum(closer), f"contiguity_{i}_{j}")
 
 
 def unassigned_expr(m: HubModel) -> pulp.LpAffineExpression:
@@ -560,7 +600,7 @@ def worst_travel_expr(m: HubModel) -> pulp.LpAffineExpression:
     z = m.problem.add_variable("worst_minutes", lowBound=0)
     for i in m.practices:
         trip = pulp.lpSum(m.minutes(i, j) * m.x[i, j] for j in _by_practice(m).get(i, []))
-        m.problem += z >= trip, f"worst_{i}"
+        m.add_rule(WORST_TRAVEL, z >= trip, f"worst_{i}")
     return pulp.lpSum([z])
 
 
@@ -571,8 +611,8 @@ def balance_expr(m: HubModel, target: float) -> pulp.LpAffineExpression:
         if j in m.singletons:
             continue
         d = m.problem.add_variable(f"dev_{j}", lowBound=0)
-        m.problem += d >= m.load(j) - target * m.x[j, j], f"dev_up_{j}"
-        m.problem += d >= target * m.x[j, j] - m.load(j), f"dev_down_{j}"
+        m.add_rule(BALANCE, d >= m.load(j) - target * m.x[j, j], f"dev_up_{j}")
+        m.add_rule(BALANCE, d >= target * m.x[j, j] - m.load(j), f"dev_down_{j}")
         devs.append(d)
     return pulp.lpSum(devs)
 
@@ -582,21 +622,21 @@ def moved_expr(m: HubModel, current: pd.Series) -> pulp.LpAffineExpression:
     group = current.reindex(m.practices).dropna().astype(str)
     group = group[group != ""]
     y: dict[tuple[str, str], pulp.LpVariable] = {}
-    stay = []
+    stay: list[pulp.LpVariable] = []
     for n, (i, g) in enumerate(group.items()):
         for j in _by_practice(m).get(i, []):
             if (g, j) not in y:
                 y[g, j] = m.problem.add_variable(f"match_{len(y)}", cat=pulp.LpBinary)
             u = m.problem.add_variable(f"stay_{n}_{len(stay)}", lowBound=0, upBound=1)
-            m.problem += u <= m.x[i, j], f"stay_x_{i}_{j}"
-            m.problem += u <= y[g, j], f"stay_y_{i}_{j}"
+            m.add_rule(FEWEST_MOVED, u <= m.x[i, j], f"stay_x_{i}_{j}")
+            m.add_rule(FEWEST_MOVED, u <= y[g, j], f"stay_y_{i}_{j}")
             stay.append(u)
     for key, pos in ((0, "group"), (1, "site")):
         by: dict[str, list] = {}
         for k, v in y.items():
             by.setdefault(k[key], []).append(v)
         for name, vs in by.items():
-            m.problem += pulp.lpSum(vs) <= 1, f"match_one_{pos}_{name}"
+            m.add_rule(FEWEST_MOVED, pulp.lpSum(vs) <= 1, f"match_one_{pos}_{name}")
     return len(group) - pulp.lpSum(stay)
 
 

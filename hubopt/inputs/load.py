@@ -4,8 +4,8 @@ Candidate hub sites that are not practices (``[inputs] sites``) are appended to
 the practices table last, as rows with ``site_only`` true and no patients.
 
 Practices come either from a plain table (:func:`hubopt.inputs.read_practices_table`)
-or from NHS files as published (:mod:`hubopt.nhs`); the area and exclusion rules of
-:mod:`hubopt.area` then apply. Problems from every file are gathered and raised once
+or from NHS files as published (:mod:`hubopt.inputs.nhs`); the area and exclusion rules of
+:mod:`hubopt.inputs.area` then apply. Problems from every file are gathered and raised once
 (or, with ``drop_invalid``, those practices are left out and listed as rejects).
 """
 
@@ -17,9 +17,10 @@ from datetime import date
 import geopandas as gpd
 import pandas as pd
 
-from hubopt import area, inputs, nhs
+from hubopt import inputs
 from hubopt.errors import InputError
-from hubopt.network import BNG
+from hubopt.inputs import area, nhs
+from hubopt.inputs.practices import BNG
 from hubopt.scenario import Scenario
 
 
@@ -44,6 +45,8 @@ def read_all_practices(scenario: Scenario) -> inputs.PracticeTable:
         return inputs.read_practices_table(
             s.practices, columns=s.columns, drop_invalid=s.drop_invalid
         )
+    # the scenario refuses NHS inputs without both of these (scenario_from_dict)
+    assert s.list_sizes is not None and s.postcodes is not None
     as_at = s.as_at or date.today().isoformat()
     return nhs.assemble(
         list_sizes=nhs.read_list_sizes(s.list_sizes),

@@ -1,12 +1,12 @@
 """Solve a built model with CBC or HiGHS (through PuLP) and report its status honestly.
 
 Before the MIP, :func:`prepare` (on by default) solves the LP relaxation, builds an
-incumbent (a given warm start or :mod:`hubopt.heuristic`, kept only if it satisfies
+incumbent (a given warm start or :mod:`hubopt.solver.heuristic`, kept only if it satisfies
 every row of the problem) and fixes by reduced cost every variable that cannot be in a
-better solution (:mod:`hubopt.reduce`). The fixing is exact, so an optimum proven on the
+better solution (:mod:`hubopt.solver.reduce`). The fixing is exact, so an optimum proven on the
 reduced problem is proven for the model; bounds are restored afterwards.
 
-When the model has only the core rows (:func:`hubopt.lagrange.core_data`), ``prepare``
+When the model has only the core rows (:func:`hubopt.solver.lagrange.core_data`), ``prepare``
 also computes the Lagrangian bound and a Lagrangian heuristic incumbent; if the bound
 meets the incumbent, the incumbent is returned as proven optimal with no MIP run.
 Otherwise, with an integral objective, variables are fixed *strictly* (only solutions
@@ -44,10 +44,10 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from hubopt import lagrange
-from hubopt import reduce as reduce_mod
 from hubopt.errors import SolverError
 from hubopt.model import HubModel, read_assignment
+from hubopt.solver import lagrange
+from hubopt.solver import reduce as reduce_mod
 
 _FLOAT = r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|inf|-inf|nan)"
 
@@ -64,17 +64,17 @@ class SolveResult:
     assignment: pd.Series | None
     solver: str
     log: str = ""
-    #: staged objectives (hubopt.stages): one dict per stage, and the final plan's
+    #: staged objectives (hubopt.solver.stages): one dict per stage, and the final plan's
     #: value of every stage objective
     stages: list[dict] = field(default_factory=list)
     values: dict[str, float] = field(default_factory=dict)
-    #: preprocessing (hubopt.reduce): variables fixed by reduced cost, the LP bound,
+    #: preprocessing (hubopt.solver.reduce): variables fixed by reduced cost, the LP bound,
     #: the best valid start's objective, and seconds per step
     fixed_vars: int = 0
     lp_bound: float | None = None
     incumbent: float | None = None
     steps: dict[str, float] = field(default_factory=dict)
-    #: the Lagrangian bound (hubopt.lagrange) when the model is the core model
+    #: the Lagrangian bound (hubopt.solver.lagrange) when the model is the core model
     lagrange_bound: float | None = None
 
     @property
@@ -156,8 +156,8 @@ def solve(
         An assignment practice -> site to start from (e.g. today's grouping). It is
         checked against every rule; a valid one is the first incumbent.
     reduce
-        Run :mod:`hubopt.reduce` first: LP relaxation, heuristic incumbent
-        (:mod:`hubopt.heuristic`) and reduced-cost fixing. Exact: a proof of
+        Run :mod:`hubopt.solver.reduce` first: LP relaxation, heuristic incumbent
+        (:mod:`hubopt.solver.heuristic`) and reduced-cost fixing. Exact: a proof of
         optimality on the reduced problem is a proof for the model.
     sites_first
         CBC branches on which sites open before anything else
@@ -170,7 +170,8 @@ def solve(
     if solver == "highs":
         _require_highspy()
     if sites_first is None:
-        sites_first = model.problem.get_constraint_by_name("hub_count") is not None
+        lo, hi = model.hub_range
+        sites_first = lo is not None and lo == hi
     start = time.perf_counter()
     prep = prepare(
         model,
@@ -199,7 +200,7 @@ def solve(
             seconds=seconds,
             assignment=read_assignment(model),
             solver=solver,
-            log="proven by the Lagrangian bound (hubopt.lagrange): no MIP run",
+            log="proven by the Lagrangian bound (hubopt.solver.lagrange): no MIP run",
             steps={**prep.steps, "mip_s": 0.0},
             **extra,
         )
@@ -445,17 +446,14 @@ def _best_candidate(
 
 
 def _heuristic_start(model: HubModel, lp: reduce_mod.LPRelaxation) -> pd.Series | None:
-    from hubopt import heuristic
+    from hubopt.solver import heuristic
 
     values = dict(zip((v.name for v in lp.variables), lp.values, strict=True))
     scores = pd.Series(
         {j: values.get(model.x[j, j].name, 0.0) for j in model.practices if (j, j) in model.x}
     )
-    con = model.problem.get_constraint_by_name("hub_count")
-    if con is not None and con.sense == pulp.LpConstraintEQ:
-        n_hubs = int(round(-con.constant))
-    else:
-        n_hubs = int(round(scores.sum()))
+    lo, hi = model.hub_range
+    n_hubs = lo if lo is not None and lo == hi else int(round(scores.sum()))
     if n_hubs < 1:
         return None
     return heuristic.incumbent(model, n_hubs=n_hubs, site_scores=scores)

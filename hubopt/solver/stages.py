@@ -15,8 +15,9 @@ import time
 
 import pulp
 
-from hubopt import solve
+from hubopt import model
 from hubopt.model import HubModel
+from hubopt.solver import mip
 
 #: Weakest first: the overall status of staged solves is the first one met here.
 _ORDER = ("infeasible", "no-solution", "time-limited", "within-gap", "optimal")
@@ -30,12 +31,12 @@ def solve_stages(
     threads: int = 1,
     solver: str = "cbc",
     warm_start=None,
-) -> solve.SolveResult:
+) -> mip.SolveResult:
     """Solve ``m.stages`` lexicographically within ``time_limit`` seconds in all.
 
     The returned result is the last stage's plan; ``result.stages`` has one entry per
     stage (name, status, value, gap, seconds) and ``result.values`` the final plan's
-    value of every stage objective (what :mod:`hubopt.check` recomputes).
+    value of every stage objective (what :mod:`hubopt.model.check` recomputes).
     """
     start = time.perf_counter()
     stages: list[dict] = []
@@ -43,7 +44,7 @@ def solve_stages(
     for k, (name, expr) in enumerate(m.stages):
         m.problem.setObjective(expr)
         left = max(1.0, time_limit - (time.perf_counter() - start))
-        result = solve.solve(
+        result = mip.solve(
             m, time_limit=left, gap=gap, threads=threads, solver=solver, warm_start=warm_start
         )
         stages.append(
@@ -59,7 +60,8 @@ def solve_stages(
             break
         if k < len(m.stages) - 1:
             value = pulp.value(expr)
-            m.problem += expr <= value + 1e-6 * max(1.0, abs(value)), f"keep_{name}"
+            keep = expr <= value + 1e-6 * max(1.0, abs(value))
+            m.add_rule(model.KEEP_STAGE, keep, f"keep_{name}")
             warm_start = result.assignment
     status = min((s["status"] for s in stages), key=_ORDER.index)
     gaps = [s["gap"] for s in stages if s["gap"] is not None]

@@ -8,7 +8,7 @@ both are kept.
 
 A road time is ``access_i + route(node_i -> node_j) + access_j`` where ``access`` is
 the snap distance covered slowly to reach the network
-(:data:`hubopt.speeds.ACCESS_KPH`). Practices within ``same_site_m`` of each other
+(:data:`hubopt.roads.speeds.ACCESS_KPH`). Practices within ``same_site_m`` of each other
 (the same health centre) are 0 apart. Unreachable pairs are ``inf``, never 0.
 
 Every matrix carries metadata in ``matrix.attrs["hubopt"]``: how it was made (road
@@ -31,11 +31,12 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from hubopt import _routing
 from hubopt.errors import InputError, NetworkError
-from hubopt.network import RoadNetwork, from_networkx
-from hubopt.osm_io import great_circle_m
-from hubopt.speeds import ACCESS_KPH, STRAIGHT_LINE_CIRCUITY, STRAIGHT_LINE_KPH
+from hubopt.roads import _routing
+from hubopt.roads.network import RoadNetwork, from_networkx
+from hubopt.roads.osm import great_circle_m
+from hubopt.roads.speeds import ACCESS_KPH
+from hubopt.scenario import STRAIGHT_LINE_CIRCUITY, STRAIGHT_LINE_KPH
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +62,10 @@ def travel_time_matrix(
     Parameters
     ----------
     net
-        Prepared :class:`~hubopt.network.RoadNetwork` (edges carry ``travel_time`` in
+        Prepared :class:`~hubopt.roads.network.RoadNetwork` (edges carry ``travel_time`` in
         seconds), or a networkx graph whose edges carry ``travel_time``.
     snapped
-        Output of :func:`hubopt.network.snap_practices` (``node``, ``access_s``,
+        Output of :func:`hubopt.roads.network.snap_practices` (``node``, ``access_s``,
         ``x``, ``y``; optional ``snap_m``, ``far``), indexed by practice code.
     same_site_m
         Practices closer than this (straight line) are in one building: 0 minutes.
@@ -134,7 +135,7 @@ def straight_line_matrix(
 
     For quick what-ifs where no road network is at hand. Symmetric, never inf (no
     one-way streets, rivers or islands), and only as good as the two factors: see
-    :data:`hubopt.speeds.STRAIGHT_LINE_CIRCUITY` for how the defaults were set. The
+    :data:`hubopt.scenario.STRAIGHT_LINE_CIRCUITY` for how the defaults were set. The
     metadata's ``method`` says so, and the pipeline adds a note to every report.
     """
     pts = practices.geometry.to_crs("EPSG:4326")

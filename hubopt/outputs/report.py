@@ -4,8 +4,13 @@ Everything a reviewer needs to sign off a proposal, on one printable page, with 
 scripts and no external files: the solver's status and gap, the key figures and how
 they compare with today, a static overview map (inline SVG, with an enlargement of the
 crowded area), the per-hub table, rule breaches and exemptions, the practices that
-move, the scenario's parameters, and the input files with their dates. Every text from
-an input file is HTML-escaped.
+move, the scenario's parameters, and the input files with their dates.
+
+The page comes from the Jinja2 template ``templates/report.html`` (with ``macros.html``
+and ``report.css``); this module prepares its data: figures formatted, tables as rows,
+and the SVG maps. The template autoescapes, so every text from an input file or the
+scenario is HTML-escaped; only the SVG maps, which this module writes and escapes
+itself, go in as markup.
 """
 
 from __future__ import annotations
@@ -16,18 +21,18 @@ import html
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import geopandas as gpd
+import jinja2
 import pandas as pd
 import shapely
+from markupsafe import Markup
 from shapely.geometry.base import BaseGeometry
 
-from hubopt.catchments import BNG, Catchments
-from hubopt.colours import BREACH, UNGROUPED
-
-if TYPE_CHECKING:  # pragma: no cover
-    from hubopt.pipeline import RunResult
+from hubopt.inputs import BNG
+from hubopt.outputs.catchments import Catchments
+from hubopt.outputs.colours import BREACH, UNGROUPED
+from hubopt.outputs.result import RunResult
 
 #: Scenario attributes that name input files, in the order they are listed.
 SOURCE_FIELDS = (
@@ -37,6 +42,8 @@ SOURCE_FIELDS = (
 
 
 def _e(value: object) -> str:
+    """Escape a text for the SVG maps, which are written here (the page's template
+    escapes everything else)."""
     return html.escape(str(value))
 
 
@@ -243,203 +250,161 @@ def overview_svgs(c: Catchments, *, width: int = 470, height: int = 360) -> tupl
 
 # ------------------------------------------------------------------------ the page
 
-_CSS = """
-@page { size: A4; margin: 10mm; }
-body { font: 12px/1.35 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1a1a1a;
-  max-width: 1180px; margin: 12px auto; padding: 0 12px; }
-h1 { font-size: 20px; margin: 0 0 2px; }
-h2 { font-size: 14px; margin: 14px 0 5px; border-bottom: 1px solid #ccc; padding-bottom: 2px; }
-.sub { color: #555; margin-bottom: 8px; }
-.status { padding: 6px 10px; border-radius: 5px; margin: 6px 0 10px; font-size: 13px; }
-.status.ok { background: #e7f5e9; border: 1px solid #8fc79a; }
-.status.warn { background: #fff4e0; border: 1px solid #e0b060; }
-.status.bad { background: #fde8e8; border: 1px solid #e08a8a; }
-.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(140px, 1fr)); gap: 6px;
-  margin-bottom: 6px; }
-.card { border: 1px solid #ccc; border-radius: 5px; padding: 4px 9px; }
-.card b { display: block; font-size: 17px; }
-.card span { color: #555; font-size: 11px; }
-.card.alert { border-color: #e00000; }
-.grid { display: grid; grid-template-columns: 480px 1fr; gap: 14px; align-items: start; }
-.maps { display: flex; flex-direction: column; gap: 4px; }
-.maps figure { margin: 0; }
-.maps figcaption { font-size: 11px; color: #555; }
-table { border-collapse: collapse; width: 100%; }
-th, td { padding: 2px 5px; text-align: left; vertical-align: top; }
-th { background: #eee; font-weight: 600; }
-tr:nth-child(even) td { background: #f7f7f7; }
-td.n, th.n { text-align: right; white-space: nowrap; }
-td.id { white-space: nowrap; }
-.members { font-size: 10.5px; color: #333; }
-.sw { display: inline-block; width: 10px; height: 10px; margin-right: 4px; border: 1px solid #0003;
-  vertical-align: -1px; }
-.out { color: #e00000; font-weight: 600; }
-.small { font-size: 11px; color: #444; }
-ul { margin: 3px 0; padding-left: 18px; }
-.two { display: grid; grid-template-columns: 1fr 1fr; gap: 14px; }
-@media print { body { margin: 0; max-width: none; } a { color: inherit; } }
-"""
+#: The page's templates (``templates/report.html`` and what it includes). Autoescaped:
+#: only values wrapped in :class:`~markupsafe.Markup` (the SVG maps) go in as markup.
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("hubopt.outputs", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
 
 
-def _status_block(res: RunResult) -> str:
+def _status(res: RunResult) -> dict:
+    """The solver's status line and the independent checks."""
     s = res.solve
     status = getattr(s, "status", "")
-    cls = (
+    tone = (
         "ok"
         if status == "optimal"
         else ("warn" if status in ("time-limited", "within-gap") else "bad")
     )
     gap = getattr(s, "gap", None)
-    bits = [f"<b>Solver: {_e(s.describe())}</b>"]
-    bits.append(f"gap {gap:.2%}" if gap is not None else "gap unknown")
+    facts = [f"gap {gap:.2%}" if gap is not None else "gap unknown"]
     if getattr(s, "objective", None) is not None:
-        bits.append(f"objective {s.objective:,.0f} patient-minutes")
+        facts.append(f"objective {s.objective:,.0f} patient-minutes")
     if getattr(s, "bound", None) is not None:
-        bits.append(f"bound {s.bound:,.0f}")
+        facts.append(f"bound {s.bound:,.0f}")
     if getattr(s, "seconds", None) is not None:
-        bits.append(f"{s.seconds:.1f} s ({_e(getattr(s, 'solver', ''))})")
+        facts.append(f"{s.seconds:.1f} s ({getattr(s, 'solver', '')})")
     results = res.checks.results
-    passed = sum(r.passed for r in results)
-    checks = ", ".join(
-        f"{_e(r.name)} {'ok' if r.passed else '<span class=out>FAILED</span>'}" for r in results
-    )
-    return (
-        f"<div class='status {cls}'>{' &middot; '.join(bits)}<br>"
-        f"Independent checks: {passed} of {len(results)} passed ({checks})</div>"
-    )
+    return {
+        "tone": tone,
+        "text": s.describe(),
+        "facts": facts,
+        "checks": [{"name": r.name, "passed": r.passed} for r in results],
+        "passed": sum(r.passed for r in results),
+    }
 
 
-def _cards(res: RunResult, c: Catchments | None) -> str:
-    sc, h, a = res.scenario, res.hubs, res.assignment
-    exempt = int((h["exemption"].fillna("") != "").sum())
+def _exempt(hubs: pd.DataFrame) -> pd.Series:
+    """Whether each hub has an exemption from the population band."""
+    return hubs["exemption"].fillna("") != ""
+
+
+def _over_cap(res: RunResult) -> pd.DataFrame:
+    """The practices further from their hub site than the travel cap."""
+    a = res.assignment
+    return a[a["minutes_to_hub"] > res.scenario.travel_cap_minutes + 1e-6]
+
+
+def _figures(res: RunResult) -> dict:
+    """The key figures on the cards."""
+    h, a = res.hubs, res.assignment
+    exempt = int(_exempt(h).sum())
     in_band = int((h["in_band"] == "yes").sum())
-    out = len(h) - in_band - exempt
-    over = int((a["minutes_to_hub"] > sc.travel_cap_minutes + 1e-6).sum())
     mean = (a["minutes_to_hub"] * a["list_size"]).sum() / a["list_size"].sum()
-    cards = [
-        (f"{len(a):,}", "practices", False),
-        (f"{int(a['list_size'].sum()):,}", "registered patients", False),
-        (
-            f"{len(h)}",
-            f"hubs: {in_band} in band{f', {exempt} exempt' if exempt else ''}"
-            f"{f', {out} out of band' if out else ''}",
-            out > 0,
-        ),
-        (
-            f"{int(h['list_size'].min()):,}&ndash;{int(h['list_size'].max()):,}",
-            f"patients per hub (band {sc.population_min:,}&ndash;{sc.population_max:,})",
-            False,
-        ),
-        (
-            f"{a['minutes_to_hub'].max():.1f} min",
-            f"worst road travel to the hub site (cap {sc.travel_cap_minutes:g})",
-            over > 0,
-        ),
-        (f"{mean:.1f} min", "mean travel, patient-weighted", False),
-    ]
-    if c is not None and "moved" in c.practices:
-        moved = c.moved
-        cards.append(
-            (
-                f"{len(moved)}",
-                f"practices move ({int(moved['list_size'].sum()):,} patients)",
-                False,
-            )
-        )
-    return (
-        "<div class='cards'>"
-        + "".join(
-            f"<div class='card{' alert' if alert else ''}'><b>{v}</b><span>{t}</span></div>"
-            for v, t, alert in cards
-        )
-        + "</div>"
-    )
+    return {
+        "practices": f"{len(a):,}",
+        "patients": f"{int(a['list_size'].sum()):,}",
+        "hubs": f"{len(h)}",
+        "in_band": in_band,
+        "exempt": exempt,
+        "out_of_band": len(h) - in_band - exempt,
+        "smallest": f"{int(h['list_size'].min()):,}",
+        "largest": f"{int(h['list_size'].max()):,}",
+        "worst": f"{a['minutes_to_hub'].max():.1f} min",
+        "over_cap": len(_over_cap(res)),
+        "mean": f"{mean:.1f} min",
+    }
 
 
-def _hub_rows(res: RunResult, c: Catchments | None) -> str:
+def _hubs(res: RunResult, c: Catchments | None) -> list[dict]:
+    """One row per hub, with its members nearest first."""
     a = res.assignment
     colours = c.colours if c is not None else {}
     rows = []
     for _, h in res.hubs.iterrows():
         mem = a[a["hub_id"] == h["hub_id"]].sort_values("minutes_to_hub")
-        names = ", ".join(
-            f"{_e(m.practice_name)} ({_n(m.list_size)}, {_m(m.minutes_to_hub)} min)"
-            for m in mem.itertuples()
-        )
-        if h.get("exemption"):
-            band = f"exempt: {_e(h['exemption'])}"
-        elif h["in_band"] == "yes":
-            band = "in band"
-        else:
-            band = "<span class='out'>out of band</span>"
-        swatch = (
-            f"<span class='sw' style='background:{colours.get(h['hub_id'], UNGROUPED)}'></span>"
-        )
         rows.append(
-            f"<tr><td class=id>{swatch}<b>{_e(h['hub_id'])}</b></td>"
-            f"<td>{_e(h['site_name'])} ({_e(h['site_code'])})</td>"
-            f"<td class=n>{int(h['practices'])}</td><td class=n>{_n(h['list_size'])}</td>"
-            f"<td>{band}</td><td class=n>{_m(h['max_minutes'])}</td>"
-            f"<td class=n>{_m(h['mean_minutes'])}</td><td class=members>{names}</td></tr>"
+            {
+                "hub_id": h["hub_id"],
+                "colour": colours.get(h["hub_id"], UNGROUPED),
+                "site": h["site_name"],
+                "site_code": h["site_code"],
+                "practices": int(h["practices"]),
+                "patients": _n(h["list_size"]),
+                "exemption": h.get("exemption"),
+                "in_band": h["in_band"] == "yes",
+                "worst": _m(h["max_minutes"]),
+                "mean": _m(h["mean_minutes"]),
+                "members": [
+                    {
+                        "name": m.practice_name,
+                        "patients": _n(m.list_size),
+                        "minutes": _m(m.minutes_to_hub),
+                    }
+                    for m in mem.itertuples()
+                ],
+            }
         )
-    return (
-        "<table><tr><th>hub</th><th>site</th><th class=n>practices</th><th class=n>patients</th>"
-        "<th>band</th><th class=n title='worst road minutes to the site'>worst min</th>"
-        "<th class=n title='patient-weighted mean road minutes'>mean min</th>"
-        "<th>members (patients, minutes to site)</th></tr>" + "".join(rows) + "</table>"
-    )
+    return rows
 
 
-def _breaches(res: RunResult) -> str:
-    sc, h, a = res.scenario, res.hubs, res.assignment
-    items = []
-    for _, r in h[(h["in_band"] == "no") & (h["exemption"].fillna("") == "")].iterrows():
-        side = "below" if r["list_size"] < sc.population_min else "above"
-        items.append(
-            f"<li class=out>Hub {_e(r['hub_id'])} has {_n(r['list_size'])} patients, {side} the "
-            f"band {sc.population_min:,}&ndash;{sc.population_max:,}</li>"
-        )
-    for _, r in a[a["minutes_to_hub"] > sc.travel_cap_minutes + 1e-6].iterrows():
-        items.append(
-            f"<li class=out>{_e(r['practice_name'])} ({_e(r['practice_code'])}) is "
-            f"{_m(r['minutes_to_hub'])} road minutes from its hub site, over the "
-            f"{sc.travel_cap_minutes:g} min cap</li>"
-        )
-    if not items:
-        items.append(
-            f"<li>None: every hub has {sc.population_min:,}&ndash;{sc.population_max:,} patients "
-            "or is exempt, and every practice is within "
-            f"{sc.travel_cap_minutes:g} road minutes of its hub site.</li>"
-        )
-    for _, r in h[h["exemption"].fillna("") != ""].iterrows():
-        items.append(
-            f"<li>Exemption: hub {_e(r['hub_id'])}, {_e(r['site_name'])} "
-            f"({_n(r['list_size'])} patients): {_e(r['exemption'])}</li>"
-        )
-    for note in res.notes:
-        items.append(f"<li class=small>Note: {_e(note)}</li>")
-    return "<ul>" + "".join(items) + "</ul>"
+def _breaches(res: RunResult) -> dict:
+    """Hubs out of band, practices over the travel cap, and the exemptions granted."""
+    sc, h = res.scenario, res.hubs
+    exempt = _exempt(h)
+    return {
+        "out_of_band": [
+            {
+                "hub_id": r["hub_id"],
+                "patients": _n(r["list_size"]),
+                "side": "below" if r["list_size"] < sc.population_min else "above",
+            }
+            for _, r in h[(h["in_band"] == "no") & ~exempt].iterrows()
+        ],
+        "over_cap": [
+            {
+                "name": r["practice_name"],
+                "code": r["practice_code"],
+                "minutes": _m(r["minutes_to_hub"]),
+            }
+            for _, r in _over_cap(res).iterrows()
+        ],
+        "exemptions": [
+            {
+                "hub_id": r["hub_id"],
+                "site": r["site_name"],
+                "patients": _n(r["list_size"]),
+                "reason": r["exemption"],
+            }
+            for _, r in h[exempt].iterrows()
+        ],
+    }
 
 
-def _moves(c: Catchments | None) -> str:
+def _moves(c: Catchments | None) -> dict | None:
+    """The practices whose proposed hub is not their group's today (None: no groups)."""
     if c is None or "moved" not in c.practices:
-        return "<p class=small>No current grouping was given, so nothing to compare.</p>"
+        return None
     moved = c.moved.sort_values(["current_group", "hub_id"])
-    if moved.empty:
-        return "<p>No practice moves: every proposed hub matches one of today's groups.</p>"
-    rows = "".join(
-        f"<tr><td>{_e(m.practice_name)} ({_e(m.practice_code)})</td>"
-        f"<td class=n>{_n(m.list_size)}</td>"
-        f"<td>{_e(m.current_group_name) if m.current_group else 'no group'}</td>"
-        f"<td><span class='sw' style='background:{m.colour}'></span>{_e(m.hub_id)}</td></tr>"
-        for m in moved.itertuples()
-    )
-    return (
-        "<p class=small>Proposed hubs are matched one-to-one with today's groups to keep the "
-        "most patients together; a practice <i>moves</i> when its proposed hub is not the one "
-        "matched with its group today.</p><table><tr><th>practice</th><th class=n>patients</th>"
-        f"<th>today</th><th>proposed hub</th></tr>{rows}</table>"
-    )
+    return {
+        "patients": f"{int(moved['list_size'].sum()):,}",
+        "rows": [
+            {
+                "name": m.practice_name,
+                "code": m.practice_code,
+                "patients": _n(m.list_size),
+                "today": m.current_group_name if m.current_group else None,
+                "colour": m.colour,
+                "hub_id": m.hub_id,
+            }
+            for m in moved.itertuples()
+        ],
+    }
 
 
 #: Parameters shown first, in words; any other parameter is listed when not default.
@@ -473,13 +438,11 @@ def _value(v: object) -> str:
     return str(v)
 
 
-def _parameters(sc) -> str:
+def _parameters(sc) -> list[tuple[str, str]]:
+    """(label, value) for the parameters after the band and the cap, which the page
+    words itself."""
     rows = [
-        ("population band", f"{sc.population_min:,}&ndash;{sc.population_max:,} patients per hub"),
-        ("travel cap", f"{sc.travel_cap_minutes:g} road minutes from a practice to its hub site"),
-    ]
-    rows += [
-        (label, _e(_value(getattr(sc, name))))
+        (label, _value(getattr(sc, name)))
         for name, label in _KEY_PARAMETERS.items()
         if label and hasattr(sc, name)
     ]
@@ -490,16 +453,16 @@ def _parameters(sc) -> str:
         default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
         if v in (None, "", (), {}, []) or isinstance(v, Path) or v == default:
             continue
-        rows.append((_e(f.name.replace("_", " ")), _e(_value(v))))
-    return "<table>" + "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in rows) + "</table>"
+        rows.append((f.name.replace("_", " "), _value(v)))
+    return rows
 
 
-def _file_row(role: str, path: Path) -> str:
+def _file(role: str, path: Path) -> dict:
+    """An input file's name, folder, size, modification time and SHA-256 prefix."""
     p = Path(path)
     if not p.exists():
-        return f"<tr><td>{_e(role)}</td><td>{_e(p)}</td><td colspan=3>not found</td></tr>"
+        return {"role": role, "found": False, "path": str(p)}
     stat = p.stat()
-    when = datetime.fromtimestamp(stat.st_mtime, UTC).strftime("%Y-%m-%d %H:%M")
     digest = "-"
     if p.is_file():
         h = hashlib.sha256()
@@ -507,43 +470,48 @@ def _file_row(role: str, path: Path) -> str:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 h.update(chunk)
         digest = h.hexdigest()[:12]
-    size = f"{stat.st_size / 1024:,.0f} KiB" if stat.st_size >= 1024 else f"{stat.st_size} B"
-    return (
-        f"<tr><td>{_e(role)}</td><td>{_e(p.name)}<div class=small>{_e(p.parent)}</div></td>"
-        f"<td class=n>{size}</td><td>{when}</td><td><code>{digest}</code></td></tr>"
-    )
+    return {
+        "role": role,
+        "found": True,
+        "name": p.name,
+        "folder": str(p.parent),
+        "size": f"{stat.st_size / 1024:,.0f} KiB" if stat.st_size >= 1024 else f"{stat.st_size} B",
+        "modified": datetime.fromtimestamp(stat.st_mtime, UTC).strftime("%Y-%m-%d %H:%M"),
+        "digest": digest,
+    }
 
 
-def _sources(sc) -> str:
-    rows = []
+def _sources(sc) -> dict:
+    """The scenario's input files, in :data:`SOURCE_FIELDS` order, and the data date."""
+    files = []
     if getattr(sc, "source", None):
-        rows.append(_file_row("scenario file", sc.source))
+        files.append(_file("scenario file", sc.source))
     for name in SOURCE_FIELDS:
         v = getattr(sc, name, None)
         if isinstance(v, str | Path):
-            rows.append(_file_row(name.replace("_", " "), Path(v)))
-    if getattr(sc, "current_from_pcn", False):
-        rows.append("<tr><td>current</td><td colspan=4>the practices' PCN membership</td></tr>")
-    as_at = getattr(sc, "as_at", None)
-    extra = f"<p class=small>Data as at {_e(as_at)}.</p>" if as_at else ""
-    return (
-        "<table><tr><th>input</th><th>file</th><th class=n>size</th>"
-        "<th>modified (UTC)</th><th>SHA-256</th></tr>" + "".join(rows) + "</table>" + extra
-    )
+            files.append(_file(name.replace("_", " "), Path(v)))
+    return {
+        "files": files,
+        "from_pcn": bool(getattr(sc, "current_from_pcn", False)),
+        "as_at": getattr(sc, "as_at", None),
+    }
 
 
-def _comparison(res: RunResult) -> str:
+def _comparison(res: RunResult) -> dict | None:
+    """The proposal and today's grouping side by side (None: no current grouping)."""
     if res.comparison is None:
-        return "<p class=small>No current grouping given.</p>"
+        return None
     cmp = res.comparison
-    head = "".join(f"<th class=n>{_e(c)}</th>" for c in cmp.columns)
-    rows = "".join(
-        f"<tr><td>{_e(idx)}</td>"
-        + "".join(f"<td class=n>{f'{v:,}' if isinstance(v, int) else _e(v)}</td>" for v in row)
-        + "</tr>"
-        for idx, row in cmp.iterrows()
-    )
-    return f"<table><tr><th>measure</th>{head}</tr>{rows}</table>"
+    return {
+        "columns": [str(c) for c in cmp.columns],
+        "rows": [
+            {
+                "measure": str(idx),
+                "cells": [f"{v:,}" if isinstance(v, int) else str(v) for v in row],
+            }
+            for idx, row in cmp.iterrows()
+        ],
+    }
 
 
 def render(res: RunResult, *, map_href: str | None = "map.html") -> str:
@@ -553,61 +521,27 @@ def render(res: RunResult, *, map_href: str | None = "map.html") -> str:
     sc = res.scenario
     c = getattr(res, "catchments", None)
     overview, inset = overview_svgs(c) if c is not None else ("", "")
-    maps = ""
-    if overview:
-        enlarged = " The dashed box is enlarged below." if inset else ""
-        maps = (
-            f"<figure>{overview}<figcaption>Proposed hubs: shaded areas are catchments (each "
-            "place with its nearest practice), &#9733; hub sites, lines join practices to "
-            f"their site.{enlarged}</figcaption></figure>"
-        )
-        if inset:
-            maps += f"<figure>{inset}<figcaption>Enlarged: the crowded area.</figcaption></figure>"
-    link = (
-        f"Interactive map: <a href='{_e(map_href)}'>{_e(map_href)}</a> (one file, works offline). "
-        if map_href
-        else ""
+    return _TEMPLATES.get_template("report.html").render(
+        scenario=sc.name,
+        description=getattr(sc, "description", ""),
+        map_href=map_href,
+        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        version=__version__,
+        status=_status(res),
+        figures=_figures(res),
+        band={"min": f"{sc.population_min:,}", "max": f"{sc.population_max:,}"},
+        cap=f"{sc.travel_cap_minutes:g}",
+        # built by overview_svgs from our own numbers, every text in them escaped
+        overview=Markup(overview),
+        inset=Markup(inset),
+        comparison=_comparison(res),
+        breaches=_breaches(res),
+        notes=list(res.notes),
+        moves=_moves(c),
+        hubs=_hubs(res, c),
+        parameters=_parameters(sc),
+        sources=_sources(sc),
     )
-    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    desc = f"{_e(sc.description)}<br>" if getattr(sc, "description", "") else ""
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>hubopt report: {_e(sc.name)}</title>
-<style>{_CSS}</style></head>
-<body>
-<h1>hubopt report: {_e(sc.name)}</h1>
-<div class="sub">{desc}{link}Generated {now} by hubopt {_e(__version__)}.</div>
-{_status_block(res)}
-{_cards(res, c)}
-<div class="grid">
-<div class="maps">{maps}</div>
-<div>
-<h2>Proposal and today's grouping, measured the same way</h2>
-{_comparison(res)}
-<h2>Rule breaches and exemptions</h2>
-{_breaches(res)}
-<h2>Practices that move</h2>
-{_moves(c)}
-</div>
-</div>
-<h2>Hubs</h2>
-{_hub_rows(res, c)}
-<div class="two">
-<div><h2>Scenario parameters</h2>{_parameters(sc)}</div>
-<div><h2>Data sources and dates</h2>{_sources(sc)}
-<p class="small">Dates are the files' modification times; the SHA-256 prefix identifies
-the exact file used. Road network &copy; OpenStreetMap contributors (ODbL) where it
-comes from OSM.</p></div>
-</div>
-<h2>How to read this</h2>
-<p class="small">Travel is road minutes from each practice to its hub's site over the road
-network (OSM speeds by road type). Patient-weighted means weight each practice by its list
-size. Today's groups have no sites, so each is measured to its <i>best site</i>: the member
-that minimises patient-weighted travel. Catchment areas are drawn for orientation only
-(nearest practice in a straight line), not from patient addresses.</p>
-</body></html>
-"""
 
 
 def write_report(res: RunResult, path: str | Path, *, map_href: str | None = "map.html") -> None:

@@ -7,19 +7,14 @@ a proposal from the solver or today's configuration with its best sites.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from shapely.geometry import LineString
 
-from hubopt.inputs import practices_only
-from hubopt.network import BNG
+from hubopt.inputs import BNG, practices_only
+from hubopt.model.exempt import hub_exemption
 from hubopt.scenario import Scenario
-
-if TYPE_CHECKING:  # catchments imports evaluate, which imports this module
-    from hubopt.catchments import Catchments
 
 #: Metres around member practices when drawing a hub's outline.
 OUTLINE_BUFFER_M = 600.0
@@ -75,7 +70,7 @@ def hub_table(
         total = int(g["list_size"].sum())
         site = g["hub_site_code"].iloc[0]
         in_band = scenario.population_min <= total <= scenario.population_max
-        exempt = exemption(site, len(g), total, scenario) if not in_band or len(g) == 1 else ""
+        exempt = hub_exemption(site, len(g), total, scenario) if not in_band or len(g) == 1 else ""
         rows.append(
             {
                 "hub_id": hub_id,
@@ -92,20 +87,6 @@ def hub_table(
             }
         )
     return pd.DataFrame(rows)
-
-
-def exemption(site: str, n_practices: int, total: int, scenario: Scenario) -> str:
-    """Why a hub may be outside the band, in words ("" when it may not)."""
-    s = scenario
-    if n_practices == 1 and site in s.exempt:
-        return "named exemption, own hub"
-    if n_practices == 1 and s.oversize == "own_hub" and total > s.population_max:
-        return "oversize practice, own hub"
-    if total < s.population_min and s.band in ("rural_exception", "elastic"):
-        return f"{s.band.replace('_', ' ')}: {s.population_min - total:,} below the band"
-    if total > s.population_max and s.band == "elastic":
-        return f"elastic: {total - s.population_max:,} above the band"
-    return ""
 
 
 def hubs_geodataframe(
@@ -145,62 +126,6 @@ def with_coordinates(
     return table.assign(
         **{f"{prefix}lat": xy["lat"].to_numpy(), f"{prefix}lon": xy["lon"].to_numpy()}
     )
-
-
-def catchments_geodataframe(c: Catchments) -> gpd.GeoDataFrame:
-    """Proposed hub catchments (:mod:`hubopt.catchments`): one polygon per hub with the
-    :func:`hub_table` columns, its map ``colour`` and ``area_km2`` (EPSG:4326)."""
-    return c.proposal.drop(columns=["label_lat", "label_lon", "label_room_m"], errors="ignore")
-
-
-def gis_layers(c: Catchments) -> dict[str, gpd.GeoDataFrame]:
-    """Layers for GIS users, in British National Grid (EPSG:27700).
-
-    ``practices`` (points: hub, minutes to its site, colour and, with a current
-    grouping, today's group and whether it moves), ``hub_sites`` (points with the hub
-    figures; a candidate site that is not a practice where one is used), ``links``
-    (practice to hub site lines), ``catchments`` (proposed hubs),
-    ``current_catchments`` (today's groups) and ``boundary``, where present.
-    """
-    p = c.practices
-    pts = gpd.GeoDataFrame(
-        p, geometry=gpd.points_from_xy(p["lon"], p["lat"]), crs="EPSG:4326"
-    ).to_crs(BNG)
-    sp = c.site_points
-    sites = gpd.GeoSeries(
-        gpd.points_from_xy(sp["lon"], sp["lat"]), index=sp.index, crs="EPSG:4326"
-    ).to_crs(BNG)
-    hubs = catchments_geodataframe(c).drop(columns="geometry")
-    layers = {
-        "practices": pts,
-        "hub_sites": gpd.GeoDataFrame(
-            hubs, geometry=sites.reindex(hubs["site_code"]).to_numpy(), crs=BNG
-        ),
-        "links": gpd.GeoDataFrame(
-            p[["practice_code", "practice_name", "hub_id", "hub_site_code", "minutes_to_hub"]],
-            geometry=[
-                LineString([a, sites[s]]) if s in sites.index else None
-                for a, s in zip(pts.geometry, p["hub_site_code"], strict=True)
-            ],
-            crs=BNG,
-        ),
-        "catchments": catchments_geodataframe(c).to_crs(BNG),
-    }
-    if c.current is not None:
-        layers["current_catchments"] = c.current.drop(
-            columns=["label_lat", "label_lon", "label_room_m"], errors="ignore"
-        ).to_crs(BNG)
-    if c.boundary is not None:
-        layers["boundary"] = c.boundary[["geometry"]].to_crs(BNG)
-    return layers
-
-
-def write_gpkg(c: Catchments, path: Path) -> None:
-    """Write :func:`gis_layers` as one GeoPackage (one layer each); replaces ``path``."""
-    path = Path(path)
-    path.unlink(missing_ok=True)
-    for name, layer in gis_layers(c).items():
-        layer.to_file(path, layer=name, driver="GPKG")
 
 
 def write_table(df: pd.DataFrame, path: Path) -> None:

@@ -101,20 +101,30 @@ def lp_relaxation(problem: pulp.LpProblem) -> LPRelaxation:
     for v, a in problem.objective.items():
         c[index[v.name]] += sign * a
     const = sign * float(problem.objective.constant or 0.0)
-    ub_rows, ub_cols, ub_vals, b_ub = [], [], [], []
-    eq_rows, eq_cols, eq_vals, b_eq = [], [], [], []
+    ub_rows: list[int] = []
+    ub_cols: list[int] = []
+    ub_vals: list[float] = []
+    b_ub: list[float] = []
+    eq_rows: list[int] = []
+    eq_cols: list[int] = []
+    eq_vals: list[float] = []
+    b_eq: list[float] = []
     for con in problem.constraints():
         rhs = -float(con.constant)
         if con.sense == pulp.LpConstraintEQ:
             r = len(b_eq)
             for v, a in con.items():
-                eq_rows.append(r), eq_cols.append(index[v.name]), eq_vals.append(a)
+                eq_rows.append(r)
+                eq_cols.append(index[v.name])
+                eq_vals.append(a)
             b_eq.append(rhs)
         else:
             s = 1.0 if con.sense == pulp.LpConstraintLE else -1.0
             r = len(b_ub)
             for v, a in con.items():
-                ub_rows.append(r), ub_cols.append(index[v.name]), ub_vals.append(s * a)
+                ub_rows.append(r)
+                ub_cols.append(index[v.name])
+                ub_vals.append(s * a)
             b_ub.append(s * rhs)
     a_ub = sparse.csr_array((ub_vals, (ub_rows, ub_cols)), shape=(len(b_ub), n)) if b_ub else None
     a_eq = sparse.csr_array((eq_vals, (eq_rows, eq_cols)), shape=(len(b_eq), n)) if b_eq else None

@@ -1,5 +1,5 @@
 """Many-to-many shortest paths on a sparse road graph (private helpers of
-:mod:`hubopt.matrix`).
+:mod:`hubopt.roads.matrix`).
 
 Three things make a practice x practice matrix fast on county-sized networks:
 

@@ -20,66 +20,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import geopandas as gpd
-import networkx as nx
-import numpy as np
 import pandas as pd
 import shapely
-from shapely.geometry import MultiPoint, Point
+from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
-from hubopt import colours as _colours
-from hubopt import evaluate
-from hubopt.inputs import site_only_codes
-from hubopt.network import BNG
+from hubopt.inputs import BNG, site_only_codes
+from hubopt.model.adjacency import practice_cells, study_area, touching
+from hubopt.outputs import colours as _colours
+from hubopt.outputs import evaluate
 
 #: Columns of :attr:`Catchments.sites`.
 LOCATION_COLUMNS = ["site_code", "site_name", "lat", "lon", "hub_id", "colour"]
-#: Study-area margin around the practices' hull when there is no boundary (metres).
-MARGIN_M = 2_000.0
 #: Two catchments closer than this (metres) count as neighbours for colouring.
 TOUCH_M = 50.0
-
-
-def study_area(
-    practices: gpd.GeoDataFrame, boundary: gpd.GeoDataFrame | None = None
-) -> BaseGeometry:
-    """The area to divide among practices (BNG): the boundary, grown to take in any
-    practice outside it; without a boundary, the practices' hull plus :data:`MARGIN_M`."""
-    pts = practices.geometry.to_crs(BNG)
-    hull = pts.union_all().convex_hull.buffer(MARGIN_M)
-    if boundary is None:
-        return hull
-    area = shapely.make_valid(boundary.to_crs(BNG).union_all())
-    outside = pts[~pts.within(area)]
-    if len(outside):
-        area = area.union(outside.buffer(MARGIN_M / 2).union_all())
-    return area
-
-
-def practice_cells(practices: gpd.GeoDataFrame, area: BaseGeometry) -> gpd.GeoDataFrame:
-    """One Voronoi cell per practice location, clipped to ``area`` (BNG).
-
-    Returns a frame indexed by practice code with ``location`` (practices in one
-    building share a number and a cell) and the cell geometry.
-    """
-    xy = np.round(shapely.get_coordinates(practices.geometry.to_crs(BNG).to_numpy()), 0)
-    locations, loc_of = np.unique(xy, axis=0, return_inverse=True)
-    loc_of = loc_of.ravel()
-    if len(locations) == 1:
-        cells = [area]
-    else:
-        diagram = shapely.voronoi_polygons(
-            MultiPoint([Point(p) for p in locations]),
-            extend_to=area.envelope.buffer(1_000),
-            ordered=True,
-        )
-        cells = [shapely.make_valid(c.intersection(area)) for c in diagram.geoms]
-    return gpd.GeoDataFrame(
-        {"location": loc_of},
-        geometry=[cells[k] for k in loc_of],
-        index=practices.index,
-        crs=BNG,
-    )
 
 
 def dissolve(cells: gpd.GeoDataFrame, groups: pd.Series, sizes: pd.Series) -> gpd.GeoDataFrame:
@@ -110,19 +64,6 @@ def dissolve(cells: gpd.GeoDataFrame, groups: pd.Series, sizes: pd.Series) -> gp
     return gpd.GeoDataFrame({"group": parts.index}, geometry=parts.to_numpy(), crs=BNG)
 
 
-def adjacency(areas: gpd.GeoDataFrame, *, key: str = "group", touch_m: float = TOUCH_M) -> nx.Graph:
-    """Graph of groups whose areas touch (within ``touch_m`` metres)."""
-    geo = areas.to_crs(BNG).set_index(key).geometry
-    G = nx.Graph()
-    G.add_nodes_from(geo.index)
-    tree = shapely.STRtree(geo.to_numpy())
-    left, right = tree.query(geo.to_numpy(), predicate="dwithin", distance=touch_m)
-    G.add_edges_from(
-        (geo.index[a], geo.index[b]) for a, b in zip(left, right, strict=True) if a < b
-    )
-    return G
-
-
 def label_point(geom: BaseGeometry) -> tuple[Point, float]:
     """Where a label sits, and the room there (metres to the area's edge): the pole of
     inaccessibility (centre of the largest inscribed circle) of the largest part."""
@@ -138,7 +79,7 @@ def label_point(geom: BaseGeometry) -> tuple[Point, float]:
 def pair_groups(proposal: pd.Series, current: pd.Series, sizes: pd.Series) -> dict[str, str]:
     """Pair current groups with proposed hubs one-to-one, keeping most patients together.
 
-    The same Hungarian matching as :func:`hubopt.evaluate.practices_moved`, returned
+    The same Hungarian matching as :func:`hubopt.outputs.evaluate.practices_moved`, returned
     as ``{current group: proposed hub}`` so a current group can take its hub's colour.
     """
     from scipy.optimize import linear_sum_assignment
@@ -165,7 +106,7 @@ class Catchments:
     cells
         Practice Voronoi cells (BNG), by practice code.
     proposal
-        One row per proposed hub: ``hub_id``, the :func:`hubopt.report.hub_table`
+        One row per proposed hub: ``hub_id``, the :func:`hubopt.outputs.tables.hub_table`
         columns, ``colour``, ``area_km2``, ``label_lat``, ``label_lon``,
         ``label_room_m`` (radius of the largest circle in the area around the label
         point) and the catchment geometry.
@@ -235,7 +176,7 @@ def _areas(
     practices' mean position (``points``: lat, lon by practice code).
     """
     areas = dissolve(cells, groups, sizes)
-    G = adjacency(areas)
+    G = touching(areas, touch_m=TOUCH_M)
     G.add_nodes_from(table[key])
     colours = _colours.colour_graph(G, fixed=fixed)
     labels = [label_point(g) for g in areas.geometry]
@@ -277,7 +218,7 @@ def build(
     Parameters
     ----------
     assignment, hubs
-        :func:`hubopt.report.assignment_table` and :func:`hubopt.report.hub_table`.
+        :func:`hubopt.outputs.tables.assignment_table` and :func:`hubopt.outputs.tables.hub_table`.
     practices
         The practices (coordinates, names, list sizes).
     boundary
@@ -286,7 +227,7 @@ def build(
         Optional current grouping (``group_id``, ``group_name`` by practice code).
     current_scored
         Optional (assignment, hubs) tables of the current grouping from
-        :func:`hubopt.evaluate.score`: travel to each group's best site and band
+        :func:`hubopt.outputs.evaluate.score`: travel to each group's best site and band
         figures per group.
     """
     area = study_area(practices, boundary)
@@ -312,7 +253,7 @@ def build(
     table["is_site"] = table["practice_code"] == table["hub_site_code"]
     table["colour"] = table["hub_id"].map(colours).fillna(_colours.UNGROUPED)
 
-    cur_areas, cur_colours = None, {}
+    cur_areas, cur_colours = None, dict[str, str]()
     if current is not None:
         group = current["group_id"].reindex(codes)
         names = current["group_name"].reindex(codes)

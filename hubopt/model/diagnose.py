@@ -7,33 +7,30 @@ spending any solver time.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import numpy as np
 import pandas as pd
-import pulp
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from hubopt import model, solve
-from hubopt.errors import HuboptError
 from hubopt.inputs import site_only_codes
+from hubopt.model.exempt import singleton_practices
 from hubopt.scenario import Scenario
 
 
-def _label(practices: pd.DataFrame, code: str) -> str:
+def practice_label(practices: pd.DataFrame, code: str) -> str:
     name = practices.at[code, "name"] if "name" in practices.columns else ""
     return f"{code} {name}".strip()
 
 
-def oversize_practices(practices: pd.DataFrame, scenario: Scenario) -> list[str]:
+def oversize_cannot_fit(practices: pd.DataFrame, scenario: Scenario) -> list[str]:
     """Practices above the upper band cannot join any hub unless exempted."""
     if scenario.oversize == "own_hub":
         return []
     big = practices[practices["list_size"] > scenario.population_max]
     return [
-        f"practice {_label(practices, code)} has {row.list_size:,} patients, above the "
+        f"practice {practice_label(practices, code)} has {row.list_size:,} patients, above the "
         f"upper band of {scenario.population_max:,}: it cannot fit in any hub. Set "
         f'oversize = "own_hub" to let it be a hub on its own, or raise population_max.'
         for code, row in big.iterrows()
@@ -61,7 +58,7 @@ def unreachable_band(
     """
     s = scenario
     codes = practices.index
-    singles = model.singleton_practices(practices, s)
+    singles = singleton_practices(practices, s)
     keep = codes[~codes.isin(list(singles))]
     if len(keep) == 0:
         return []
@@ -102,8 +99,8 @@ def unreachable_band(
             else "no cap is enough: it is cut off from the others by road"
         )
         out.append(
-            f"practice {_label(practices, code)} ({int(w[k]):,} patients) cannot be in a hub "
-            f"of at least {s.population_min:,} patients within {s.travel_cap_minutes:g} "
+            f"practice {practice_label(practices, code)} ({int(w[k]):,} patients) cannot be in "
+            f"a hub of at least {s.population_min:,} patients within {s.travel_cap_minutes:g} "
             f"minutes: the most any reachable hub site could gather is {best:,}; {fix}, "
             "or lower population_min."
         )
@@ -114,7 +111,7 @@ def population_total(practices: pd.DataFrame, scenario: Scenario) -> list[str]:
     """The total (less hubs of one exempt practice) must split into some number of in-band hubs."""
     s = scenario
     sizes = practices["list_size"]
-    sizes = sizes.drop(index=list(model.singleton_practices(practices, s)))
+    sizes = sizes.drop(index=list(singleton_practices(practices, s)))
     total = int(sizes.sum())
     if total == 0:
         return []
@@ -136,7 +133,7 @@ def isolated_clusters(
     """Groups of practices cut off from all others by the cap whose patients together
     cannot fill the lower band."""
     s = scenario
-    singles = model.singleton_practices(practices, s)
+    singles = singleton_practices(practices, s)
     keep = [c for c in practices.index if c not in singles]
     if not keep or s.population_min <= 0:
         return []
@@ -150,7 +147,7 @@ def isolated_clusters(
         idx = np.nonzero(label == k)[0]
         total = int(w[idx].sum())
         if total < s.population_min and not all(keep[i] in free for i in idx):
-            names = ", ".join(_label(practices, keep[i]) for i in idx)
+            names = ", ".join(practice_label(practices, keep[i]) for i in idx)
             alone = "has no other practice" if len(idx) == 1 else "have no other practices"
             out.append(
                 f"{names} {alone} within {s.travel_cap_minutes:g} minutes and "
@@ -165,8 +162,8 @@ def locked_groups(practices: pd.DataFrame, matrix: pd.DataFrame, scenario: Scena
     """Locked groups must fit the band and have a site within the cap of every member."""
     s = scenario
     out = []
-    for group in s.locked_groups:
-        group = [c for c in group if c in practices.index]
+    for named in s.locked_groups:
+        group = [c for c in named if c in practices.index]
         total = int(practices.loc[group, "list_size"].sum())
         if total > s.population_max and s.band != "elastic":
             out.append(
@@ -190,7 +187,7 @@ def hub_count(practices: pd.DataFrame, scenario: Scenario) -> list[str]:
     if lo is None and hi is None:
         return []
     sizes = practices["list_size"]
-    singles = model.singleton_practices(practices, s)
+    singles = singleton_practices(practices, s)
     rest = int(sizes.drop(index=list(singles)).sum())
     n_single = len(singles)
     out = []
@@ -214,7 +211,7 @@ def diagnose(practices: pd.DataFrame, matrix: pd.DataFrame, scenario: Scenario) 
     With a soft band (``rural_exception``/``elastic``) the band checks do not block:
     :func:`band_notes` reports them instead.
     """
-    out = oversize_practices(practices, scenario)
+    out = oversize_cannot_fit(practices, scenario)
     if scenario.band == "strict":
         out += band_notes(practices, matrix, scenario)
     return out + locked_groups(practices, matrix, scenario) + hub_count(practices, scenario)
@@ -228,111 +225,3 @@ def band_notes(practices: pd.DataFrame, matrix: pd.DataFrame, scenario: Scenario
         + isolated_clusters(practices, matrix, scenario)
         + unreachable_band(practices, matrix, scenario)
     )
-
-
-def _relaxations(s: Scenario, practices: pd.DataFrame) -> list[tuple[str, dict]]:
-    """Rule families that can be relaxed one at a time: (words, scenario change)."""
-    out: list[tuple[str, dict]] = []
-    if s.population_min > 0 and s.band == "strict":
-        out.append((f"the lower band ({s.population_min:,} patients)", {"population_min": 0}))
-    if s.band != "elastic":
-        total = int(practices["list_size"].sum())
-        exempt = tuple(sorted(model.singleton_practices(practices, s)))
-        out.append(
-            (
-                f"the upper band ({s.population_max:,} patients)",
-                {"population_max": max(total, s.population_max), "exempt": exempt},
-            )
-        )
-    out.append((f"the travel cap ({s.travel_cap_minutes:g} minutes)", {"travel_cap_minutes": 1e9}))
-    if s.contiguous:
-        out.append(("one connected area per hub (contiguous)", {"contiguous": False}))
-    if s.mean_travel_cap_minutes is not None:
-        out.append(("the cap on each hub's mean travel", {"mean_travel_cap_minutes": None}))
-    if s.locked_groups:
-        out.append(("the locked groups", {"locked_groups": ()}))
-    if s.apart:
-        out.append(("the practices kept apart", {"apart": ()}))
-    if s.fixed_sites:
-        out.append(("the fixed hub sites", {"fixed_sites": ()}))
-    if s.candidate_sites:
-        out.append(("the candidate-site list", {"candidate_sites": ()}))
-    if s.hub_range != (None, None):
-        out.append(("the number of hubs", {"hubs": None, "hubs_min": None, "hubs_max": None}))
-    if s.within:
-        out.append((f"hubs staying within one {s.within}", {"within": None, "cross_allowed": ()}))
-    return out
-
-
-def explain_infeasible(
-    practices: pd.DataFrame,
-    matrix: pd.DataFrame,
-    scenario: Scenario,
-    *,
-    current: pd.Series | None = None,
-    neighbours=None,
-    time_limit: float = 20.0,
-) -> list[str]:
-    """Say which rules conflict when the solver proves no plan exists.
-
-    Each rule family is relaxed on its own (a feasibility solve, no objective); the
-    ones whose relaxation alone admits a plan are named. Then the band is made
-    elastic to find the least-bad plan, naming the hubs (and their practices) that
-    would break it.
-    """
-
-    def feasible(s: Scenario) -> solve.SolveResult | None:
-        try:
-            m = model.build(matrix, practices, s, current=current, neighbours=neighbours)
-        except HuboptError:  # a relaxation that cannot even be built
-            return None
-        first = m.stages[0]
-        m.problem.setObjective(
-            first[1] if first[0] == model.BAND_BREACH else pulp.LpAffineExpression()
-        )
-        r = solve.solve(m, time_limit=time_limit, threads=s.threads, solver=s.solver)
-        return r if r.has_solution else None
-
-    culprits = []
-    for words, change in _relaxations(scenario, practices):
-        if feasible(dataclasses.replace(scenario, **change)) is not None:
-            culprits.append(words)
-    out = []
-    if culprits:
-        out.append(
-            "relaxing any one of these on its own would allow a plan: " + "; ".join(culprits)
-        )
-    else:
-        out.append(
-            "no single rule relaxed on its own allows a plan: several rules conflict together"
-        )
-    if scenario.band != "elastic":
-        r = feasible(dataclasses.replace(scenario, band="elastic"))
-        if r is not None:
-            out += _breaches(r.assignment, practices, scenario)
-    return out
-
-
-def _breaches(assignment: pd.Series, practices: pd.DataFrame, scenario: Scenario) -> list[str]:
-    """Hubs of the least-bad (elastic) plan that fall outside the band, in words."""
-    s = scenario
-    sizes = practices["list_size"]
-    a = assignment.dropna()
-    out = []
-    for site, members in sorted(a.groupby(a).groups.items()):
-        members = list(members)
-        total = int(sizes.reindex(members).sum())
-        if members == [site] and (site in s.exempt or total > s.population_max):
-            continue
-        if s.population_min <= total <= s.population_max:
-            continue
-        gap = (
-            f"{s.population_min - total:,} short of {s.population_min:,}"
-            if total < s.population_min
-            else f"{total - s.population_max:,} over {s.population_max:,}"
-        )
-        names = ", ".join(_label(practices, c) for c in members)
-        out.append(
-            f"the least-bad plan leaves the hub at {site} ({names}) with {total:,} patients, {gap}"
-        )
-    return out

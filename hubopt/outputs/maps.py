@@ -4,7 +4,7 @@ What the map shows (see :func:`proposal_map`):
 
 - **Proposal** (a base layer): each hub's catchment shaded in its colour (practice
   Voronoi cells clipped to the boundary and dissolved per hub, see
-  :mod:`hubopt.catchments`; touching hubs never share a colour), practices as circles
+  :mod:`hubopt.outputs.catchments`; touching hubs never share a colour), practices as circles
   sized by list size and coloured by hub, a line from each practice to its hub site,
   hub sites starred, candidate sites that are not practices (e.g. a community
   hospital) as a square "H" with their name (in their hub's colour, or grey when not
@@ -21,7 +21,7 @@ What the map shows (see :func:`proposal_map`):
   the map is zoomed in far enough for every label.
 
 The HTML is self-contained: Leaflet (BSD-2-Clause) and jQuery (MIT), which folium's
-popups need, are inlined from ``hubopt/vendor`` (licences beside them) instead of
+popups need, are inlined from ``hubopt/outputs/vendor`` (licences beside them) instead of
 loaded from a CDN, so the map draws with no internet; the street-map background tiles
 appear only when online. Every text that comes from an input file is HTML-escaped, and
 also made safe inside the JavaScript template strings folium puts tooltips and popups
@@ -39,9 +39,11 @@ import geopandas as gpd
 import pandas as pd
 from branca.element import MacroElement, Template
 
-from hubopt import catchments as _catchments
-from hubopt.catchments import Catchments
-from hubopt.colours import BREACH, PALETTE, colour_graph
+from hubopt.inputs import BNG
+from hubopt.model.adjacency import touching
+from hubopt.outputs import catchments as _catchments
+from hubopt.outputs.catchments import Catchments
+from hubopt.outputs.colours import BREACH, PALETTE, colour_graph
 
 __all__ = ["PALETTE", "BREACH", "hub_colours", "proposal_map", "save_map"]
 
@@ -56,9 +58,9 @@ def hub_colours(outlines: gpd.GeoDataFrame, *, touch_m: float = 1500.0) -> dict[
 
     ``outlines`` has ``hub_id`` and polygon geometry. With no more hubs than
     :data:`PALETTE` colours every hub gets its own; otherwise colours repeat only
-    between hubs that do not touch (:func:`hubopt.colours.colour_graph`).
+    between hubs that do not touch (:func:`hubopt.outputs.colours.colour_graph`).
     """
-    G = _catchments.adjacency(outlines, key="hub_id", touch_m=touch_m)
+    G = touching(outlines, key="hub_id", touch_m=touch_m)
     return colour_graph(G)
 
 
@@ -386,7 +388,7 @@ def proposal_map(
     Parameters
     ----------
     assignment, hubs
-        :func:`hubopt.report.assignment_table` and :func:`hubopt.report.hub_table`.
+        :func:`hubopt.outputs.tables.assignment_table` and :func:`hubopt.outputs.tables.hub_table`.
     practices
         The practices table (coordinates, names, list sizes).
     title, status, cap, band
@@ -399,9 +401,9 @@ def proposal_map(
         second view to switch to, and the practices that move.
     current_scored
         Optional (assignment, hubs) tables of the current grouping from
-        :func:`hubopt.evaluate.score`: travel and band figures for today's groups.
+        :func:`hubopt.outputs.evaluate.score`: travel and band figures for today's groups.
     catchments
-        :func:`hubopt.catchments.build` output, if already computed (else built here).
+        :func:`hubopt.outputs.catchments.build` output, if already computed (else built here).
     """
     c = catchments or _catchments.build(
         assignment,
@@ -418,9 +420,7 @@ def proposal_map(
     folium.TileLayer(
         "OpenStreetMap", name="Street map (online only)", opacity=0.45, overlay=True
     ).add_to(fmap)
-    west, south, east, north = (
-        gpd.GeoSeries([c.area], crs=_catchments.BNG).to_crs(4326).total_bounds.tolist()
-    )
+    west, south, east, north = gpd.GeoSeries([c.area], crs=BNG).to_crs(4326).total_bounds.tolist()
     bounds = [[south, west], [north, east]]
     fmap.fit_bounds(bounds)  # refitted around the legend and layer box once drawn
 
@@ -838,7 +838,7 @@ _VENDORED_JS = {"leaflet.js": "leaflet.js", "jquery": "jquery.min.js"}
 
 
 def _vendor_text(name: str) -> str:
-    text = (resources.files("hubopt") / "vendor" / name).read_text(encoding="utf-8")
+    text = (resources.files("hubopt.outputs") / "vendor" / name).read_text(encoding="utf-8")
     return "\n".join(ln for ln in text.splitlines() if not ln.startswith("//# sourceMappingURL"))
 
 

@@ -10,9 +10,9 @@ graph.
 Sources (see :func:`load_graph`):
 
 - OSM extracts ``.osm.pbf``, ``.osm``, ``.osm.bz2``, ``.osm.gz``, read with pyosmium
-  straight into arrays (:func:`hubopt.osm_io.read_osm`), filtered to car roads;
+  straight into arrays (:func:`hubopt.roads.osm.read_osm`), filtered to car roads;
 - OSMnx GraphML ``.graphml`` / ``.graphml.gz``, including files from OSMnx 0.x/1.x
-  and undirected ones (:func:`hubopt.osm_io.read_graphml`);
+  and undirected ones (:func:`hubopt.roads.osm.read_graphml`);
 - a download by place name or boundary polygon through OSMnx, only when asked,
   cached to GraphML (:func:`load_network` with ``download_place``/``download_polygon``);
 - any networkx graph whose edges carry ``length`` or ``travel_time``.
@@ -33,10 +33,11 @@ from pyproj import Transformer
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from hubopt import osm_io
-from hubopt._routing import csr_from_edges
 from hubopt.errors import NetworkError
-from hubopt.speeds import (
+from hubopt.inputs import BNG
+from hubopt.roads import osm
+from hubopt.roads._routing import csr_from_edges
+from hubopt.roads.speeds import (
     ACCESS_KPH,
     CARS_ALLOWED,
     FALLBACK_KPH,
@@ -48,9 +49,6 @@ from hubopt.speeds import (
 )
 
 log = logging.getLogger(__name__)
-
-#: British National Grid: metres, valid for all of England.
-BNG = "EPSG:27700"
 
 
 @dataclass
@@ -136,14 +134,14 @@ class RoadNetwork:
         return G
 
 
-def _from_tables(tables: osm_io.Tables) -> RoadNetwork:
+def _from_tables(tables: osm.Tables) -> RoadNetwork:
     nodes, edges, meta = tables
     return RoadNetwork(nodes, edges, crs=meta.get("crs") or "EPSG:4326", meta=meta)
 
 
 def from_networkx(G: nx.Graph) -> RoadNetwork:
     """Wrap a networkx graph (e.g. from OSMnx) as a raw :class:`RoadNetwork`."""
-    return _from_tables(osm_io.from_networkx(G))
+    return _from_tables(osm.from_networkx(G))
 
 
 def load_graph(path: str | Path, *, progress: bool | None = None) -> RoadNetwork:
@@ -153,13 +151,13 @@ def load_graph(path: str | Path, *, progress: bool | None = None) -> RoadNetwork
     only, every OSM node kept); ``.graphml``/``.graphml.gz`` with OSMnx.
     """
     path = Path(path)
-    kind = osm_io.source_kind(path)
+    kind = osm.source_kind(path)
     if kind == "graphml":
-        net = _from_tables(osm_io.read_graphml(path))
+        net = _from_tables(osm.read_graphml(path))
     else:
-        net = _from_tables(osm_io.read_osm(path, progress=progress))
+        net = _from_tables(osm.read_osm(path, progress=progress))
     if path.is_file():
-        net.meta.update(osm_io.file_fingerprint(path))
+        net.meta.update(osm.file_fingerprint(path))
     log.info("network: read %s (%d nodes, %d edges)", path.name, net.n_nodes, net.n_edges)
     return net
 
@@ -175,7 +173,7 @@ def load_network(
 
     With ``download_place`` or ``download_polygon``, ``path`` is the GraphML cache:
     if it exists it is read offline; otherwise OSMnx downloads the drive network
-    and saves it there (:func:`hubopt.osm_io.download_graphml`).
+    and saves it there (:func:`hubopt.roads.osm.download_graphml`).
     """
     if download_place is not None or download_polygon is not None:
         if path is None:
@@ -185,7 +183,7 @@ def load_network(
             )
         path = Path(path)
         if not path.exists():
-            osm_io.download_graphml(path, place=download_place, polygon=download_polygon)
+            osm.download_graphml(path, place=download_place, polygon=download_polygon)
             downloaded = True
         else:
             downloaded = False
@@ -261,8 +259,8 @@ def prepare_graph(
     speeds and travel times, project to British National Grid.
 
     Speeds: a parsable ``maxspeed`` tag wins (mph converted); otherwise
-    :data:`hubopt.speeds.UK_SPEEDS_KPH` by highway class (``speeds`` overrides single
-    classes); ``fallback_kph`` for classes not in the table. See :mod:`hubopt.speeds`.
+    :data:`hubopt.roads.speeds.UK_SPEEDS_KPH` by highway class (``speeds`` overrides single
+    classes); ``fallback_kph`` for classes not in the table. See :mod:`hubopt.roads.speeds`.
     Edges that already carry ``travel_time`` and no ``highway`` (hand-made graphs)
     keep their times.
     """
@@ -383,7 +381,7 @@ def snap_practices(
 
     Returns a frame indexed like ``practices`` with ``node`` (node id), ``snap_m``
     (straight metres from the practice to the node), ``access_s`` (seconds to cover
-    that at :data:`~hubopt.speeds.ACCESS_KPH`), ``x``, ``y`` (BNG metres) and
+    that at :data:`~hubopt.roads.speeds.ACCESS_KPH`), ``x``, ``y`` (BNG metres) and
     ``far`` (snap beyond ``warn_m``, e.g. a practice outside the extract).
     """
     if not net.prepared:

@@ -145,14 +145,3 @@ def speeds_table(speeds: Mapping[str, float] | None = None) -> dict[str, float]:
     table = dict(UK_SPEEDS_KPH)
     table.update(speeds or {})
     return table
-
-
-#: Straight-line fallback: road distance / great-circle distance. Measured with this
-#: module's speeds on 150 random road nodes per network (pairs over 1 km apart, median):
-#: Rutland (rural county) 1.24, Cambridge and villages 1.38, Westminster 1.29.
-STRAIGHT_LINE_CIRCUITY: float = 1.3
-#: Straight-line fallback: average speed along the route, km/h. Measured the same way:
-#: Rutland 62, Cambridge and villages 46, Westminster 32; 45 with a circuity of 1.3
-#: gives 1.73 road minutes per straight-line km (Rutland 1.24, Cambridge 1.76,
-#: Westminster 2.39), so rural estimates run long and inner-city ones short.
-STRAIGHT_LINE_KPH: float = 45.0

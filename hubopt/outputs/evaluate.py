@@ -2,7 +2,7 @@
 
 A grouping (e.g. today's PCNs) has no hub sites, so each group's *best site* is the
 member practice that minimises patient-weighted travel within the group. From there
-the same :mod:`hubopt.report` tables apply, so proposals and the current
+the same :mod:`hubopt.outputs.tables` tables apply, so proposals and the current
 configuration are measured identically.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from hubopt.report import assignment_table, hub_table
+from hubopt.outputs.tables import assignment_table, hub_table
 from hubopt.scenario import Scenario
 
 

@@ -1,7 +1,8 @@
 r"""Lagrangian bound, exact Lagrangian fixing and a Lagrangian heuristic for the core model.
 
 Applies to a :class:`~hubopt.model.HubModel` from :func:`~hubopt.model.build_model`
-whose rows are only the core families (``assign_once`` as equalities,
+whose rule families (:attr:`~hubopt.model.HubModel.rules`) are only the core ones
+(:data:`~hubopt.model.program.CORE_FAMILIES`: ``assign_once`` as equalities,
 ``join_open_site``, ``population_max``/``population_min``, ``singleton_site``,
 ``fixed_site``, ``hub_count``) and whose objective is a linear function of the
 assignment variables; :func:`core_data` returns None for anything else (extra rules,
@@ -40,7 +41,6 @@ Multipliers follow subgradient optimisation with Polyak steps toward the incumbe
 from __future__ import annotations
 
 import math
-import re
 import time
 from dataclasses import dataclass, field
 
@@ -48,16 +48,12 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from hubopt import reduce as reduce_mod
+from hubopt import model
 from hubopt.model import HubModel
+from hubopt.solver import reduce as reduce_mod
 
 #: Most capacity units in the knapsack DP (demands are scaled down beyond this).
 RESOLUTION = 1000
-
-_CORE_ROWS = re.compile(
-    r"^(assign_once|join_open_site|population_max|population_min|singleton_site|fixed_site"
-    r"|hub_count|hub_count_min|hub_count_max)(_|$)"
-)
 
 
 @dataclass
@@ -89,27 +85,18 @@ def core_data(m: HubModel) -> CoreData | None:
         return None
     if any(v.name not in xs for v in prob.objective):
         return None
+    if not set(m.rules) <= model.CORE_FAMILIES:
+        return None
+    if sum(map(len, m.rules.values())) != len(prob.constraints()):
+        return None  # a row added behind the model's back: its structure is unknown
+    if any(con.sense != pulp.LpConstraintEQ for con in m.rules.get(model.ASSIGN_ONCE, [])):
+        return None
     codes = m.practices
     pos = {c: k for k, c in enumerate(codes)}
     n = len(codes)
-    lo, hi = 0, n
-    forced = np.zeros(n, dtype=bool)
-    site_of = {v.name: j for (i, j), v in m.x.items() if i == j}
-    for con in prob.constraints():
-        name = con.name or ""
-        if not _CORE_ROWS.match(name):
-            return None
-        if name.startswith("assign_once") and con.sense != pulp.LpConstraintEQ:
-            return None
-        if name == "hub_count":
-            lo = hi = int(round(-con.constant))
-        elif name == "hub_count_min":
-            lo = int(math.ceil(-con.constant - 1e-9))
-        elif name == "hub_count_max":
-            hi = int(math.floor(-con.constant + 1e-9))
-        elif name.startswith(("singleton_site_", "fixed_site_")):
-            (v,) = list(con.keys())
-            forced[pos[site_of[v.name]]] = True
+    lo, hi = m.hub_range
+    lo, hi = (0 if lo is None else lo), (n if hi is None else hi)
+    forced = np.isin(codes, list(m.forced_sites))
     if any(v.lowBound not in (0, None) or v.upBound != 1 for v in m.x.values()):
         return None  # already fixed by someone: keep it simple
     cost = np.full((n, n), np.inf)
@@ -292,7 +279,7 @@ def optimise(
     min_step: float = 1e-3,
 ) -> LagrangeResult:
     """Subgradient optimisation of L(lambda); a Lagrangian heuristic on the way."""
-    from hubopt import heuristic
+    from hubopt.solver import heuristic
 
     start = time.perf_counter()
     n = len(d.codes)

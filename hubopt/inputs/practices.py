@@ -25,6 +25,10 @@ PRACTICE_COLUMNS = {
     "list_size": "registered patients, a whole number",
 }
 
+#: British National Grid: metres, valid for all of England; every distance and area
+#: hubopt measures is in it.
+BNG = "EPSG:27700"
+
 #: Generous box around England (with the Isles of Scilly and Berwick).
 ENGLAND_BBOX = {"lat": (49.8, 55.9), "lon": (-6.5, 1.9)}
 

@@ -14,7 +14,7 @@ Each reader returns ``(nodes, edges, meta)``:
     where the network came from: ``source``, ``source_kind``, ``osm_timestamp``,
     ``crs``, ``read_filter`` ...
 
-:mod:`hubopt.network` turns these into a :class:`~hubopt.network.RoadNetwork`. No reader
+:mod:`hubopt.roads.network` turns these into a :class:`~hubopt.roads.network.RoadNetwork`. No reader
 builds a networkx graph from an OSM extract: PBF and XML go straight from pyosmium
 into numpy arrays, which is what makes county-sized extracts load in seconds.
 
@@ -38,7 +38,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from hubopt.errors import NetworkError
-from hubopt.speeds import DRIVABLE, cars_allowed
+from hubopt.roads.speeds import DRIVABLE, cars_allowed
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +103,8 @@ def great_circle_m(lat1, lon1, lat2, lon2) -> np.ndarray:
 def read_osm(path: str | Path, *, progress: bool | None = None) -> Tables:
     """Read the car network from an OSM PBF or XML extract (``.osm``, ``.bz2``, ``.gz``).
 
-    Keeps ways whose ``highway`` is in :data:`hubopt.speeds.DRIVABLE` and whose tags
-    pass :func:`hubopt.speeds.cars_allowed`; every OSM node along them becomes a node
+    Keeps ways whose ``highway`` is in :data:`hubopt.roads.speeds.DRIVABLE` and whose tags
+    pass :func:`hubopt.roads.speeds.cars_allowed`; every OSM node along them becomes a node
     (no simplification, so practices snap close to where they are). Node locations
     come from the same file; ways that leave the extract are cut where their nodes
     are missing.

@@ -1,0 +1,54 @@
+"""Inputs: the planner's tables and the NHS files, read and checked in one pass.
+
+Owns the practices, candidate-site and grouping tables, the area's boundary
+(:mod:`~hubopt.inputs.practices`), the NHS publications (:mod:`~hubopt.inputs.nhs`),
+selecting an area by code or outline (:mod:`~hubopt.inputs.area`) and loading a
+scenario's inputs in one call (:mod:`~hubopt.inputs.load`).
+
+May import: :mod:`hubopt.scenario` and :mod:`hubopt.errors` only (it is the first
+stage; the contract in ``pyproject.toml`` checks this).
+"""
+
+from hubopt.inputs.practices import (
+    BNG,
+    ENGLAND_BBOX,
+    GROUP_COLUMNS,
+    PRACTICE_COLUMNS,
+    SITE_COLUMNS,
+    PracticeTable,
+    Problem,
+    check_practices,
+    check_rows,
+    finish_practices,
+    practices_only,
+    read_boundary,
+    read_grouping,
+    read_practices,
+    read_practices_table,
+    read_sites,
+    read_text_csv,
+    require_columns,
+    site_only_codes,
+)
+
+__all__ = [
+    "BNG",
+    "ENGLAND_BBOX",
+    "GROUP_COLUMNS",
+    "PRACTICE_COLUMNS",
+    "SITE_COLUMNS",
+    "PracticeTable",
+    "Problem",
+    "check_practices",
+    "check_rows",
+    "finish_practices",
+    "practices_only",
+    "read_boundary",
+    "read_grouping",
+    "read_practices",
+    "read_practices_table",
+    "read_sites",
+    "read_text_csv",
+    "require_columns",
+    "site_only_codes",
+]
