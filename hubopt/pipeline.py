@@ -23,7 +23,8 @@ from hubopt.outputs import catchments, evaluate, gis, maps, report, tables
 from hubopt.outputs.result import RunResult
 from hubopt.roads import matrix, network
 from hubopt.scenario import Scenario
-from hubopt.solver import explain, mip, stages
+from hubopt.solver import explain, mip
+from hubopt.solver.plan import solve_area
 
 log = logging.getLogger(__name__)
 
@@ -354,21 +355,12 @@ def solve_matrix(
             f"travel cap {scenario.travel_cap_minutes:g} min):",
             problems,
         )
-    with _stage(timings, "model"):
-        hub_model = model.build(
-            minutes, practices, scenario, current=current, neighbours=neighbours
-        )
     warm = None
     if scenario.warm_start == "current" and current is not None:
         warm = evaluate.best_sites(current.reindex(practices.index), practices, minutes)
     with _stage(timings, "solve"):
-        result = stages.solve_stages(
-            hub_model,
-            time_limit=scenario.time_limit_seconds,
-            gap=scenario.gap,
-            threads=scenario.threads,
-            solver=scenario.solver,
-            warm_start=warm,
+        result = solve_area(
+            practices, minutes, scenario, current=current, neighbours=neighbours, warm_start=warm
         )
     if result.status == "infeasible":
         with _stage(timings, "explain"):

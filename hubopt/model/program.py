@@ -324,18 +324,7 @@ def build(
     weights = practices["list_size"]
     singletons = singleton_practices(practices, s)
     site_only = frozenset(site_only_codes(practices))
-    zones = practices[s.within] if s.within else None
-    pairs = eligible_pairs(
-        matrix.loc[weights.index, weights.index],
-        s.travel_cap_minutes,
-        sites=(set(s.candidate_sites) | singletons | site_only) if s.candidate_sites else None,
-        zones=zones,
-        may_cross=s.cross_allowed,
-        singletons=singletons,
-    )
-    pairs = [(i, j) for i, j in pairs if i == j or i not in site_only]
-    if s.contiguous:
-        pairs = contiguous_pairs(pairs, neighbours)
+    pairs = scenario_pairs(matrix, practices, s, neighbours=neighbours)
     lo, hi = s.hub_range
     m = build_model(
         matrix,
@@ -363,6 +352,34 @@ def build(
         add_contiguity(m, neighbours)
     set_objectives(m, s, current=current)
     return m
+
+
+def scenario_pairs(
+    matrix: pd.DataFrame,
+    practices: pd.DataFrame,
+    scenario: Scenario,
+    *,
+    neighbours: nx.Graph | None = None,
+) -> list[tuple[str, str]]:
+    """The (practice, site) pairs the scenario's model has a variable for: within the
+    cap, candidate sites, zones, singletons alone, site-only rows only as sites and,
+    with ``contiguous``, reachable through practices eligible for the site."""
+    s = scenario
+    singletons = singleton_practices(practices, s)
+    site_only = frozenset(site_only_codes(practices))
+    codes = practices.index
+    pairs = eligible_pairs(
+        matrix.loc[codes, codes],
+        s.travel_cap_minutes,
+        sites=(set(s.candidate_sites) | singletons | site_only) if s.candidate_sites else None,
+        zones=practices[s.within] if s.within else None,
+        may_cross=s.cross_allowed,
+        singletons=singletons,
+    )
+    pairs = [(i, j) for i, j in pairs if i == j or i not in site_only]
+    if s.contiguous:
+        pairs = contiguous_pairs(pairs, neighbours)
+    return pairs
 
 
 def validate_rules(
@@ -659,6 +676,23 @@ def objective_terms(
     return terms
 
 
+def stage_names(practices: pd.DataFrame, scenario: Scenario) -> list[str]:
+    """The objective stages :func:`build` gives a scenario, in the order they are
+    minimised (see :func:`set_objectives`): what a plan's value is a vector of."""
+    s = scenario
+    names = [BAND_BREACH] if s.band != "strict" else []
+    sizes = practices["list_size"]
+    if any(sizes.get(c, 0) > 0 for c in s.optional):
+        names.append(UNASSIGNED)
+    if s.objective_mode == "weighted" and len(s.objectives) > 1:
+        names.append("weighted:" + "+".join(s.objectives))
+    else:
+        names += list(s.objectives)
+    if "weighted_travel" not in s.objectives:
+        names.append("weighted_travel")
+    return names
+
+
 def set_objectives(m: HubModel, scenario: Scenario, *, current: pd.Series | None = None) -> None:
     """Replace the default travel stage with the scenario's objectives.
 
@@ -675,6 +709,8 @@ def set_objectives(m: HubModel, scenario: Scenario, *, current: pd.Series | None
     if "weighted_travel" not in scenario.objectives:
         terms.append(("weighted_travel", m.travel()))
     m.stages = fixed + terms
+    names = stage_names(pd.DataFrame({"list_size": m.weights}), scenario)
+    assert [n for n, _ in m.stages] == names, "stage_names is out of step with the stages"
     m.problem.setObjective(m.stages[0][1])
 
 

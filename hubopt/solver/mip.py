@@ -36,12 +36,16 @@ import math
 import re
 import shutil
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import psutil
 import pulp
 
 from hubopt.errors import SolverError
@@ -104,6 +108,11 @@ def parse_cbc_log(text: str) -> dict[str, object]:
         m = re.search(rf"^{label}:\s+{_FLOAT}", text, re.M)
         if m:
             out[key] = float(m.group(1))
+    if "result" not in out:  # a run stopped before its end: the best bound printed so far
+        found = re.findall(rf"best possible {_FLOAT}", text)
+        found = found or re.findall(rf"^Continuous objective value is {_FLOAT}", text, re.M)
+        if found:
+            out["bound"] = float(found[-1])
     return out
 
 
@@ -139,6 +148,7 @@ def solve(
     reduce: bool = False,
     core_seconds: float = 10.0,
     sites_first: bool | None = None,
+    deadline: float | None = None,
 ) -> SolveResult:
     """Solve the model and classify the outcome honestly (see the module docstring).
 
@@ -164,6 +174,10 @@ def solve(
         (:func:`write_site_priorities`). None (default): only when the number of
         hubs is fixed, the p-median case where it pays; with a free count and a
         lower band limit (LLR) it measured slower (110 s against 82 s).
+    deadline
+        ``time.perf_counter()`` time at which a CBC run still going is stopped
+        (default: ``time_limit`` plus :data:`OVERRUN_SECONDS` from now); the result is
+        then ``no-solution`` with the bound CBC had printed.
     """
     if solver not in SOLVERS:
         raise SolverError(f"Unknown solver {solver!r}.", [f"use one of {', '.join(SOLVERS)}"])
@@ -172,6 +186,8 @@ def solve(
     if sites_first is None:
         lo, hi = model.hub_range
         sites_first = lo is not None and lo == hi
+    if deadline is None:
+        deadline = time.perf_counter() + time_limit + OVERRUN_SECONDS
     start = time.perf_counter()
     prep = prepare(
         model,
@@ -229,7 +245,21 @@ def solve(
                 warm=prep.start is not None,
                 cutoff=cutoff,
                 sites_first=sites_first,
+                deadline=deadline,
             )
+    except DeadlinePassed as stopped:
+        bound = parse_cbc_log(stopped.log).get("bound")
+        return SolveResult(
+            status="no-solution",
+            objective=None,
+            bound=bound if isinstance(bound, float) else None,
+            gap=None,
+            seconds=time.perf_counter() - start,
+            assignment=None,
+            solver=solver,
+            log=stopped.log,
+            **extra,
+        )
     finally:
         prep.fixing.restore()
     mip_seconds = time.perf_counter() - mip_start
@@ -250,7 +280,7 @@ def solve(
         )
     ):
         bound = max(result.bound, prep.lagrange_bound)
-        result = dataclasses.replace(result, bound=bound, gap=_rel_gap(result.objective, bound))
+        result = dataclasses.replace(result, bound=bound, gap=relative_gap(result.objective, bound))
     steps = {**prep.steps, "mip_s": round(mip_seconds, 3)}
     return dataclasses.replace(result, steps=steps, **extra)
 
@@ -300,7 +330,9 @@ def _merge_strict(model: HubModel, result: SolveResult, prep: Preparation) -> So
     if better:
         if result.status == "time-limited" and prep.lagrange_bound is not None:
             bound = max(result.bound or -math.inf, prep.lagrange_bound)
-            result = dataclasses.replace(result, bound=bound, gap=_rel_gap(result.objective, bound))
+            result = dataclasses.replace(
+                result, bound=bound, gap=relative_gap(result.objective, bound)
+            )
         return result
     set_start(model, prep.start)  # also sets the values read back
     assignment = read_assignment(model)
@@ -320,7 +352,7 @@ def _merge_strict(model: HubModel, result: SolveResult, prep: Preparation) -> So
         status="time-limited",
         objective=inc,
         bound=bound,
-        gap=_rel_gap(inc, bound),
+        gap=relative_gap(inc, bound),
         assignment=assignment,
     )
 
@@ -524,6 +556,51 @@ def write_site_priorities(model: HubModel, path: Path) -> Path | None:
     return path
 
 
+#: Seconds CBC may run past its time limit before it is stopped: its root heuristics
+#: (the feasibility pump above all) check the clock only between passes, and on a
+#: large area one pass took 42 s against a limit of 30 (North Central London, 180
+#: practices).
+OVERRUN_SECONDS = 5.0
+
+
+class DeadlinePassed(SolverError):
+    """CBC was stopped at the deadline before it wrote a solution; its log so far is
+    in ``log`` (the bound it had reached, if any)."""
+
+    def __init__(self, log: str):
+        super().__init__("CBC was stopped at the time limit.", ["its best plan is lost"])
+        self.log = log
+
+
+@contextmanager
+def _watchdog(deadline: float | None, binary: str) -> Iterator[threading.Event]:
+    """Kill any CBC process this one started that is still running at ``deadline``
+    (``time.perf_counter()`` seconds); the event is set when it had to."""
+    fired = threading.Event()
+    done = threading.Event()
+
+    def watch() -> None:
+        if done.wait(max(0.0, deadline - time.perf_counter())):
+            return
+        for child in psutil.Process().children(recursive=True):
+            try:
+                if Path(child.exe()).name == Path(binary).name:
+                    child.kill()
+                    fired.set()
+            except psutil.Error:
+                continue
+
+    thread = threading.Thread(target=watch, daemon=True) if deadline is not None else None
+    if thread is not None:
+        thread.start()
+    try:
+        yield fired
+    finally:
+        done.set()
+        if thread is not None:
+            thread.join()
+
+
 def _run_cbc(
     model: HubModel,
     time_limit: float,
@@ -534,10 +611,17 @@ def _run_cbc(
     warm: bool,
     cutoff: float | None = None,
     sites_first: bool = True,
+    deadline: float | None = None,
 ) -> str:
+    """Run CBC; with ``deadline`` (``time.perf_counter()`` seconds) it is stopped there
+    at the latest (:class:`DeadlinePassed`). With a warm start the feasibility pump is
+    off: the start is the incumbent it would look for, and the pump is what ignores
+    the clock."""
     with tempfile.TemporaryDirectory(prefix="hubopt-cbc-") as tmp:
         log_path = Path(tmp) / "cbc.log"
         options = [] if cutoff is None else [f"cutoff {cutoff!r}"]
+        if warm:
+            options.append("feas off")
         priorities = write_site_priorities(model, Path(tmp) / "prio.csv") if sites_first else None
         if priorities is not None:
             options.append(f"prio {priorities}")
@@ -551,10 +635,15 @@ def _run_cbc(
             warmStart=warm,
             options=options,
         )
-        try:
-            model.problem.solve(solver)
-        except pulp.PulpSolverError as exc:
-            raise SolverError("CBC failed to run.", [str(exc)]) from None
+        with _watchdog(deadline, solver.path) as stopped:
+            try:
+                model.problem.solve(solver)
+            except pulp.PulpSolverError as exc:
+                if stopped.is_set():
+                    raise DeadlinePassed(
+                        log_path.read_text(errors="replace") if log_path.exists() else ""
+                    ) from None
+                raise SolverError("CBC failed to run.", [str(exc)]) from None
         return log_path.read_text(errors="replace") if log_path.exists() else ""
 
 
@@ -624,11 +713,11 @@ def classify(model: HubModel, log: str, *, seconds: float) -> SolveResult:
     gap_value: float | None
     if label == "optimal":
         bound = objective if bound is None else bound
-        gap_value = _rel_gap(objective, bound) if bound is not None else 0.0
+        gap_value = relative_gap(objective, bound) if bound is not None else 0.0
         if gap_value is not None and gap_value > 1e-6:
             label = "within-gap"
     elif label == "time-limited":
-        gap_value = _rel_gap(objective, bound) if bound is not None else None
+        gap_value = relative_gap(objective, bound) if bound is not None else None
     else:
         gap_value = None
     assignment = read_assignment(model) if has_solution else None
@@ -668,7 +757,7 @@ def classify_highs(model: HubModel, highs, *, seconds: float) -> SolveResult:
         label = "optimal"
     else:
         label = "time-limited"
-    gap_value = _rel_gap(objective, bound) if label in ("optimal", "time-limited") else None
+    gap_value = relative_gap(objective, bound) if label in ("optimal", "time-limited") else None
     if label == "optimal":
         if bound is None:
             bound, gap_value = objective, 0.0
@@ -687,7 +776,7 @@ def classify_highs(model: HubModel, highs, *, seconds: float) -> SolveResult:
     )
 
 
-def _rel_gap(objective: float | None, bound: float | None) -> float | None:
+def relative_gap(objective: float | None, bound: float | None) -> float | None:
     if objective is None or bound is None or math.isnan(bound):
         return None
     if math.isinf(bound):

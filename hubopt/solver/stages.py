@@ -31,6 +31,7 @@ def solve_stages(
     threads: int = 1,
     solver: str = "cbc",
     warm_start=None,
+    deadline: float | None = None,
 ) -> mip.SolveResult:
     """Solve ``m.stages`` lexicographically within ``time_limit`` seconds in all.
 
@@ -45,7 +46,13 @@ def solve_stages(
         m.problem.setObjective(expr)
         left = max(1.0, time_limit - (time.perf_counter() - start))
         result = mip.solve(
-            m, time_limit=left, gap=gap, threads=threads, solver=solver, warm_start=warm_start
+            m,
+            time_limit=left,
+            gap=gap,
+            threads=threads,
+            solver=solver,
+            warm_start=warm_start,
+            deadline=deadline,
         )
         stages.append(
             {
@@ -53,6 +60,7 @@ def solve_stages(
                 "status": result.status,
                 "value": result.objective,
                 "gap": result.gap,
+                "bound": result.bound,
                 "seconds": round(result.seconds, 2),
             }
         )

@@ -1,0 +1,169 @@
+"""An area to solve, its parts, and how two plans of it compare.
+
+:class:`Instance` holds what :func:`hubopt.model.build` needs; :meth:`Instance.part`
+restricts it to some practices (rules that name practices keep the ones inside, the
+hub count becomes what is left for the part) so that a part is solved with the same
+model code as the whole (:func:`solve_part`). :meth:`Instance.values` is a plan's
+value, a vector compared lexicographically (:func:`better`). Used by the
+construction heuristics (:mod:`hubopt.solver.greedy`, :mod:`hubopt.solver.lns`) and
+the neighbourhood search (:mod:`hubopt.solver.lns`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from hubopt import model
+from hubopt.errors import HuboptError
+from hubopt.model import HubModel, check
+from hubopt.scenario import Scenario
+from hubopt.solver import stages
+
+#: Relative tolerance when comparing plan values.
+TOL = 1e-9
+
+Values = tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One area to solve: the inputs of :func:`hubopt.model.build`, and its parts."""
+
+    practices: pd.DataFrame
+    minutes: pd.DataFrame
+    scenario: Scenario
+    current: pd.Series | None = None
+    neighbours: nx.Graph | None = None
+
+    def build(self) -> HubModel:
+        """The whole model of this instance."""
+        return model.build(
+            self.minutes,
+            self.practices,
+            self.scenario,
+            current=self.current,
+            neighbours=self.neighbours,
+        )
+
+    def part(
+        self,
+        codes: Iterable[str],
+        *,
+        hub_range: tuple[int | None, int | None] = (None, None),
+        band: str | None = None,
+    ) -> Instance | None:
+        """The same problem on ``codes`` only, with ``hub_range`` hubs among them.
+
+        Rules naming practices keep the ones inside; None when the part cannot hold a
+        hub under the scenario (candidate sites given, none inside; no hub allowed).
+        """
+        keep = set(codes)
+        rows = [c for c in self.practices.index if c in keep]
+        s = self.scenario
+        inside = lambda t: tuple(c for c in t if c in keep)  # noqa: E731
+        groups = lambda gs: tuple(g for g in map(inside, gs) if len(g) > 1)  # noqa: E731
+        lo, hi = hub_range
+        if hi is not None and hi < 1:
+            return None
+        candidates = inside(s.candidate_sites)
+        if s.candidate_sites and not candidates:
+            return None
+        sub = s.replace(
+            exempt=inside(s.exempt),
+            locked_groups=groups(s.locked_groups),
+            apart=groups(s.apart),
+            fixed_sites=inside(s.fixed_sites),
+            candidate_sites=candidates,
+            cross_allowed=inside(s.cross_allowed),
+            optional=inside(s.optional),
+            hubs=None,
+            hubs_min=None if lo is None else max(lo, 0) or None,
+            hubs_max=hi,
+            band=band or s.band,
+            warm_start="none",
+        )
+        return Instance(
+            self.practices.loc[rows],
+            self.minutes.loc[rows, rows],
+            sub,
+            None if self.current is None else self.current.reindex(rows),
+            None if self.neighbours is None else self.neighbours.subgraph(rows).copy(),
+        )
+
+    def values(self, plan: pd.Series) -> Values:
+        """The plan's value as a vector compared lexicographically: under a strict band
+        its band breach first (a plan is valid only at 0), then every objective stage
+        of :func:`hubopt.model.stage_names`, recomputed from the raw data by
+        :func:`hubopt.model.check.recompute`."""
+        s = self.scenario
+        d = check.PlanData(
+            plan.reindex(self.practices.index), self.practices, self.minutes, s,
+            current=self.current,
+        )  # fmt: skip
+        out = []
+        if s.band == "strict":
+            out.append(check.recompute(model.BAND_BREACH, _elastic(d)))
+        for name in model.stage_names(self.practices, s):
+            if name.startswith("weighted:"):
+                pairs = zip(s.objective_weights, s.objectives, strict=True)
+                out.append(sum(w * check.recompute(n, d) for w, n in pairs))
+            else:
+                out.append(check.recompute(name, d))
+        return tuple(out)
+
+    def hub_range_left(self, hubs_outside: int) -> tuple[int | None, int | None]:
+        """Hubs a part may open when ``hubs_outside`` hubs stay outside it."""
+        lo, hi = self.scenario.hub_range
+        return (
+            None if lo is None else lo - hubs_outside,
+            None if hi is None else hi - hubs_outside,
+        )
+
+
+def _elastic(d: check.PlanData) -> check.PlanData:
+    return check.PlanData(
+        d.assignment, d.practices, d.matrix, d.scenario.replace(band="elastic"),
+        current=d.current,
+    )  # fmt: skip
+
+
+def better(a: Values, b: Values) -> bool:
+    """``a`` is lexicographically smaller than ``b`` (beyond a relative tolerance)."""
+    for x, y in zip(a, b, strict=True):
+        tol = TOL * max(1.0, abs(x), abs(y)) + 1e-6
+        if x < y - tol:
+            return True
+        if x > y + tol:
+            return False
+    return False
+
+
+def solve_part(
+    part: Instance,
+    *,
+    seconds: float,
+    warm: pd.Series | None = None,
+    threads: int = 1,
+    solver: str = "cbc",
+) -> pd.Series | None:
+    """The part's best plan found within ``seconds`` (None: none found)."""
+    try:
+        m = part.build()
+    except HuboptError:  # e.g. a fixed site that cannot be a site in this part
+        return None
+    r = stages.solve_stages(m, time_limit=seconds, threads=threads, solver=solver, warm_start=warm)
+    return r.assignment if r.has_solution else None
+
+
+def positions(practices: pd.DataFrame) -> np.ndarray:
+    """Rough planar positions (km east, km north) good enough for cutting an area."""
+    lat = practices["lat"].to_numpy(dtype=float)
+    lon = practices["lon"].to_numpy(dtype=float)
+    k = math.cos(math.radians(float(np.nanmean(lat)))) if len(lat) else 1.0
+    return np.c_[lon * 111.32 * k, lat * 110.57]

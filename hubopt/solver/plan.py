@@ -1,0 +1,257 @@
+"""The solver stage's one entry point: a plan for an area of any size, within the time.
+
+:func:`solve_area` is what the pipeline, the what-ifs and the benchmarks call. Small
+areas (up to :data:`DIRECT_PRACTICES` practices) go straight to the exact model,
+objectives in stages (:func:`hubopt.solver.stages.solve_stages`). Larger ones:
+
+1. a first plan in seconds (:func:`hubopt.solver.lns.construct`: grown hub by hub, or
+   piece by piece where the greedy cannot);
+2. improved exactly, a few hubs at a time (:func:`hubopt.solver.lns.improve`), until
+   no neighbourhood improves or :data:`SEARCH_SHARE` of the time is spent;
+3. the whole model solved from the best plan (MIP start) for the time left, which
+   gives the bound that certifies the gap and may improve or prove the plan.
+
+The answer is the better of the search's plan and the MIP's, with the MIP's bound
+(or, where CBC printed none before the deadline, the gap left unknown, never guessed).
+A stage whose value the start already proves optimal is not solved again: a plan
+with no band breach or no patient left out is optimal in that stage, so the model is
+built with a strict band (or with every practice assigned) instead, which is the
+same problem with one objective stage fewer.
+
+The time limit is kept: every step works to one deadline, and a CBC run still going
+there is stopped (:func:`hubopt.solver.mip.solve`). Ctrl-C (KeyboardInterrupt) during
+the search or the MIP returns the best plan so far, marked time-limited.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+
+import networkx as nx
+import pandas as pd
+
+from hubopt import model
+from hubopt.model import check
+from hubopt.scenario import Scenario
+from hubopt.solver import lns, mip, reduce, stages
+from hubopt.solver.instance import Instance, Values, better
+from hubopt.solver.mip import SolveResult, relative_gap
+
+log = logging.getLogger(__name__)
+
+#: Areas up to this many practices are solved by the exact model alone.
+DIRECT_PRACTICES = 60
+#: Share of the time limit the construction may take at most.
+CONSTRUCT_SHARE = 0.15
+#: Share of the time limit by which the neighbourhood search stops at the latest.
+SEARCH_SHARE = 0.5
+#: Share of the time left that the MIP leaves for writing and reading the model.
+RESERVE_SHARE = 0.1
+#: A CBC run still going this share of the time limit past it is stopped (at most
+#: :data:`hubopt.solver.mip.OVERRUN_SECONDS`): the time limit is kept within 5%.
+OVERRUN_SHARE = 0.05
+
+
+def solve_area(
+    practices: pd.DataFrame,
+    minutes: pd.DataFrame,
+    scenario: Scenario,
+    *,
+    current: pd.Series | None = None,
+    neighbours: nx.Graph | None = None,
+    warm_start: pd.Series | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> SolveResult:
+    """Solve the scenario's model for the area within ``scenario.time_limit_seconds``
+    (see the module docstring). ``warm_start`` (practice -> site, e.g. today's
+    grouping) is used where it is valid and better."""
+    s = scenario
+    say = progress or (lambda text: log.info(text))
+    start = time.perf_counter()
+    deadline = start + s.time_limit_seconds
+    inst = Instance(practices, minutes, s, current, neighbours)
+    if len(practices) <= DIRECT_PRACTICES:
+        return _solve_model(inst, inst, deadline, warm_start, start)
+    best: pd.Series | None = None
+    try:
+        best = lns.construct(
+            inst,
+            deadline=start + CONSTRUCT_SHARE * s.time_limit_seconds,
+            solver=s.solver,
+        )
+        if best is not None and warm_start is not None:
+            best = _better_of(inst, best, warm_start)
+        if best is None:
+            say("no first plan from the heuristics; solving the whole model")
+        else:
+            say(f"first plan after {time.perf_counter() - start:.1f} s: {_show(inst.values(best))}")
+            best = lns.improve(
+                inst,
+                best,
+                deadline=start + SEARCH_SHARE * s.time_limit_seconds,
+                solver=s.solver,
+                report=lambda v: say(
+                    f"better plan after {time.perf_counter() - start:.1f} s: {_show(v)}"
+                ),
+            )
+    except KeyboardInterrupt:
+        if best is None:
+            raise
+        say("interrupted: the best plan so far is returned")
+        return _plan_result(inst, best, None, start, interrupted=True)
+    whole = _settled(inst, best) if best is not None else inst
+    try:
+        result = _solve_model(
+            inst, whole, deadline, best if best is not None else warm_start, start
+        )
+    except KeyboardInterrupt:
+        if best is None:
+            raise
+        say("interrupted: the best plan so far is returned")
+        return _plan_result(inst, best, None, start, interrupted=True)
+    say(
+        f"whole model after {time.perf_counter() - start:.1f} s: {result.status}, "
+        f"bound {result.bound}"
+    )
+    if best is not None and (
+        not result.has_solution or better(inst.values(best), inst.values(result.assignment))
+    ):
+        result = _plan_result(inst, best, result, start)
+    say(f"done after {time.perf_counter() - start:.1f} s: {result.describe()}")
+    return result
+
+
+def _show(values: Values) -> str:
+    return ", ".join(f"{v:,.0f}" for v in values)
+
+
+def _better_of(inst: Instance, a: pd.Series, b: pd.Series) -> pd.Series:
+    """The better of two plans; ``b`` (a start from outside) only if it is valid."""
+    d = check.PlanData(
+        b.reindex(inst.practices.index),
+        inst.practices,
+        inst.minutes,
+        inst.scenario,
+        current=inst.current,
+        neighbours=inst.neighbours,
+    )
+    if not check.check_plan(d).passed:
+        return a
+    return b if better(inst.values(b), inst.values(a)) else a
+
+
+def _settled(inst: Instance, plan: pd.Series) -> Instance:
+    """The same problem with the stages ``plan`` already solves optimally taken out:
+    no band breach (a strict band instead), no patients left out (every practice
+    assigned)."""
+    s = inst.scenario
+    names = model.stage_names(inst.practices, s)
+    values = dict(zip(["_strict", *names] if s.band == "strict" else names,
+                      inst.values(plan), strict=True))  # fmt: skip
+    changes: dict[str, object] = {}
+    if model.BAND_BREACH in names and values[model.BAND_BREACH] <= 0:
+        changes["band"] = "strict"
+    if model.UNASSIGNED in names and values[model.UNASSIGNED] <= 0:
+        changes["optional"] = ()
+    if not changes:
+        return inst
+    return dataclasses.replace(inst, scenario=s.replace(**changes))
+
+
+def _solve_model(
+    inst: Instance,
+    whole: Instance,
+    deadline: float,
+    warm: pd.Series | None,
+    start: float,
+) -> SolveResult:
+    """The exact model of ``whole`` (``inst`` with settled stages taken out) from
+    ``warm``, to the deadline; stages settled by the start are reported as optimal."""
+    s = inst.scenario
+    m = whole.build()
+    lp_bound = None
+    if len(m.stages) == 1 and len(inst.practices) > DIRECT_PRACTICES:
+        # the LP relaxation's bound, in case CBC prints none before the deadline
+        lp = reduce.lp_relaxation(m.problem)
+        lp_bound = lp.objective if lp.status == "optimal" else None
+    left = deadline - time.perf_counter()
+    result = stages.solve_stages(
+        m,
+        time_limit=max(1.0, (1 - RESERVE_SHARE) * left),
+        gap=s.gap,
+        threads=s.threads,
+        solver=s.solver,
+        warm_start=warm,
+        deadline=deadline + min(mip.OVERRUN_SECONDS, OVERRUN_SHARE * s.time_limit_seconds),
+    )
+    if lp_bound is not None and result.stages:
+        last = result.stages[-1]
+        if last.get("bound") is None or last["bound"] < lp_bound:
+            last["bound"] = lp_bound
+            if result.status != "optimal":
+                gap = relative_gap(result.objective, lp_bound) if result.has_solution else None
+                result = dataclasses.replace(result, bound=lp_bound, gap=gap)
+    settled = [
+        n for n in model.stage_names(inst.practices, s)
+        if n not in model.stage_names(whole.practices, whole.scenario)
+    ]  # fmt: skip
+    if settled:
+        done = [{"stage": n, "status": "optimal", "value": 0.0, "gap": 0.0, "bound": 0.0,
+                 "seconds": 0.0} for n in settled]  # fmt: skip
+        result = dataclasses.replace(
+            result,
+            stages=done + result.stages,
+            values={**dict.fromkeys(settled, 0.0), **result.values},
+        )
+    return dataclasses.replace(result, seconds=time.perf_counter() - start)
+
+
+def _plan_result(
+    inst: Instance,
+    plan: pd.Series,
+    exact: SolveResult | None,
+    start: float,
+    *,
+    interrupted: bool = False,
+) -> SolveResult:
+    """The search's plan as the answer, with the bound the MIP proved for the last
+    stage it reached (the gap unknown without one)."""
+    s = inst.scenario
+    names = model.stage_names(inst.practices, s)
+    values = dict(zip(["_strict", *names] if s.band == "strict" else names,
+                      inst.values(plan), strict=True))  # fmt: skip
+    values.pop("_strict", None)
+    stages_out: list[dict] = []
+    proven = {st["stage"]: st for st in (exact.stages if exact is not None else [])}
+    gaps = []
+    for n in names:
+        st = proven.get(n)
+        bound = None if st is None else st.get("bound")
+        if st is not None and st["status"] == "optimal" and st["value"] is not None:
+            bound = st["value"] if bound is None else bound
+        gap = relative_gap(values[n], bound) if bound is not None else None
+        if gap is not None and values[n] <= 0:
+            gap = 0.0
+        gaps.append(gap)
+        status = "optimal" if gap == 0.0 else "time-limited"
+        stages_out.append({"stage": n, "status": status, "value": values[n], "gap": gap,
+                           "bound": bound, "seconds": 0.0})  # fmt: skip
+    known = [g for g in gaps if g is not None]
+    gap = max(known) if len(known) == len(gaps) else None
+    last = stages_out[-1]
+    return SolveResult(
+        status="optimal" if gap == 0.0 and not interrupted else "time-limited",
+        objective=values[names[-1]],
+        bound=last["bound"],
+        gap=gap,
+        seconds=time.perf_counter() - start,
+        assignment=plan,
+        solver=s.solver,
+        log=("interrupted (Ctrl-C): " if interrupted else "")
+        + "the neighbourhood search's plan; bound from the MIP where it printed one",
+        stages=stages_out,
+        values=values,
+    )
