@@ -9,15 +9,18 @@ from __future__ import annotations
 import functools
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import click
+from tqdm import tqdm
 
 from hubopt import pipeline
 from hubopt.errors import HuboptError, InputError
 from hubopt.scenario import Scenario, load_scenario
+
+log = logging.getLogger("hubopt")
 
 REPO_DATA = Path(__file__).resolve().parent.parent / "data"
 DEMO_SCENARIO = REPO_DATA / "demo" / "demo.toml"
@@ -126,8 +129,27 @@ def _execute(
         if changes:
             scenario = scenario.replace(**changes)
         out = out_dir or Path("out") / scenario.name
-        result = pipeline.run(scenario, out_dir=out, maps_dir=maps_dir, force=force)
+        with progress_line() as progress:
+            result = pipeline.run(
+                scenario, out_dir=out, maps_dir=maps_dir, force=force, progress=progress
+            )
     click.echo(format_summary(result))
+
+
+@contextmanager
+def progress_line() -> Iterator[Callable[[str], None]]:
+    """One line on stderr that the solver's progress rewrites (best plan, bound, gap),
+    on a terminal; each line also goes to the log (shown with ``-v``)."""
+    bar = tqdm(total=0, bar_format="{desc}", file=sys.stderr, disable=not sys.stderr.isatty())
+
+    def show(text: str) -> None:
+        log.info(text)
+        bar.set_description_str(f"solver: {text}")
+
+    try:
+        yield show
+    finally:
+        bar.close()
 
 
 def format_summary(result: pipeline.RunResult) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,8 +78,12 @@ def run(
     out_dir: str | Path | None = None,
     maps_dir: str | Path | None = "maps",
     force: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Run the whole job for a scenario and (if ``out_dir`` is given) write outputs.
+
+    ``progress`` hears the solver's progress lines (best plan, bound, gap) as they
+    come; without it they go to the log.
 
     Raises
     ------
@@ -107,7 +111,7 @@ def run(
     minutes = travel_matrix(scenario, practices, timings=timings, notes=notes)
     result, checks = solve_matrix(
         practices, minutes, scenario, timings=timings, current=current, boundary=boundary,
-        notes=notes,
+        notes=notes, progress=progress,
     )  # fmt: skip
     notes += plan_notes(result, practices, scenario)
     with _stage(timings, "report"):
@@ -326,6 +330,7 @@ def solve_matrix(
     current: pd.Series | pd.DataFrame | None = None,
     boundary: gpd.GeoDataFrame | None = None,
     notes: list[str] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[mip.SolveResult, check.CheckReport]:
     """Diagnose, build, solve (objectives in stages) and independently check, from a
     travel-time matrix.
@@ -360,8 +365,9 @@ def solve_matrix(
         warm = evaluate.best_sites(current.reindex(practices.index), practices, minutes)
     with _stage(timings, "solve"):
         result = solve_area(
-            practices, minutes, scenario, current=current, neighbours=neighbours, warm_start=warm
-        )
+            practices, minutes, scenario, current=current, neighbours=neighbours,
+            warm_start=warm, progress=progress,
+        )  # fmt: skip
     if result.status == "infeasible":
         with _stage(timings, "explain"):
             why = explain.explain_infeasible(

@@ -12,6 +12,7 @@ the neighbourhood search (:mod:`hubopt.solver.lns`).
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -144,6 +145,23 @@ def better(a: Values, b: Values) -> bool:
     return False
 
 
+@dataclass
+class BuildClock:
+    """Seconds spent building models, per variable: tells whether the whole model can
+    still be built (and relaxed) in the time left, on this machine, under its load."""
+
+    seconds: float = 0.0
+    variables: int = 0
+
+    def record(self, seconds: float, variables: int) -> None:
+        self.seconds += seconds
+        self.variables += variables
+
+    def estimate(self, variables: int) -> float | None:
+        """Seconds to build a model of ``variables`` (None before any was timed)."""
+        return None if self.variables == 0 else variables * self.seconds / self.variables
+
+
 def solve_part(
     part: Instance,
     *,
@@ -151,12 +169,16 @@ def solve_part(
     warm: pd.Series | None = None,
     threads: int = 1,
     solver: str = "cbc",
+    clock: BuildClock | None = None,
 ) -> pd.Series | None:
     """The part's best plan found within ``seconds`` (None: none found)."""
+    t0 = time.perf_counter()
     try:
         m = part.build()
     except HuboptError:  # e.g. a fixed site that cannot be a site in this part
         return None
+    if clock is not None:
+        clock.record(time.perf_counter() - t0, len(m.x))
     r = stages.solve_stages(m, time_limit=seconds, threads=threads, solver=solver, warm_start=warm)
     return r.assignment if r.has_solution else None
 

@@ -39,7 +39,7 @@ import pandas as pd
 
 from hubopt import model
 from hubopt.solver import greedy
-from hubopt.solver.instance import Instance, Values, better, positions, solve_part
+from hubopt.solver.instance import BuildClock, Instance, Values, better, positions, solve_part
 
 #: Population of a construction piece, in hubs at the band's upper limit.
 PIECE_HUBS = 5
@@ -122,9 +122,11 @@ def construct(
     plan = pd.Series(np.nan, index=inst.practices.index, dtype=object)
     while todo:
         sizes = [float(inst.practices.loc[c, "list_size"].sum()) for c in todo]
-        lo, hi = s.hub_range
-        ranges = list(zip(apportion(lo, sizes), apportion(hi, sizes), strict=True))
-        codes, hub_range = todo[0], ranges[0]
+        lo, hi = inst.hub_range_left(int(plan.dropna().nunique()))  # left for the pieces
+        los = apportion(None if lo is None else max(lo, 0), sizes)
+        his = apportion(None if hi is None else max(hi, 0), sizes)
+        hub_range = (los[0], his[0] if los[0] is None or his[0] is None else max(his[0], los[0]))
+        codes = todo[0]
         left = deadline - time.perf_counter()
         if left <= 0:
             return None
@@ -141,16 +143,6 @@ def construct(
         if report is not None:
             report(f"piece of {len(codes)} practices: {got.dropna().nunique()} hubs")
         todo = todo[1:]
-        if s.hub_range != (None, None):  # later pieces share what is left of the count
-            opened = int(plan.dropna().nunique())
-            rest_lo, rest_hi = inst.hub_range_left(opened)
-            s_rest = s.replace(
-                hubs=None,
-                hubs_min=None if rest_lo is None else max(rest_lo, 0) or None,
-                hubs_max=rest_hi,
-            )
-            inst = Instance(inst.practices, inst.minutes, s_rest, inst.current, inst.neighbours)
-            s = s_rest
     return plan
 
 
@@ -230,10 +222,40 @@ def improve(
     threads: int = 1,
     solver: str = "cbc",
     seed: int = 0,
-    report: Callable[[Values], None] | None = None,
+    report: Callable[[Values, pd.Series], None] | None = None,
+    clock: BuildClock | None = None,
 ) -> pd.Series:
     """Large-neighbourhood search from ``plan`` until a round improves nothing or the
-    deadline (see the module docstring). Never returns a worse plan."""
+    deadline (see the module docstring). Never returns a worse plan; ``report`` hears
+    of every better one. Ctrl-C raises :class:`Interrupted` with the best plan."""
+    holder = [plan]
+    try:
+        return _search(inst, holder, deadline=deadline, threads=threads, solver=solver,
+                       seed=seed, report=report, clock=clock)  # fmt: skip
+    except KeyboardInterrupt:
+        raise Interrupted(holder[0]) from None
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during the search; ``plan`` is the best plan found so far."""
+
+    def __init__(self, plan: pd.Series):
+        super().__init__("interrupted")
+        self.plan = plan
+
+
+def _search(
+    inst: Instance,
+    holder: list[pd.Series],
+    *,
+    deadline: float,
+    threads: int,
+    solver: str,
+    seed: int,
+    report: Callable[[Values, pd.Series], None] | None,
+    clock: BuildClock | None,
+) -> pd.Series:
+    plan = holder[0]
     rng = np.random.default_rng(seed)
     value = inst.values(plan)
     singles = model.singleton_practices(inst.practices, inst.scenario)
@@ -267,6 +289,7 @@ def improve(
                     warm=plan.reindex(part.practices.index),
                     threads=threads,
                     solver=solver,
+                    clock=clock,
                 )
             if got is None:
                 stale.add(key)
@@ -276,8 +299,9 @@ def improve(
             new = inst.values(trial)
             if better(new, value):
                 plan, value, gained = trial, new, True
+                holder[0] = plan
                 if report is not None:
-                    report(value)
+                    report(value, plan)
                 hubs = hub_members(plan)
                 around = _around(inst, plan, hubs)
                 stale = {k for k in stale if not (k & set(codes))}

@@ -32,9 +32,12 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import logging
 import math
+import os
 import re
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -52,6 +55,8 @@ from hubopt.errors import SolverError
 from hubopt.model import HubModel, read_assignment
 from hubopt.solver import lagrange
 from hubopt.solver import reduce as reduce_mod
+
+log = logging.getLogger(__name__)
 
 _FLOAT = r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|inf|-inf|nan)"
 
@@ -574,27 +579,38 @@ class DeadlinePassed(SolverError):
 
 @contextmanager
 def _watchdog(deadline: float | None, binary: str) -> Iterator[threading.Event]:
-    """Kill any CBC process this one started that is still running at ``deadline``
-    (``time.perf_counter()`` seconds); the event is set when it had to."""
+    """Kill the CBC process started inside the block if it is still running at
+    ``deadline`` (``time.perf_counter()`` seconds) or on Ctrl-C; the event is set when
+    the deadline did it."""
     fired = threading.Event()
     done = threading.Event()
 
-    def watch() -> None:
-        if done.wait(max(0.0, deadline - time.perf_counter())):
-            return
+    before = {c.pid for c in psutil.Process().children(recursive=True)}
+
+    def stop() -> None:
         for child in psutil.Process().children(recursive=True):
             try:
-                if Path(child.exe()).name == Path(binary).name:
+                if child.pid not in before and Path(child.exe()).name == Path(binary).name:
                     child.kill()
                     fired.set()
             except psutil.Error:
                 continue
+
+    def watch() -> None:  # past the deadline, a CBC started late is stopped as it starts
+        if deadline is None or done.wait(max(0.0, deadline - time.perf_counter())):
+            return
+        while not done.is_set():
+            stop()
+            done.wait(0.2)
 
     thread = threading.Thread(target=watch, daemon=True) if deadline is not None else None
     if thread is not None:
         thread.start()
     try:
         yield fired
+    except KeyboardInterrupt:  # Ctrl-C: CBC must not run on in the background
+        stop()
+        raise
     finally:
         done.set()
         if thread is not None:
@@ -679,10 +695,32 @@ def _run_highs(
         threads=threads,
     )
     try:
-        model.problem.solve(solver)
+        with _stdout_to_log("HiGHS"):
+            model.problem.solve(solver)
     except pulp.PulpSolverError as exc:
         raise SolverError("HiGHS failed to run.", [str(exc)]) from None
     return model.problem.solverModel
+
+
+@contextmanager
+def _stdout_to_log(name: str) -> Iterator[None]:
+    """Send what a solver library prints on the process's standard output (HiGHS
+    prints its banner there even with output off) to the log instead, at debug level
+    (shown with ``-v -v``), so the summary on stdout stays clean."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with tempfile.TemporaryFile(mode="w+b") as sink:
+        os.dup2(sink.fileno(), 1)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            os.dup2(saved, 1)
+            os.close(saved)
+            sink.seek(0)
+            text = sink.read().decode(errors="replace").strip()
+            if text:
+                log.debug("%s said:\n%s", name, text)
 
 
 def classify(model: HubModel, log: str, *, seconds: float) -> SolveResult:

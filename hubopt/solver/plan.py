@@ -37,7 +37,7 @@ from hubopt import model
 from hubopt.model import check
 from hubopt.scenario import Scenario
 from hubopt.solver import lns, mip, reduce, stages
-from hubopt.solver.instance import Instance, Values, better
+from hubopt.solver.instance import BuildClock, Instance, Values, better
 from hubopt.solver.mip import SolveResult, relative_gap
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,8 @@ DIRECT_PRACTICES = 60
 CONSTRUCT_SHARE = 0.15
 #: Share of the time limit by which the neighbourhood search stops at the latest.
 SEARCH_SHARE = 0.5
+#: Seconds the whole model needs at least to be worth starting after the search.
+MIP_SECONDS_MIN = 2.0
 #: Share of the time left that the MIP leaves for writing and reading the model.
 RESERVE_SHARE = 0.1
 #: A CBC run still going this share of the time limit past it is stopped (at most
@@ -74,13 +76,12 @@ def solve_area(
     deadline = start + s.time_limit_seconds
     inst = Instance(practices, minutes, s, current, neighbours)
     if len(practices) <= DIRECT_PRACTICES:
-        return _solve_model(inst, inst, deadline, warm_start, start)
+        return _solve_model(inst, inst, inst.build(), None, deadline, warm_start, start)
     best: pd.Series | None = None
+    lp_bound: float | None = None
     try:
         best = lns.construct(
-            inst,
-            deadline=start + CONSTRUCT_SHARE * s.time_limit_seconds,
-            solver=s.solver,
+            inst, deadline=start + CONSTRUCT_SHARE * s.time_limit_seconds, solver=s.solver
         )
         if best is not None and warm_start is not None:
             best = _better_of(inst, best, warm_start)
@@ -88,30 +89,45 @@ def solve_area(
             say("no first plan from the heuristics; solving the whole model")
         else:
             say(f"first plan after {time.perf_counter() - start:.1f} s: {_show(inst.values(best))}")
+        clock = BuildClock()
+        if best is not None:
             best = lns.improve(
                 inst,
                 best,
-                deadline=start + SEARCH_SHARE * s.time_limit_seconds,
+                deadline=min(start + SEARCH_SHARE * s.time_limit_seconds, deadline),
                 solver=s.solver,
-                report=lambda v: say(
+                report=lambda v, _: say(
                     f"better plan after {time.perf_counter() - start:.1f} s: {_show(v)}"
                 ),
+                clock=clock,
             )
-    except KeyboardInterrupt:
+        # Building and relaxing the whole model cannot be stopped half way: start only
+        # if it fits in the time left, as timed on the parts (about 1.5 x the build).
+        pairs = int((minutes.to_numpy() <= s.travel_cap_minutes).sum())
+        need = clock.estimate(pairs)
+        left = deadline - time.perf_counter()
+        if best is not None and (left < MIP_SECONDS_MIN or (need and 1.5 * need > left)):
+            say("no time left for the whole model: the search's plan, gap unknown")
+            return _plan_result(inst, best, None, start)
+        whole = _settled(inst, best) if best is not None else inst
+        m = whole.build()
+        if len(m.stages) == 1:  # the LP bound, in case CBC prints none before the deadline
+            lp = reduce.lp_relaxation(m.problem)
+            lp_bound = lp.objective if lp.status == "optimal" else None
+            if best is not None:
+                say(f"LP bound after {time.perf_counter() - start:.1f} s: "
+                    f"{_show(inst.values(best), lp_bound)}")  # fmt: skip
+        if best is not None and deadline - time.perf_counter() < MIP_SECONDS_MIN:
+            say("no time left for the whole model's MIP")
+            return _plan_result(inst, best, None, start, lp_bound=lp_bound)
+        start_plan = best if best is not None else warm_start
+        result = _solve_model(inst, whole, m, lp_bound, deadline, start_plan, start)
+    except KeyboardInterrupt as stop:
+        best = stop.plan if isinstance(stop, lns.Interrupted) else best
         if best is None:
             raise
         say("interrupted: the best plan so far is returned")
-        return _plan_result(inst, best, None, start, interrupted=True)
-    whole = _settled(inst, best) if best is not None else inst
-    try:
-        result = _solve_model(
-            inst, whole, deadline, best if best is not None else warm_start, start
-        )
-    except KeyboardInterrupt:
-        if best is None:
-            raise
-        say("interrupted: the best plan so far is returned")
-        return _plan_result(inst, best, None, start, interrupted=True)
+        return _plan_result(inst, best, None, start, interrupted=True, lp_bound=lp_bound)
     say(
         f"whole model after {time.perf_counter() - start:.1f} s: {result.status}, "
         f"bound {result.bound}"
@@ -119,13 +135,17 @@ def solve_area(
     if best is not None and (
         not result.has_solution or better(inst.values(best), inst.values(result.assignment))
     ):
-        result = _plan_result(inst, best, result, start)
+        result = _plan_result(inst, best, result, start, lp_bound=lp_bound)
     say(f"done after {time.perf_counter() - start:.1f} s: {result.describe()}")
     return result
 
 
-def _show(values: Values) -> str:
-    return ", ".join(f"{v:,.0f}" for v in values)
+def _show(values: Values, bound: float | None = None) -> str:
+    """A plan's stage values for the progress line, with the gap to ``bound`` (a
+    lower bound on the last stage) where known."""
+    text = ", ".join(f"{v:,.0f}" for v in values)
+    gap = relative_gap(values[-1], bound)
+    return text if gap is None else f"{text} (bound {bound:,.0f}, within {gap:.1%})"
 
 
 def _better_of(inst: Instance, a: pd.Series, b: pd.Series) -> pd.Series:
@@ -164,19 +184,16 @@ def _settled(inst: Instance, plan: pd.Series) -> Instance:
 def _solve_model(
     inst: Instance,
     whole: Instance,
+    m: model.HubModel,
+    lp_bound: float | None,
     deadline: float,
     warm: pd.Series | None,
     start: float,
 ) -> SolveResult:
-    """The exact model of ``whole`` (``inst`` with settled stages taken out) from
-    ``warm``, to the deadline; stages settled by the start are reported as optimal."""
+    """The exact model ``m`` of ``whole`` (``inst`` with settled stages taken out) from
+    ``warm``, to the deadline; stages settled by the start are reported as optimal, and
+    ``lp_bound`` bounds the last stage where CBC proved less."""
     s = inst.scenario
-    m = whole.build()
-    lp_bound = None
-    if len(m.stages) == 1 and len(inst.practices) > DIRECT_PRACTICES:
-        # the LP relaxation's bound, in case CBC prints none before the deadline
-        lp = reduce.lp_relaxation(m.problem)
-        lp_bound = lp.objective if lp.status == "optimal" else None
     left = deadline - time.perf_counter()
     result = stages.solve_stages(
         m,
@@ -216,9 +233,10 @@ def _plan_result(
     start: float,
     *,
     interrupted: bool = False,
+    lp_bound: float | None = None,
 ) -> SolveResult:
-    """The search's plan as the answer, with the bound the MIP proved for the last
-    stage it reached (the gap unknown without one)."""
+    """The search's plan as the answer, with the bound the MIP proved for each stage it
+    reached, or the LP bound for the last stage (the gap unknown without either)."""
     s = inst.scenario
     names = model.stage_names(inst.practices, s)
     values = dict(zip(["_strict", *names] if s.band == "strict" else names,
@@ -232,8 +250,10 @@ def _plan_result(
         bound = None if st is None else st.get("bound")
         if st is not None and st["status"] == "optimal" and st["value"] is not None:
             bound = st["value"] if bound is None else bound
+        if n == names[-1] and lp_bound is not None and (bound is None or bound < lp_bound):
+            bound = lp_bound
         gap = relative_gap(values[n], bound) if bound is not None else None
-        if gap is not None and values[n] <= 0:
+        if values[n] <= 0:  # every stage counts something that is never negative
             gap = 0.0
         gaps.append(gap)
         status = "optimal" if gap == 0.0 else "time-limited"
