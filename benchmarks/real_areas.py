@@ -16,38 +16,39 @@ closed/dormant practices and small lists left out), makes a straight-line travel
 :func:`hubopt.pipeline.solve_matrix` and scores today's PCNs with
 :func:`hubopt.outputs.evaluate.score`.
 
-Areas: ``--areas`` names the four areas below; ``--all-ccgs`` is every CCG in the
-list-size file (its CCG code column, January 2021: 135), one area each; ``--ccgs`` a
-chosen few (``A+B+C`` joins CCGs into one area, e.g. ``03W+04C+04V`` is LLR); ``--icbs``
-whole ICBs through the scenario's ``[area] icb`` (the practice's ICB/STP code from the
-register's health-geography column, late 2021, e.g. QOP = Greater Manchester). The
-options combine. With ``--all-ccgs``, ``--ccgs`` or ``--icbs`` the defaults are the
-issue's rules: band 30,000-50,000 with ``band = "rural_exception"``, cap 30 minutes,
-``contiguous = true``, ``min_list_size = 1000``, time limit 120 s per CCG area and
-300 s per ICB; otherwise today's (``strict``, not contiguous, lists under 100 left out,
-120 s). An option given on the command line always wins. Always: straight-line travel,
-CBC unless ``--solver``, ``as_at = "2021-01-01"``.
+Areas: ``--areas`` names the four areas of ``AREAS`` (llr, hull, cambs, ncumbria);
+``--all-ccgs`` is every CCG in the list-size file (its CCG code column, January 2021:
+135), one area each; ``--ccgs`` a chosen few (``A+B+C`` joins CCGs into one area, e.g.
+``03W+04C+04V`` is LLR); ``--icbs`` whole ICBs through the scenario's ``[area] icb``
+(the practice's ICB/STP code from the register's health-geography column, late 2021,
+e.g. QOP = Greater Manchester). The options combine. With ``--all-ccgs``, ``--ccgs`` or
+``--icbs`` the defaults are the issue's rules: band 30,000-50,000 with ``band =
+"rural_exception"``, cap 30 minutes, ``contiguous = true``, ``min_list_size = 1000``,
+time limit 120 s per CCG area and 300 s per ICB; otherwise today's (``strict``, not
+contiguous, lists under 100 left out, 120 s). An option given on the command line always
+wins. Always: straight-line travel, CBC unless ``--solver``, ``as_at = "2021-01-01"``.
 
 Each area runs in a fresh child process (``spawn``; ``--workers`` at a time), so one
 area's crash or memory cannot touch the others, and its peak memory is its own: ``MiB``
 is the child's ``ru_maxrss`` (Python: inputs, model, PuLP), ``solvMiB`` the largest
-VmHWM of its subprocesses (the CBC executable), sampled from ``/proc`` twice a second.
-A child still running at 3 x its time limit + 60 s is killed with its solver (status
-``killed``; MiB then from ``/proc/<pid>/status`` VmHWM); one that dies without a
-result is ``crashed``. One line per area as it finishes: plan figures, and today's
-PCNs measured the same way (minutes to the hub site, the PCN's member that minimises
-patient-weighted travel; mean is patient-weighted; in band = share of hubs within the
-band). ``s`` is the area's wall time including inputs and the child's start,
-``solve_s`` the solve stage alone; ``gap`` is ``result.gap`` (with staged objectives,
-e.g. the rural-exception shortfall first, the worst stage's gap) and ``bound`` is
-``result.bound`` (the last stage's objective bound); the CSV's ``stages`` column has
-each stage's status, gap and seconds. An area
-that fails shows the error's class as its status and a short reason. The last line is
-``areas N plans K proven P median_gap G worst_gap W total_s T`` (gaps in %, over areas
-with a plan; proven = status optimal). ``--out`` writes every row (with timings,
-worst minutes, stages, load average and notes) to a CSV, rewritten as each area
-finishes. ``--heuristic-only`` sets the scenario's ``heuristic_only`` (refused if this
-hubopt's Scenario has no such field). Figures, not tests: nothing here asserts.
+VmHWM of its subprocesses (the CBC executable), sampled from ``/proc`` twice a second. A
+child still running at 3 x its time limit + 60 s is killed with its solver (status
+``killed``; MiB then from ``/proc/<pid>/status`` VmHWM); one that dies without a result
+is ``crashed``. Either row keeps what the child reported before (practices, today's
+PCNs, stage timings) and names the last pipeline stage it finished. One line per area as
+it finishes: plan figures, and today's PCNs measured the same way (minutes to the hub
+site, the PCN's member that minimises patient-weighted travel; mean is patient-weighted;
+in band = share of hubs within the band). ``s`` is the area's wall time including inputs
+and the child's start, ``solve_s`` the solve stage alone; ``gap`` is ``result.gap``
+(with staged objectives, e.g. the rural-exception shortfall first, the worst stage's
+gap) and ``bound`` is ``result.bound`` (the last stage's objective bound); the CSV's
+``stages`` column has each stage's status, gap and seconds. An area that fails shows the
+error's class as its status and a short reason. The last line is ``areas N plans K
+proven P median_gap G worst_gap W total_s T`` (gaps in %, over areas with a plan; proven
+= status optimal). ``--out`` writes every row (with timings, worst minutes, stages, load
+average and notes) to a CSV, rewritten as each area finishes. ``--heuristic-only`` sets
+the scenario's ``heuristic_only`` (refused if this hubopt's Scenario has no such field).
+Figures, not tests: nothing here asserts.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ import statistics
 import sys
 import threading
 import time
+from collections.abc import Callable
 from multiprocessing.connection import wait
 from pathlib import Path
 
@@ -132,6 +134,7 @@ CSV_COLUMNS = [k for k, _, _ in LINE] + [
     "matrix_s",
     "neighbours_s",
     "stages",
+    "timings",
     "load1",
     "error",
     "notes",
@@ -240,21 +243,56 @@ def _reason(exc: BaseException) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
-def run_area(area: dict, opts: dict) -> dict:
-    """One row: the area's figures, or its error."""
+class _Timings(dict):
+    """Stage timings that call ``report`` as each stage finishes (how far an area got)."""
+
+    def __init__(self, report: Callable[[], None]):
+        super().__init__()
+        self._report = report
+
+    def __setitem__(self, key: str, value: float) -> None:
+        super().__setitem__(key, value)
+        self._report()
+
+
+def base_row(area: dict) -> dict:
+    row = {k: area[k] for k in ("code", "name", "kind", "time_limit")}
+    return row | {"ccgs": "+".join(area["ccg"]), "icbs": "+".join(area["icb"])}
+
+
+def timing_columns(timings: dict[str, float]) -> dict:
+    """``inputs_s``, ``matrix_s``, ``neighbours_s``, ``solve_s``, and ``timings``: every
+    pipeline stage in order (e.g. ``diagnose``, ``model``, ``check``, ``explain``)."""
+    cols: dict[str, object] = {
+        f"{k}_s": round(timings[k], 1)
+        for k in ("inputs", "matrix", "neighbours", "solve")
+        if k in timings
+    }
+    cols["timings"] = ", ".join(f"{k} {v:.1f}" for k, v in timings.items())
+    return cols
+
+
+def run_area(area: dict, opts: dict, progress: Callable[[dict], None] | None = None) -> dict:
+    """One row: the area's figures, or its error. ``progress`` gets the row so far, with
+    ``stages_done`` (stage -> seconds), after the inputs, today's PCNs and each stage of
+    the pipeline."""
     nhs_dir = Path(opts["nhs_dir"])
-    row: dict[str, object] = {k: area[k] for k in ("code", "name", "kind", "time_limit")}
-    row |= {"ccgs": "+".join(area["ccg"]), "icbs": "+".join(area["icb"])}
+    row: dict[str, object] = base_row(area)
     notes: list[str] = []
-    timings: dict[str, float] = {}
+
+    def report() -> None:
+        if progress is not None:
+            progress(row | {"stages_done": dict(timings)})
+
+    timings = _Timings(report)
     try:
         start = time.perf_counter()
         scenario = area_scenario(area, opts, nhs_dir)
         loaded = load.load_inputs(scenario)
-        timings["inputs"] = time.perf_counter() - start
         practices = loaded.practices
         notes += loaded.notes
         row |= {"practices": len(practices), "patients": int(practices["list_size"].sum())}
+        timings["inputs"] = time.perf_counter() - start
         minutes = pipeline.travel_matrix(scenario, practices, timings=timings, notes=notes)
         today = evaluate.overall(
             *evaluate.score(loaded.current["group_id"], practices, minutes, scenario)
@@ -265,6 +303,7 @@ def run_area(area: dict, opts: dict) -> dict:
             "PCN_mean_min": today["mean minutes to site (patient-weighted)"],
             "PCN_in_band": today["share in band"],
         }
+        report()
         result, _ = pipeline.solve_matrix(
             practices, minutes, scenario, timings=timings, current=loaded.current,
             boundary=loaded.boundary, notes=notes,
@@ -290,9 +329,7 @@ def run_area(area: dict, opts: dict) -> dict:
         }
     except Exception as exc:  # figures, not tests: every failure becomes a row
         row |= {"status": type(exc).__name__, "error": _reason(exc)}
-    for stage in ("solve", "inputs", "matrix", "neighbours"):
-        if stage in timings:
-            row[f"{stage}_s"] = round(timings[stage], 1)
+    row |= timing_columns(timings)
     row["notes"] = " | ".join(n for n in notes if not n.startswith("left out 0 "))
     return row
 
@@ -313,11 +350,11 @@ def child(area: dict, opts: dict, conn) -> None:
                 os.killpg(me, signal.SIGKILL)
 
     threading.Thread(target=sample, daemon=True).start()
-    row = run_area(area, opts)
+    row = run_area(area, opts, lambda partial: conn.send(("progress", partial)))
     done.set()
     row["peak_MiB"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     row["solver_MiB"] = solver_peak[0] or None
-    conn.send(row)
+    conn.send(("done", row))
     conn.close()
 
 
@@ -406,77 +443,87 @@ def write_csv(rows: list[dict], path: Path) -> None:
     pd.DataFrame(rows, columns=CSV_COLUMNS).to_csv(path, index=False)
 
 
+def _unfinished(run: dict, status: str, why: str) -> dict:
+    """The row of an area that ended without a result: what it sent so far, and how far
+    it got."""
+    row = run["partial"] or base_row(run["area"])
+    done = row.pop("stages_done", {})
+    row |= timing_columns(done)
+    last = list(done)[-1] if done else None
+    after = f"; last stage done: {last} ({done[last]:.1f} s)" if last else "; no stage done"
+    return row | {"status": status, "error": why + after}
+
+
 def run_all(areas: list[dict], opts: dict, workers: int, out: Path | None) -> list[dict]:
     """Run every area in its own fresh process, ``workers`` at a time; print each row as
     its area finishes."""
     ctx = mp.get_context("spawn")
     pending = list(enumerate(areas))
-    running: dict = {}  # index -> (area, proc, conn, start, deadline)
+    running: dict[int, dict] = {}  # index -> area, proc, conn, start, deadline, partial
     rows: dict[int, dict] = {}
 
     def finish(i: int, row: dict) -> None:
-        area, proc, conn, start, _ = running.pop(i)
-        conn.close()
-        row["seconds"] = round(time.perf_counter() - start, 1)
+        run = running.pop(i)
+        run["conn"].close()
+        row["seconds"] = round(time.perf_counter() - run["start"], 1)
         row["load1"] = round(os.getloadavg()[0], 2)
         rows[i] = row
         print(line(row), flush=True)
         if out is not None:
             write_csv([rows[k] for k in sorted(rows)], out)
 
+    def start(i: int, area: dict) -> None:
+        print(f"[{i + 1}/{len(areas)}] {area['code']} {area['name']} ...", file=sys.stderr)
+        recv, send = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=child, args=(area, opts, send), name=area["code"])
+        begun = time.perf_counter()
+        proc.start()
+        send.close()
+        deadline = begun + 3 * area["time_limit"] + 60
+        running[i] = dict(area=area, proc=proc, conn=recv, start=begun, deadline=deadline)
+        running[i]["partial"] = None
+
     try:
         while pending or running:
             while pending and len(running) < workers:
-                i, area = pending.pop(0)
-                progress = f"[{i + 1}/{len(areas)}] {area['code']} {area['name']} ..."
-                print(progress, file=sys.stderr, flush=True)
-                recv, send = ctx.Pipe(duplex=False)
-                proc = ctx.Process(target=child, args=(area, opts, send), name=area["code"])
-                start = time.perf_counter()
-                proc.start()
-                send.close()
-                guard = 3 * area["time_limit"] + 60
-                running[i] = (area, proc, recv, start, start + guard)
-            next_deadline = min(r[4] for r in running.values())
-            handles = [r[2] for r in running.values()] + [r[1].sentinel for r in running.values()]
+                start(*pending.pop(0))
+            next_deadline = min(r["deadline"] for r in running.values())
+            handles = [r["conn"] for r in running.values()]
+            handles += [r["proc"].sentinel for r in running.values()]
             wait(handles, timeout=max(0.0, next_deadline - time.perf_counter()))
-            for i, (area, proc, conn, _start, deadline) in list(running.items()):
-                base = {k: area[k] for k in ("code", "name", "kind", "time_limit")}
-                if conn.poll():
-                    try:
-                        row = conn.recv()
-                    except (EOFError, OSError):
-                        proc.join()
-                        row = base | {
-                            "status": "crashed",
-                            "error": f"child exited with code {proc.exitcode} and no result",
-                        }
-                    else:
-                        proc.join(timeout=30)
-                        if proc.is_alive():
-                            _kill(proc)
+            for i, run in list(running.items()):
+                proc, conn, row = run["proc"], run["conn"], None
+                try:
+                    while row is None and conn.poll():
+                        kind, payload = conn.recv()
+                        if kind == "done":
+                            row = payload
+                        else:
+                            run["partial"] = payload
+                except (EOFError, OSError):  # the child is gone without a result
+                    proc.join()
+                    why = f"child exited with code {proc.exitcode} and no result"
+                    finish(i, _unfinished(run, "crashed", why))
+                    continue
+                if row is not None:
+                    proc.join(timeout=30)
+                    if proc.is_alive():
+                        _kill(proc)
                     finish(i, row)
                 elif not proc.is_alive():
-                    row = base | {
-                        "status": "crashed",
-                        "error": f"child exited with code {proc.exitcode} and no result",
-                    }
-                    finish(i, row)
-                elif time.perf_counter() >= deadline:
+                    why = f"child exited with code {proc.exitcode} and no result"
+                    finish(i, _unfinished(run, "crashed", why))
+                elif time.perf_counter() >= run["deadline"]:
                     peak, solver = _hwm_mib(proc.pid), _group_solver_mib(proc.pid, proc.pid)
                     _kill(proc)
-                    guard = deadline - _start
-                    row = base | {
-                        "status": "killed",
-                        "peak_MiB": peak,
-                        "solver_MiB": solver,
-                        "error": f"still running after {guard:.0f} s (3 x time limit + 60 s)",
-                    }
-                    finish(i, row)
+                    guard = run["deadline"] - run["start"]
+                    why = f"still running after {guard:.0f} s (3 x time limit + 60 s)"
+                    row = _unfinished(run, "killed", why)
+                    finish(i, row | {"peak_MiB": peak, "solver_MiB": solver})
     finally:
-        for _area, proc, *_ in running.values():
-            if proc.is_alive():
-                _kill(proc)
+        for run in running.values():
+            if run["proc"].is_alive():
+                _kill(run["proc"])
     return [rows[k] for k in sorted(rows)]
 
 
