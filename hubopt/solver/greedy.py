@@ -20,6 +20,8 @@ a practice that must be in a hub is left out.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -71,13 +73,18 @@ class _Hubs:
         taken = set().union(*(self.apart.get(c, set()) for c in self.members[j]))
         if any(self.apart.get(c, set()) & taken for c in group):
             return False
+        return self._contiguous(j, set(self.members[j]) | set(group), group)
+
+    def _contiguous(self, j: str, inside: set[str], checked: Iterable[str]) -> bool:
+        """The model's contiguity rows hold for the ``checked`` members of a hub of
+        ``inside`` at ``j``: each has a neighbour inside one step nearer the site."""
         if self.hops is None:
             return True
         h = self.hops[j]
-        inside = set(self.members[j]) | set(group)
         return all(
-            i == j or any(k in inside and h.get(k, 1e9) < h[i] for k in self.nb.neighbors(i))
-            for i in group
+            i == j
+            or any(k in inside and h.get(k, 1e9) < h.get(i, -1) for k in self.nb.neighbors(i))
+            for i in checked
         )
 
     def open(self, j: str) -> None:
@@ -116,29 +123,15 @@ class _Hubs:
 
     def connected_without(self, j: str, leaving: set[str]) -> bool:
         """The hub at ``j`` keeps the model's contiguity rows once ``leaving`` go."""
-        if self.hops is None:
-            return True
-        h = self.hops[j]
         inside = set(self.members[j]) - leaving
-        return all(
-            i == j or any(k in inside and h.get(k, 1e9) < h[i] for k in self.nb.neighbors(i))
-            for i in inside
-        )
+        return self._contiguous(j, inside, inside)
 
     def may_site(self, j: str, members: list[str]) -> bool:
         """``j`` may be the site of a hub of exactly ``members`` (pairs, contiguity)."""
         ok = self.eligible.get(j, set())
         if j not in ok or any(i not in ok for i in members):
             return False
-        if self.hops is None:
-            return True
-        h = self.hops[j]
-        inside = set(members)
-        return all(
-            i == j
-            or any(k in inside and h.get(k, 1e9) < h.get(i, -1) for k in self.nb.neighbors(i))
-            for i in inside
-        )
+        return self._contiguous(j, set(members), members)
 
     def move(self, group: tuple[str, ...], a: str, b: str) -> None:
         for c in group:

@@ -102,21 +102,32 @@ class Instance:
         its band breach first (a plan is valid only at 0), then every objective stage
         of :func:`hubopt.model.stage_names`, recomputed from the raw data by
         :func:`hubopt.model.check.recompute`."""
+        d = self._plan_data(plan)
+        lead = (
+            [check.recompute(model.BAND_BREACH, _elastic(d))]
+            if self.scenario.band == "strict"
+            else []
+        )
+        return (*lead, *self.stage_values(plan, d).values())
+
+    def stage_values(self, plan: pd.Series, data: check.PlanData | None = None) -> dict[str, float]:
+        """Each objective stage's value for the plan, by name, in stage order."""
         s = self.scenario
-        d = check.PlanData(
-            plan.reindex(self.practices.index), self.practices, self.minutes, s,
-            current=self.current,
-        )  # fmt: skip
-        out = []
-        if s.band == "strict":
-            out.append(check.recompute(model.BAND_BREACH, _elastic(d)))
+        d = data if data is not None else self._plan_data(plan)
+        out = {}
         for name in model.stage_names(self.practices, s):
             if name.startswith("weighted:"):
                 pairs = zip(s.objective_weights, s.objectives, strict=True)
-                out.append(sum(w * check.recompute(n, d) for w, n in pairs))
+                out[name] = sum(w * check.recompute(n, d) for w, n in pairs)
             else:
-                out.append(check.recompute(name, d))
-        return tuple(out)
+                out[name] = check.recompute(name, d)
+        return out
+
+    def _plan_data(self, plan: pd.Series) -> check.PlanData:
+        return check.PlanData(
+            plan.reindex(self.practices.index), self.practices, self.minutes, self.scenario,
+            current=self.current,
+        )  # fmt: skip
 
     def hub_range_left(self, hubs_outside: int) -> tuple[int | None, int | None]:
         """Hubs a part may open when ``hubs_outside`` hubs stay outside it."""

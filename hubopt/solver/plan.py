@@ -169,8 +169,7 @@ def _settled(inst: Instance, plan: pd.Series) -> Instance:
     assigned)."""
     s = inst.scenario
     names = model.stage_names(inst.practices, s)
-    values = dict(zip(["_strict", *names] if s.band == "strict" else names,
-                      inst.values(plan), strict=True))  # fmt: skip
+    values = inst.stage_values(plan)
     changes: dict[str, object] = {}
     if model.BAND_BREACH in names and values[model.BAND_BREACH] <= 0:
         changes["band"] = "strict"
@@ -239,9 +238,7 @@ def _plan_result(
     reached, or the LP bound for the last stage (the gap unknown without either)."""
     s = inst.scenario
     names = model.stage_names(inst.practices, s)
-    values = dict(zip(["_strict", *names] if s.band == "strict" else names,
-                      inst.values(plan), strict=True))  # fmt: skip
-    values.pop("_strict", None)
+    values = inst.stage_values(plan)
     stages_out: list[dict] = []
     proven = {st["stage"]: st for st in (exact.stages if exact is not None else [])}
     gaps = []
