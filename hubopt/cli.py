@@ -95,6 +95,13 @@ def run_options(f):
     @click.option(
         "--time-limit", "time_limit_seconds", type=float, help="Override the solver time limit (s)."
     )
+    @click.option(
+        "--heuristic-only",
+        is_flag=True,
+        default=None,
+        help="Quick look: the first plan and the neighbourhood search, no whole model "
+        "(the gap is then unknown).",
+    )
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
         return f(*args, **kwargs)

@@ -142,9 +142,11 @@ class Scenario:
         middle of the band), ``"fewest_moved"`` (practices leaving their current
         group's hub). A list is taken in order (``lexicographic``) or summed with
         ``objective_weights`` (``weighted``); weighted travel always breaks ties last.
-    solver, time_limit_seconds, gap, threads, warm_start
+    solver, time_limit_seconds, gap, threads, warm_start, heuristic_only
         Solver settings (CBC through PuLP; HiGHS with ``pip install hubopt[highs]``);
         ``warm_start = "current"`` starts from today's grouping where it is valid.
+        ``heuristic_only = true`` skips the whole model: the first plan and the
+        neighbourhood search only, for a quick look (the gap is then unknown).
     snap_warn_m
         Practices further than this from the road network are reported.
     same_site_m
@@ -219,6 +221,7 @@ class Scenario:
     gap: float = 0.0
     threads: int = 2
     warm_start: str = "none"
+    heuristic_only: bool = False
     snap_warn_m: float = 1000.0
     same_site_m: float = 25.0
     network_kind: str = "road"
@@ -335,6 +338,7 @@ _SCHEMA: dict[str, dict[str, tuple[str, tuple[type, ...]]]] = {
         "gap": ("gap", (int, float)),
         "threads": ("threads", (int,)),
         "warm_start": ("warm_start", (str,)),
+        "heuristic_only": ("heuristic_only", (bool,)),
     },
     "network": {
         "snap_warn_m": ("snap_warn_m", (int, float)),

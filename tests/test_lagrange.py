@@ -144,3 +144,63 @@ def test_solve_with_reduce_matches_the_plain_solve(seed):
     assigned = reduced.assignment
     assert m.weights.groupby(assigned).sum().max() <= 35
     assert all(v.upBound == 1 and v.lowBound == 0 for v in m.x.values())
+
+
+def _banded(seed: int) -> tuple[model.HubModel, float]:
+    """7 practices of 1,000-6,000 patients (not multiples of the DP's unit), two hubs of
+    8,000-22,000, and the optimum by brute force with both band limits."""
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 100, (7, 2))
+    codes = [f"P{i:02d}" for i in range(7)]
+    d = np.floor(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)))
+    w = pd.Series(rng.integers(1000, 6000, 7) + 0.37, index=codes)
+    m = model.build_model(
+        matrix_frame(codes, d.tolist()), w, pop_min=8000, pop_max=22000, n_hubs=2,
+        cost_weights=pd.Series(1.0, index=codes),
+    )  # fmt: skip
+    best = np.inf
+    for sites in itertools.combinations(range(7), 2):
+        others = [i for i in range(7) if i not in sites]
+        for choice in itertools.product(range(2), repeat=5):
+            load = w.to_numpy()[list(sites)].copy()
+            for i, k in zip(others, choice, strict=True):
+                load[k] += w.iloc[i]
+            if (load <= 22000).all() and (load >= 8000).all():
+                cost = sum(d[i, sites[k]] for i, k in zip(others, choice, strict=True))
+                best = min(best, cost)
+    return m, best
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_scaled_demands_keep_the_bound_valid_under_both_limits(seed, monkeypatch):
+    """With demands scaled to a coarse unit (here 22,000 / 40 = 550 patients) the
+    knapsack rounds each demand down and lowers the lower limit by the most members a
+    hub can hold: any multipliers, the LP duals and the optimised bound all stay at or
+    below the brute-force optimum."""
+    monkeypatch.setattr(lagrange, "RESOLUTION", 40)
+    m, opt = _banded(seed)
+    assert np.isfinite(opt)
+    d = lagrange.core_data(m)
+    assert d is not None and d.scale == pytest.approx(550.0)
+    rng = np.random.default_rng(seed)
+    for _ in range(20):
+        assert lagrange.evaluate(d, rng.uniform(-20, 80, 7), want_x=False).value <= opt + 1e-6
+    lp = mip.reduce_mod.lp_relaxation(m.problem)
+    lam0 = lagrange.lp_duals(m, d, lp)
+    assert lam0 is not None
+    start = lagrange.evaluate(d, lam0, want_x=False).value
+    assert start <= opt + 1e-6
+    r = lagrange.optimise(m, d, iterations=300, lam0=lam0)
+    assert r.raw_bound <= opt + 1e-6
+
+
+def test_lp_duals_start_the_bound_at_the_lp_bound_or_above():
+    """At the LP's duals of the assignment rows the Lagrangian value is at least the LP
+    bound (each site's knapsack is integral where the LP's is not)."""
+    m = _pmedian(9, 7, 3, 25)
+    d = lagrange.core_data(m)
+    lp = mip.reduce_mod.lp_relaxation(m.problem)
+    lam0 = lagrange.lp_duals(m, d, lp)
+    assert lagrange.evaluate(d, lam0, want_x=False).value >= lp.objective - 1e-6
+    bound, kind = lagrange.relaxed_bound(m, seconds=2)
+    assert bound >= lp.objective - 1e-6 and kind in ("LP", "Lagrangian")

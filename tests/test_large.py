@@ -218,3 +218,33 @@ def test_apportion_adds_up():
     assert lns.apportion(7, [1.0, 1.0, 1.0]) == [3, 2, 2]
     assert sum(lns.apportion(10, [5.0, 3.0, 2.0, 0.5])) == 10
     assert lns.apportion(None, [1.0, 2.0]) == [None, None]
+
+
+def test_heuristic_only_gives_a_checked_plan_and_no_claimed_gap():
+    """``heuristic_only``: the first plan and the search, no whole model; the plan
+    passes every check, and with no bound the gap is unknown, never claimed.
+    Twelve practices fit one neighbourhood, so the search reaches the optimum, which
+    is still not called optimal."""
+    inst = grid(rows=2, cols=6)
+    opt = _optimum(inst)
+    r = plan.solve_area(
+        inst.practices, inst.minutes, inst.scenario.replace(heuristic_only=True),
+        current=inst.current, neighbours=inst.neighbours,
+    )  # fmt: skip
+    assert r.has_solution and _checks(inst, r.assignment, r.values).passed
+    assert r.objective == pytest.approx(opt.objective)
+    assert r.status == "time-limited" and r.gap is None and r.bound is None
+
+
+def test_heuristic_only_from_the_command_line(tmp_path):
+    from click.testing import CliRunner
+
+    from hubopt.cli import main
+
+    out = tmp_path / "out"
+    res = CliRunner().invoke(
+        main, ["demo", "--heuristic-only", "--out", str(out), "--maps-dir", str(tmp_path)]
+    )
+    assert res.exit_code == 0, res.output
+    assert "time-limited" in res.output and "unknown" in res.output
+    assert (out / "assignment.csv").exists()

@@ -19,11 +19,13 @@ Relaxing the assignment rows :math:`\sum_j x_{ij} = 1` with multipliers
 a 0/1 knapsack (solved by dynamic programming for all sites at once), and
 :math:`L(\lambda) = \sum_i \lambda_i + \min_{S} \sum_{j \in S} v_j(\lambda)` over site
 sets :math:`S` allowed by the hub count (singletons and fixed sites always in). Every
-:math:`L(\lambda)` is a lower bound on the model's optimum. The band's lower limit is
-dropped (a relaxation, still valid). Demands are scaled to at most :data:`RESOLUTION`
-units with :math:`\lfloor w_i / s \rfloor` and capacity :math:`\lfloor (U - w_j)/s
-\rfloor`, which keeps every feasible hub feasible (still a relaxation; exact for the
-integer OR-Library data, where :math:`s = 1`).
+:math:`L(\lambda)` is a lower bound on the model's optimum. Each knapsack keeps the
+band's lower limit too (the fewest units of others at the site). Demands are scaled
+to at most :data:`RESOLUTION` units with :math:`\lfloor w_i / s \rfloor` and
+capacity :math:`\lfloor (U - w_j)/s \rfloor`, which keeps every feasible hub
+feasible (still a relaxation; exact for the integer OR-Library data, where
+:math:`s = 1`); the lower limit is lowered by the most members a hub can hold, as
+each loses less than one unit.
 
 Fixing: forcing :math:`x_{ij} = 1` turns :math:`v_j` into at least :math:`c_{jj} -
 \lambda_j + (c_{ij} - \lambda_i) + K_j(U - w_j - w_i)` (the knapsack with less room; it
@@ -63,7 +65,7 @@ class CoreData:
     codes: list[str]
     cost: np.ndarray  # objective coefficient of x_ij, inf where there is no variable
     weights: np.ndarray  # demand w_i
-    units: np.ndarray  # scaled integer demand round(w_i / s)
+    units: np.ndarray  # scaled integer demand floor(w_i / s)
     room: np.ndarray  # most scaled units of others at each site; -1 if it cannot be a site
     room_lo: np.ndarray  # fewest scaled units of others at each site (the band's lower limit)
     forced: np.ndarray  # bool per site: always open (singleton, fixed site)
@@ -111,13 +113,14 @@ def core_data(m: HubModel) -> CoreData | None:
     cap = float(m.pop_max)
     integer = np.all(w == np.round(w)) and cap == round(cap)
     scale = 1.0 if integer and cap <= RESOLUTION else cap / RESOLUTION
-    units = np.round(w / scale).astype(int)
-    # Rounding moves a hub's scaled total by at most half a unit per member: widen the
-    # range by that much (nothing when s = 1 and demands are integers).
-    members = np.isfinite(cost).sum(axis=0) - 1
-    slack = np.zeros(n) if scale == 1.0 else members / 2.0
-    room = np.floor((cap - w) / scale + slack + 1e-9).astype(int)
-    room_lo = np.ceil((float(m.pop_min) - w) / scale - slack - 1e-9).astype(int)
+    # Scaled demands round down, so a hub's scaled total never exceeds its true one over
+    # s: the upper limit is kept exactly. Each member loses less than one unit, so the
+    # lower limit is lowered by the most members a hub at j can hold (still a relaxation;
+    # nothing moves when s = 1 and demands are integers).
+    units = np.floor(w / scale + 1e-9).astype(int)
+    room = np.floor((cap - w) / scale + 1e-9).astype(int)
+    most = np.zeros(n) if scale == 1.0 else _most_members(cost, w, cap)
+    room_lo = np.ceil((float(m.pop_min) - w) / scale - most - 1e-9).astype(int)
     room_lo = np.maximum(room_lo, 0)
     room[room < 0] = -1
     for j in range(n):  # a singleton has no band rows: only itself
@@ -141,6 +144,51 @@ def core_data(m: HubModel) -> CoreData | None:
         integral=reduce_mod.objective_is_integral(prob),
         var=var,
     )
+
+
+def lp_duals(m: HubModel, d: CoreData, lp: reduce_mod.LPRelaxation) -> np.ndarray | None:
+    r"""Multipliers from the LP relaxation's duals of the assignment rows, a start at
+    which :math:`L(\lambda)` is already at least the LP bound; None without them."""
+    if lp.status != "optimal" or not lp.eq_duals:
+        return None
+    owner = {v.name: i for (i, _), v in m.x.items()}
+    lam = {}
+    for con in m.rules.get(model.ASSIGN_ONCE, []):
+        if con.name not in lp.eq_duals:
+            return None
+        lam[owner[next(iter(con)).name]] = lp.eq_duals[con.name]
+    if set(lam) != set(d.codes):
+        return None
+    return np.array([lam[c] for c in d.codes], dtype=float)
+
+
+def relaxed_bound(
+    m: HubModel, *, seconds: float, upper: float | None = None
+) -> tuple[float | None, str]:
+    """A lower bound on ``m``'s optimum: the best of its LP relaxation and the
+    Lagrangian bound from the LP's duals, subgradient steps for ``seconds``. For a model
+    with only the core rows (:func:`core_data`), else the LP bound alone. Returns the
+    bound (None if the LP failed) and which of the two it is."""
+    lp = reduce_mod.lp_relaxation(m.problem)
+    bound = lp.objective if lp.status == "optimal" else None
+    d = core_data(m)
+    if bound is None or d is None or seconds <= 0:
+        return bound, "LP"
+    lag = optimise(m, d, upper=upper, seconds=seconds, lam0=lp_duals(m, d, lp), max_heuristics=0)
+    if np.isfinite(lag.bound) and lag.bound > bound:
+        return lag.bound, "Lagrangian"
+    return bound, "LP"
+
+
+def _most_members(cost: np.ndarray, w: np.ndarray, cap: float) -> np.ndarray:
+    """For each site j: the most other practices that fit in one hub there (the
+    smallest of those that may join j, added until the band's upper limit)."""
+    n = len(w)
+    out = np.zeros(n)
+    for j in range(n):
+        others = np.sort(w[np.isfinite(cost[:, j]) & (np.arange(n) != j)])
+        out[j] = np.searchsorted(np.cumsum(others), cap - w[j] + 1e-9, side="right")
+    return out
 
 
 @dataclass
@@ -277,8 +325,10 @@ def optimise(
     patience: int = 20,
     mu0: float = 2.0,
     min_step: float = 1e-3,
+    lam0: np.ndarray | None = None,
 ) -> LagrangeResult:
-    """Subgradient optimisation of L(lambda); a Lagrangian heuristic on the way."""
+    """Subgradient optimisation of L(lambda) from ``lam0`` (default: each practice's
+    cheapest other site); a Lagrangian heuristic on the way."""
     from hubopt.solver import heuristic
 
     start = time.perf_counter()
@@ -288,6 +338,8 @@ def optimise(
     np.fill_diagonal(off, np.nan)
     lam = np.nan_to_num(np.nanmin(off, axis=1), nan=0.0) if n > 1 else np.zeros(n)
     lam = np.nan_to_num(lam, nan=0.0, posinf=0.0)
+    if lam0 is not None:
+        lam = np.asarray(lam0, dtype=float).copy()
     best = LagrangeResult(-np.inf, -np.inf, lam.copy(), incumbent, upper, 0, 0.0)
     tried: set[frozenset[int]] = set()
     mu, stall = mu0, 0

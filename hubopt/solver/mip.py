@@ -427,8 +427,9 @@ def prepare(
     lag = None
     if core is not None:
         t0 = time.perf_counter()
+        lam0 = lagrange.lp_duals(model, core, lp) if lp is not None else None
         lag = lagrange.optimise(
-            model, core, upper=best_value, incumbent=best, seconds=lagrange_seconds
+            model, core, upper=best_value, incumbent=best, seconds=lagrange_seconds, lam0=lam0
         )
         prep.steps["lagrange_s"] = round(time.perf_counter() - t0, 3)
         if np.isfinite(lag.bound):

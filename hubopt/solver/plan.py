@@ -12,7 +12,8 @@ objectives in stages (:func:`hubopt.solver.stages.solve_stages`). Larger ones:
    gives the bound that certifies the gap and may improve or prove the plan.
 
 The answer is the better of the search's plan and the MIP's, with the MIP's bound
-(or, where CBC printed none before the deadline, the gap left unknown, never guessed).
+(or, where CBC printed none before the deadline, the Lagrangian or LP bound of the
+whole model without contiguity; never a guess).
 A stage whose value the start already proves optimal is not solved again: a plan
 with no band breach or no patient left out is optimal in that stage, so the model is
 built with a strict band (or with every practice assigned) instead, which is the
@@ -36,7 +37,7 @@ import pandas as pd
 from hubopt import model
 from hubopt.model import check
 from hubopt.scenario import Scenario
-from hubopt.solver import lns, mip, reduce, stages
+from hubopt.solver import lagrange, lns, mip, stages
 from hubopt.solver.instance import BuildClock, Instance, Values, better
 from hubopt.solver.mip import SolveResult, relative_gap
 
@@ -50,6 +51,8 @@ CONSTRUCT_SHARE = 0.15
 SEARCH_SHARE = 0.5
 #: Seconds the whole model needs at least to be worth starting after the search.
 MIP_SECONDS_MIN = 2.0
+#: Share of the time limit the Lagrangian bound may take at most (large areas).
+LAGRANGE_SHARE = 0.08
 #: Share of the time left that the MIP leaves for writing and reading the model.
 RESERVE_SHARE = 0.1
 #: A CBC run still going this share of the time limit past it is stopped (at most
@@ -75,6 +78,8 @@ def solve_area(
     start = time.perf_counter()
     deadline = start + s.time_limit_seconds
     inst = Instance(practices, minutes, s, current, neighbours)
+    if s.heuristic_only:
+        return _search_only(inst, warm_start, start, deadline, say)
     if len(practices) <= DIRECT_PRACTICES:
         return _solve_model(inst, inst, inst.build(), None, deadline, warm_start, start)
     best: pd.Series | None = None
@@ -111,11 +116,10 @@ def solve_area(
             return _plan_result(inst, best, None, start)
         whole = _settled(inst, best) if best is not None else inst
         m = whole.build()
-        if len(m.stages) == 1:  # the LP bound, in case CBC prints none before the deadline
-            lp = reduce.lp_relaxation(m.problem)
-            lp_bound = lp.objective if lp.status == "optimal" else None
+        if len(m.stages) == 1:  # a bound in case CBC prints none before the deadline
+            lp_bound, kind = _relaxed_bound(whole, m, best, deadline)
             if best is not None:
-                say(f"LP bound after {time.perf_counter() - start:.1f} s: "
+                say(f"{kind} bound after {time.perf_counter() - start:.1f} s: "
                     f"{_show(inst.values(best), lp_bound)}")  # fmt: skip
         if best is not None and deadline - time.perf_counter() < MIP_SECONDS_MIN:
             say("no time left for the whole model's MIP")
@@ -140,6 +144,41 @@ def solve_area(
     return result
 
 
+def _search_only(
+    inst: Instance,
+    warm_start: pd.Series | None,
+    start: float,
+    deadline: float,
+    say: Callable[[str], None],
+) -> SolveResult:
+    """``heuristic_only``: the first plan, improved by the neighbourhood search to the
+    deadline; no whole model, so no bound and the gap unknown (never guessed)."""
+    s = inst.scenario
+    try:
+        best = lns.construct(inst, deadline=deadline, solver=s.solver)
+        if best is not None and warm_start is not None:
+            best = _better_of(inst, best, warm_start)
+        if best is None:
+            return SolveResult(
+                status="no-solution", objective=None, bound=None, gap=None,
+                seconds=time.perf_counter() - start, assignment=None, solver=s.solver,
+                log="heuristic only: no first plan (the whole model may find one)",
+            )  # fmt: skip
+        say(f"first plan after {time.perf_counter() - start:.1f} s: {_show(inst.values(best))}")
+        best = lns.improve(
+            inst,
+            best,
+            deadline=deadline,
+            solver=s.solver,
+            report=lambda v, _: say(
+                f"better plan after {time.perf_counter() - start:.1f} s: {_show(v)}"
+            ),
+        )
+    except lns.Interrupted as stop:
+        return _plan_result(inst, stop.plan, None, start, interrupted=True)
+    return _plan_result(inst, best, None, start)
+
+
 def _show(values: Values, bound: float | None = None) -> str:
     """A plan's stage values for the progress line, with the gap to ``bound`` (a
     lower bound on the last stage) where known."""
@@ -161,6 +200,23 @@ def _better_of(inst: Instance, a: pd.Series, b: pd.Series) -> pd.Series:
     if not check.check_plan(d).passed:
         return a
     return b if better(inst.values(b), inst.values(a)) else a
+
+
+def _relaxed_bound(
+    whole: Instance, m: model.HubModel, best: pd.Series | None, deadline: float
+) -> tuple[float | None, str]:
+    """A lower bound on the last stage of ``m`` (the whole model, one stage) for when
+    CBC prints none: the Lagrangian bound of the same model without contiguity (a
+    relaxation: fewer rules, so never above the optimum), from its LP duals, for
+    :data:`LAGRANGE_SHARE` of the time limit at most; the LP bound where the model has
+    rules the Lagrangian does not handle."""
+    s = whole.scenario
+    seconds = min(LAGRANGE_SHARE * s.time_limit_seconds, (deadline - time.perf_counter()) / 4)
+    relaxed = m if not s.contiguous else dataclasses.replace(
+        whole, scenario=s.replace(contiguous=False)
+    ).build()  # fmt: skip
+    upper = None if best is None else whole.values(best)[-1]
+    return lagrange.relaxed_bound(relaxed, seconds=seconds, upper=upper)
 
 
 def _settled(inst: Instance, plan: pd.Series) -> Instance:
@@ -235,7 +291,7 @@ def _plan_result(
     lp_bound: float | None = None,
 ) -> SolveResult:
     """The search's plan as the answer, with the bound the MIP proved for each stage it
-    reached, or the LP bound for the last stage (the gap unknown without either)."""
+    reached, or the relaxation's bound for the last stage (the gap unknown without either)."""
     s = inst.scenario
     names = model.stage_names(inst.practices, s)
     values = inst.stage_values(plan)

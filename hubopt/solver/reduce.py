@@ -56,6 +56,8 @@ class LPRelaxation:
     reduced_costs: np.ndarray
     variables: list[pulp.LpVariable]
     seconds: float
+    #: the dual value of each equality row, by constraint name (minimisation terms)
+    eq_duals: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -105,6 +107,7 @@ def lp_relaxation(problem: pulp.LpProblem) -> LPRelaxation:
     ub_cols: list[int] = []
     ub_vals: list[float] = []
     b_ub: list[float] = []
+    eq_names: list[str] = []
     eq_rows: list[int] = []
     eq_cols: list[int] = []
     eq_vals: list[float] = []
@@ -113,6 +116,7 @@ def lp_relaxation(problem: pulp.LpProblem) -> LPRelaxation:
         rhs = -float(con.constant)
         if con.sense == pulp.LpConstraintEQ:
             r = len(b_eq)
+            eq_names.append(con.name)
             for v, a in con.items():
                 eq_rows.append(r)
                 eq_cols.append(index[v.name])
@@ -144,7 +148,10 @@ def lp_relaxation(problem: pulp.LpProblem) -> LPRelaxation:
         empty = np.full(n, np.nan)
         return LPRelaxation(status, None, empty, empty, variables, seconds)
     rc = np.asarray(res.lower.marginals) + np.asarray(res.upper.marginals)
-    return LPRelaxation(status, float(res.fun) + const, np.asarray(res.x), rc, variables, seconds)
+    duals = dict(zip(eq_names, np.asarray(res.eqlin.marginals), strict=True)) if b_eq else {}
+    return LPRelaxation(
+        status, float(res.fun) + const, np.asarray(res.x), rc, variables, seconds, duals
+    )
 
 
 def objective_is_integral(problem: pulp.LpProblem) -> bool:
