@@ -204,8 +204,9 @@ def recompute(name: str, d: PlanData) -> float:
         return max((float(d.matrix.at[i, j]) for i, j in a.items()), default=0.0)
     if name == "unassigned":
         return float(sizes.reindex(d.assignment.index[d.assignment.isna()]).sum())
-    totals = {site: float(sizes.reindex(m).sum()) for site, m in d.hubs.items()}
-    counted = {site: t for site, t in totals.items() if not d.exempt(site, d.hubs[site])}
+    hubs = d.hubs  # a property: grouped once here, not once per hub
+    totals = sizes.reindex(a.index).groupby(a.to_numpy()).sum().astype(float).to_dict()
+    counted = {site: t for site, t in totals.items() if not d.exempt(site, hubs[site])}
     if name == "band_breach":
         lo, hi = s.population_min, s.population_max
         low = (lambda t: max(0.0, lo - t)) if s.band != "strict" else (lambda t: 0.0)
@@ -338,7 +339,13 @@ def recompute_weighted_travel(
 ) -> float:
     """Sum over practices of list size x minutes to the hub site."""
     a = assignment.dropna()
-    return float(sum(practices.at[i, "list_size"] * matrix.at[i, j] for i, j in a.items()))
+    rows = matrix.index.get_indexer(a.index)
+    cols = matrix.columns.get_indexer(a.to_numpy())
+    if (rows < 0).any() or (cols < 0).any():
+        missing = sorted({*a.index[rows < 0], *a[cols < 0]})
+        raise KeyError(f"not in the travel-time matrix: {', '.join(map(str, missing))}")
+    minutes = matrix.to_numpy()[rows, cols]
+    return float(np.dot(practices["list_size"].reindex(a.index).to_numpy(float), minutes))
 
 
 #: The checks run after every solve, in order.

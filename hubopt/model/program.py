@@ -570,14 +570,31 @@ def add_apart(m: HubModel, groups: Iterable[Iterable[str]]) -> None:
 
 def hop_distances(pairs: list[tuple[str, str]], neighbours: nx.Graph) -> dict[str, dict]:
     """For each site j: neighbour steps from j to each practice eligible for j,
-    moving only through practices eligible for j."""
+    moving only through practices eligible for j (one breadth-first search from every
+    site at once, a step being a product with the neighbour graph's sparse matrix)."""
     members: dict[str, list[str]] = {}
     for i, j in pairs:
         members.setdefault(j, []).append(i)
-    out = {}
-    for j, group in members.items():
-        sub = neighbours.subgraph(group)
-        out[j] = nx.single_source_shortest_path_length(sub, j) if j in sub else {j: 0}
+    nodes = list(neighbours.nodes)
+    pos = {c: k for k, c in enumerate(nodes)}
+    adj = nx.to_scipy_sparse_array(neighbours, nodelist=nodes, weight=None, format="csr")
+    sites = [j for j, group in members.items() if j in pos and j in group]
+    eligible = np.zeros((len(sites), len(nodes)), dtype=bool)
+    for r, j in enumerate(sites):
+        eligible[r, [pos[c] for c in members[j] if c in pos]] = True
+    steps = np.full(eligible.shape, -1)
+    frontier = np.zeros(eligible.shape, dtype=bool)
+    frontier[np.arange(len(sites)), [pos[j] for j in sites]] = True
+    steps[frontier] = 0
+    step = 0
+    while frontier.any():
+        step += 1
+        frontier = (np.asarray(frontier.astype(np.float32) @ adj) > 0) & eligible & (steps < 0)
+        steps[frontier] = step
+    out: dict[str, dict] = {j: {j: 0} for j in members}
+    for r, j in enumerate(sites):
+        reached = np.flatnonzero(steps[r] >= 0)
+        out[j] = {nodes[k]: int(steps[r, k]) for k in reached}
     return out
 
 

@@ -47,6 +47,10 @@ PIECE_HUBS = 5
 NEIGHBOURHOOD_PRACTICES = 30
 #: Seconds for one piece or neighbourhood solve at most.
 PART_SECONDS = 3.0
+#: Seconds a neighbourhood's solve takes beyond its solver's time limit (writing,
+#: starting and reading the solver) until one is seen to take more: kept free so the
+#: search ends by its deadline.
+PART_OVERHEAD = 0.5
 #: Hubs nearest by site always count as around a hub (besides shared borders).
 NEAREST_HUBS = 3
 # --- construction -------------------------------------------------------------------
@@ -260,6 +264,7 @@ def _search(
     value = inst.values(plan)
     singles = model.singleton_practices(inst.practices, inst.scenario)
     stale: set[frozenset[str]] = set()  # neighbourhoods solved with no gain since
+    extra = PART_OVERHEAD  # the most a solve took beyond its time limit so far
     while time.perf_counter() < deadline:
         hubs = hub_members(plan)
         around = _around(inst, plan, hubs)
@@ -272,7 +277,7 @@ def _search(
             key = frozenset(freed)
             if key in stale:
                 continue
-            left = deadline - time.perf_counter()
+            left = deadline - time.perf_counter() - extra
             if left <= 0.5:
                 return plan
             codes = freed + _loose(inst, plan, freed)
@@ -283,14 +288,16 @@ def _search(
             )
             got = None
             if part is not None:
+                began, seconds = time.perf_counter(), min(PART_SECONDS, left)
                 got = solve_part(
                     part,
-                    seconds=min(PART_SECONDS, left),
+                    seconds=seconds,
                     warm=plan.reindex(part.practices.index),
                     threads=threads,
                     solver=solver,
                     clock=clock,
                 )
+                extra = max(extra, time.perf_counter() - began - seconds)
             if got is None:
                 stale.add(key)
                 continue
