@@ -142,14 +142,12 @@ def select_area(
     if s.exclude_closed and "status" in chosen.columns:
         closed, details[CLOSED], kept = closed_at(chosen, s.as_at)
         rules.append((CLOSED, closed))
-        if len(kept):
+        for why, codes in kept.groupby(kept).groups.items():
             report.append(
-                f"kept {len(kept)} practices ({int(chosen.loc[kept.index, 'list_size'].sum()):,} "
-                f"patients) that had patients on {s.as_at} but are closed or dormant in a later "
-                "register: " + "; ".join(
-                    f"{_named(chosen, c)} ({why})" for c, why in kept.items()
-                )
-            )  # fmt: skip
+                f"kept {len(codes)} practices ({int(chosen.loc[codes, 'list_size'].sum()):,} "
+                f"patients) that had patients on {s.as_at}, though {why}: "
+                + "; ".join(_named(chosen, c) for c in codes)
+            )
     if s.min_list_size:
         rules.append(
             (f"fewer than {s.min_list_size:,} patients", chosen["list_size"] < s.min_list_size)
