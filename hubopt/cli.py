@@ -253,7 +253,7 @@ def init_cmd(ctx, area, nhs_dir, boundaries, out, force):
     or part of a name) from the NHS files in --nhs-dir, and say what it holds."""
     with planner_errors(ctx.obj["debug"]):
         done = onboard.init_area(area, nhs_dir, out=out, boundaries=boundaries, force=force)
-    click.echo(format_onboarding(done))
+        click.echo(format_onboarding(done))
 
 
 def format_onboarding(done: onboard.Onboarding) -> str:

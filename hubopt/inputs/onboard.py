@@ -444,6 +444,13 @@ def init_area(
     try:
         scenario = scenario_from_dict(tomllib.loads(text), base_dir=path.parent, where=str(path))
         loaded = load.load_inputs(scenario)
+        if loaded.practices.empty:
+            raise InputError(
+                f"No practices are left in {chosen} after the area's rules:",
+                [f"{r.practice_code} {r.name}, {r.list_size:,} patients: {r.reason}"
+                 for r in loaded.left_out.itertuples()]
+                + ["change the rules in [area] (exclude_non_gp, exclude_closed, min_list_size)"],
+            )  # fmt: skip
     except Exception:
         for p in written:
             p.unlink()
