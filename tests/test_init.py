@@ -179,3 +179,13 @@ def test_sub_icb_era_files(downloads, tmp_path):
     assert raw["area"]["sub_icb"] == ["03W"] and raw["area"]["as_at"] == "2026-04-01"
     assert raw["inputs"]["list_sizes"].endswith("gp-reg-pat-prac-all.zip")
     assert "Practices: 2, 21,200 patients" in res.output
+
+
+def test_same_name_every_month_ranked_by_extract_date(tmp_path):
+    """NHS Digital publishes gp-reg-pat-prac-all.csv under one name each month."""
+    (tmp_path / "gp-reg-pat-prac-all (1).csv").write_text(LIST_SIZES)  # January 2021
+    (tmp_path / "gp-reg-pat-prac-all.csv").write_text(OLDER_SIZES)  # December 2020
+    (tmp_path / "postcodes.csv").write_text("postcode,lat,lon\n")
+    found, passed = onboard.find_nhs_files(tmp_path)
+    assert found["list_sizes"].name == "gp-reg-pat-prac-all (1).csv"
+    assert found["postcodes"].name == "postcodes.csv"

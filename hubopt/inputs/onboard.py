@@ -26,7 +26,7 @@ from hubopt.errors import InputError, OutputExistsError
 from hubopt.inputs import load, nhs
 from hubopt.inputs.load import Inputs
 from hubopt.inputs.practices import read_boundary
-from hubopt.inputs.published import date_from_name, open_table
+from hubopt.inputs.published import date_from_name, open_table, parse_extract_date
 from hubopt.scenario import scenario_from_dict
 
 #: input -> (name fragments as published, file endings), in order of preference
@@ -59,8 +59,10 @@ def find_nhs_files(folder: str | Path) -> tuple[dict[str, Path], dict[str, list[
 
     A file is recognised by its published name (``gp-reg-pat-prac-all*``,
     ``epraccur*``, ``ePCN*``, ``gp-reg-pat-prac-map*``, ``ONSPD*`` / ``*postcode*``).
-    Of several, the latest by the date in its name, then by the preferred form (the
-    archive or workbook as published before a CSV export), then by modification time.
+    Of several, the latest by the date in its name (or, for NHS Digital's files,
+    which keep one name every month, the ``EXTRACT_DATE`` of its first row), then by
+    the preferred form (the archive or workbook as published before a CSV export),
+    then by modification time.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -76,9 +78,8 @@ def find_nhs_files(folder: str | Path) -> tuple[dict[str, Path], dict[str, list[
             if hit is None or not name.endswith(endings) or _pcn_details_only(name):
                 continue
             ending = next(i for i, e in enumerate(endings) if name.endswith(e))
-            ranked.append(
-                ((date_from_name(p.name) or date.min, -hit, -ending, p.stat().st_mtime), p)
-            )
+            when = date_from_name(p.name) or _first_extract_date(p) or date.min
+            ranked.append(((when, -hit, -ending, p.stat().st_mtime), p))
         if ranked:
             ranked.sort(key=lambda t: t[0], reverse=True)
             found[key] = ranked[0][1]
@@ -94,6 +95,18 @@ def find_nhs_files(folder: str | Path) -> tuple[dict[str, Path], dict[str, list[
             ],
         )
     return found, others
+
+
+def _first_extract_date(path: Path) -> date | None:
+    """The ``EXTRACT_DATE`` of a list-size or mapping file's first row (NHS Digital
+    publishes every month under the same name), or None."""
+    try:
+        with open_table(path) as src:
+            head = pd.read_csv(src.handle, dtype=str, nrows=1)
+    except Exception:  # not a readable table: ranked by its name and time only  # noqa: BLE001
+        return None
+    column = next((c for c in head.columns if str(c).strip().upper() == "EXTRACT_DATE"), None)
+    return parse_extract_date(head[column]) if column is not None else None
 
 
 # --- areas ----------------------------------------------------------------------------
