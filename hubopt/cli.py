@@ -19,6 +19,7 @@ from tqdm import tqdm
 from hubopt import pipeline
 from hubopt.errors import HuboptError, InputError
 from hubopt.inputs import onboard
+from hubopt.inputs.area import left_out_lines
 from hubopt.outputs import evaluate
 from hubopt.scenario import Scenario, load_scenario
 
@@ -277,13 +278,8 @@ def format_onboarding(done: onboard.Onboarding) -> str:
         )
     out = loaded.left_out
     if len(out):
-        lines.append(
-            f"Left out: {len(out)} practices, {int(out['list_size'].sum()):,} patients:"
-        )
-        lines += [
-            f"  - {r.practice_code} {r.name}, {r.list_size:,} patients: {r.reason}"
-            for r in out.itertuples()
-        ]
+        lines.append(f"Left out: {len(out)} practices, {int(out['list_size'].sum()):,} patients:")
+        lines += [f"  - {line}" for line in left_out_lines(out)]
     else:
         lines.append("Left out: none")
     lines += [f"Note: {n}" for n in loaded.notes if n.startswith("kept ")]

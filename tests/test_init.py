@@ -89,7 +89,9 @@ def test_init_then_run(downloads, boundaries, tmp_path):
     res = run("init", "03W", "--nhs-dir", downloads, "--boundaries", boundaries, "-o", scenario)
     assert res.exit_code == 0, res.output
     out = res.output
-    assert "list sizes      gp-reg-pat-prac-all_2021-01.csv: 2021-01-01 (EXTRACT_DATE column)" in out
+    assert (
+        "list sizes      gp-reg-pat-prac-all_2021-01.csv: 2021-01-01 (EXTRACT_DATE column)" in out
+    )
     assert "not used (older): gp-reg-pat-prac-all_2020-12.csv" in out
     assert "register        epraccur.zip: 2021-03-01 (date of the file in the archive)" in out
     assert "Area: 03W NHS Leicester City North CCG (CCG / sub-ICB location, E38000097)" in out
@@ -146,7 +148,9 @@ def test_ambiguous_and_wrong_names_list_the_closest(downloads, tmp_path):
     res = run("init", "leicester", "--nhs-dir", downloads, "-o", tmp_path / "s.toml")
     assert res.exit_code == 2
     assert "'leicester' matches 3 areas" in res.output
-    assert "03W NHS Leicester City North CCG" in res.output and "04C NHS Leicester West" in res.output
+    assert (
+        "03W NHS Leicester City North CCG" in res.output and "04C NHS Leicester West" in res.output
+    )
     res = run("init", "Leicestr Wst", "--nhs-dir", downloads, "-o", tmp_path / "s.toml")
     assert res.exit_code == 2
     assert "No area 'Leicestr Wst'" in res.output

@@ -25,6 +25,8 @@ from hubopt.inputs import Problem
 from hubopt.inputs.practices import BNG
 from hubopt.scenario import Scenario
 
+#: One row per practice an area rule left out.
+LEFT_OUT_COLUMNS = ["practice_code", "name", "list_size", "rule", "reason"]
 #: A practice selected by code but this far outside the boundary is flagged (metres).
 FAR_OUTSIDE_M = 5_000.0
 
@@ -36,10 +38,6 @@ class Selection:
     practices: gpd.GeoDataFrame
     report: list[str] = field(default_factory=list)
     left_out: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LEFT_OUT_COLUMNS))
-
-
-#: One row per practice an area rule left out.
-LEFT_OUT_COLUMNS = ["practice_code", "name", "list_size", "rule", "reason"]
 
 
 def _codes_match(column: pd.Series, wanted: tuple[str, ...]) -> pd.Series:
@@ -163,12 +161,14 @@ def select_area(
             + (" ..." if len(dropped) > 8 else "")
         )
         reasons = details.get(why, pd.Series(why, index=dropped.index))
-        for c in dropped.index:
-            report.append(f"left out {_named(chosen, c)}: {reasons[c]}")
-            out_rows.append(
-                {"practice_code": c, "name": _name(chosen, c),
-                 "list_size": int(chosen.at[c, "list_size"]), "rule": why, "reason": reasons[c]}
-            )  # fmt: skip
+        rows = pd.DataFrame(
+            [{"practice_code": c, "name": _name(chosen, c),
+              "list_size": int(chosen.at[c, "list_size"]), "rule": why, "reason": reasons[c]}
+             for c in dropped.index],
+            columns=LEFT_OUT_COLUMNS,
+        )  # fmt: skip
+        report += [f"left out {line}" for line in left_out_lines(rows)]
+        out_rows += rows.to_dict("records")
         chosen = chosen[~mask]
     left_out = pd.DataFrame(out_rows, columns=LEFT_OUT_COLUMNS)
     return Selection(chosen, report, left_out), problems
@@ -183,6 +183,15 @@ def _name(practices: pd.DataFrame, code: str) -> str:
     return "" if pd.isna(name) or name == code else str(name)
 
 
+def left_out_lines(left_out: pd.DataFrame) -> list[str]:
+    """``A82620 GLENRIDDING HEALTH CENTRE, 855 patients: fewer than 1,000 patients``:
+    each practice of a :attr:`Selection.left_out` table with its patients and reason."""
+    return [
+        f"{r.practice_code}{' ' + r.name if r.name else ''}, {r.list_size:,} patients: {r.reason}"
+        for r in left_out.itertuples()
+    ]
+
+
 def _named(practices: pd.DataFrame, code: str) -> str:
     """``A82048 NAME, 6,348 patients``: a practice as the notes name it."""
     name = _name(practices, code)
@@ -195,9 +204,7 @@ def _dates(practices: pd.DataFrame, column: str) -> pd.Series:
     return pd.to_datetime(practices[column], errors="coerce")
 
 
-def closed_at(
-    practices: pd.DataFrame, as_at: str | None
-) -> tuple[pd.Series, pd.Series, pd.Series]:
+def closed_at(practices: pd.DataFrame, as_at: str | None) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Which practices the register shows closed or dormant on ``as_at``.
 
     A closed or dormant practice is shown so from its close date or, with none (ODS

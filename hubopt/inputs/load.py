@@ -37,7 +37,9 @@ class Inputs:
     )
     sources: dict[str, str] = field(default_factory=dict)
     #: practices the area's rules left out: code, name, list_size, rule, reason
-    left_out: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=area.LEFT_OUT_COLUMNS))
+    left_out: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=area.LEFT_OUT_COLUMNS)
+    )
     #: input (scenario key) -> the date the NHS file is of and how that is known
     published: dict[str, str] = field(default_factory=dict)
 

@@ -15,6 +15,7 @@ import json
 import os
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -24,6 +25,7 @@ import pandas as pd
 
 from hubopt.errors import InputError, OutputExistsError
 from hubopt.inputs import load, nhs
+from hubopt.inputs.area import left_out_lines
 from hubopt.inputs.load import Inputs
 from hubopt.inputs.practices import read_boundary
 from hubopt.inputs.published import date_from_name, open_table, parse_extract_date
@@ -166,7 +168,10 @@ def boundary_layers(folder: str | Path) -> list[BoundaryLayer]:
 
 
 def area_catalogue(
-    practices: pd.DataFrame, *, pcn_map: pd.DataFrame | None = None, layers: list[BoundaryLayer] = ()
+    practices: pd.DataFrame,
+    *,
+    pcn_map: pd.DataFrame | None = None,
+    layers: Sequence[BoundaryLayer] = (),
 ) -> list[Area]:
     """Every area the files can select: each CCG / sub-ICB location and ICB code the
     practices carry (names from the practice map, else from the boundary files) and,
@@ -175,7 +180,8 @@ def area_catalogue(
     for layer in reversed(list(layers)):  # newest last: its names win
         if layer.kind != "la":
             t = gpd.read_file(layer.path, ignore_geometry=True)
-            names.update(zip(t[layer.code_column].astype(str), t[layer.name_column].astype(str)))
+            codes, labels = t[layer.code_column].astype(str), t[layer.name_column].astype(str)
+            names.update(zip(codes, labels, strict=True))
     areas: list[Area] = []
     m = pcn_map if pcn_map is not None else pd.DataFrame()
     for kind, col in (("ccg", "ccg_code"), ("icb", "icb_code")):
@@ -190,13 +196,16 @@ def area_catalogue(
             if not ons and ons_col in mapped.columns and len(mapped):
                 ons = str(mapped[ons_col].iloc[0])
             name_col = col.replace("_code", "_name")
-            name = str(mapped[name_col].iloc[0]) if name_col in mapped.columns and len(mapped) else ""
+            name = (
+                str(mapped[name_col].iloc[0]) if name_col in mapped.columns and len(mapped) else ""
+            )
             areas.append(Area(kind, code, name or names.get(ons, ""), ons))
     seen = set()
     for layer in layers:
         if layer.kind == "la":
             t = gpd.read_file(layer.path, ignore_geometry=True)
-            for code, name in zip(t[layer.code_column].astype(str), t[layer.name_column].astype(str)):
+            codes, labels = t[layer.code_column].astype(str), t[layer.name_column].astype(str)
+            for code, name in zip(codes, labels, strict=True):
                 if code not in seen:
                     seen.add(code)
                     areas.append(Area("la", code, name, code))
@@ -224,7 +233,8 @@ def resolve_area(query: str, areas: list[Area]) -> Area:
     if named:
         raise InputError(
             f"'{query}' matches {len(named)} areas; give one of their codes:",
-            [str(a) for a in named[:20]] + ([f"... and {len(named) - 20} more"] if len(named) > 20 else []),
+            [str(a) for a in named[:20]]
+            + ([f"... and {len(named) - 20} more"] if len(named) > 20 else []),
         )
     labels = {a.name.lower(): a for a in areas if a.name} | {a.code.lower(): a for a in areas}
     close = difflib.get_close_matches(q, list(labels), n=6, cutoff=0.4)
@@ -238,9 +248,7 @@ def resolve_area(query: str, areas: list[Area]) -> Area:
     )  # fmt: skip
 
 
-def area_outline(
-    area: Area, layers: list[BoundaryLayer], *, as_at: str
-) -> gpd.GeoDataFrame | None:
+def area_outline(area: Area, layers: list[BoundaryLayer], *, as_at: str) -> gpd.GeoDataFrame | None:
     """The area's ONS outline from the boundary file that has its code, of the
     vintage nearest ``as_at`` (codes change when outlines do)."""
     code = area.ons_code or area.code
@@ -290,7 +298,11 @@ class Plan:
 
     @property
     def name(self) -> str:
-        return f"{self.area.code.lower()}-{slug(self.area.name)}" if self.area.name else self.area.code.lower()
+        return (
+            f"{self.area.code.lower()}-{slug(self.area.name)}"
+            if self.area.name
+            else self.area.code.lower()
+        )
 
 
 def _c(setting: str, comment: str) -> str:
@@ -317,7 +329,8 @@ def scenario_text(plan: Plan, *, scenario_path: Path) -> str:
         "",
         "[scenario]",
         f"name = {_q(plan.name)}",
-        f"description = {_q(f'{a.name or a.code}: hubs of 30-50k patients, NHS files of {plan.as_at}')}",
+        "description = "
+        + _q(f"{a.name or a.code}: hubs of 30-50k patients, NHS files of {plan.as_at}"),
         "",
         "[inputs]",
     ]  # fmt: skip
@@ -340,14 +353,20 @@ def scenario_text(plan: Plan, *, scenario_path: Path) -> str:
     ]
     if a.kind == "ccg":
         key = "sub_icb" if plan.sub_icb_era else "ccg"
-        lines.append(_c(f"{key} = [{_q(a.code)}]", "practices this commissioner holds in the list sizes"))
+        lines.append(
+            _c(f"{key} = [{_q(a.code)}]", "practices this commissioner holds in the list sizes")
+        )
     elif a.kind == "icb":
-        lines.append(_c(f"icb = [{_q(a.code)}]", "practices of this ICB (the register's health geography)"))
+        lines.append(
+            _c(f"icb = [{_q(a.code)}]", "practices of this ICB (the register's health geography)")
+        )
     else:
-        lines += ["# practices inside the outline (by postcode), whoever commissions them",
-                  _c("boundary_buffer_m = 0", "widen the outline (metres) to take practices just outside")]  # fmt: skip
+        lines += [
+            "# practices inside the outline (by postcode), whoever commissions them",
+            _c("boundary_buffer_m = 0", "metres to widen it by, for practices just outside"),
+        ]
     lines += [
-        _c(f"as_at = {_q(plan.as_at)}", "the list sizes' extract date: PCNs, open / closed on this day"),
+        _c(f"as_at = {_q(plan.as_at)}", "the list sizes' extract date: PCNs, open on this day"),
         _c("exclude_non_gp = true", "leave out cost centres that are not GP practices"),
         _c("exclude_closed = true", "leave out practices closed on or before as_at"),
         _c("min_list_size = 0", "e.g. 1000 leaves out special services; each is named"),
@@ -460,8 +479,7 @@ def init_area(
         if loaded.practices.empty:
             raise InputError(
                 f"No practices are left in {chosen} after the area's rules:",
-                [f"{r.practice_code} {r.name}, {r.list_size:,} patients: {r.reason}"
-                 for r in loaded.left_out.itertuples()]
+                left_out_lines(loaded.left_out)
                 + ["change the rules in [area] (exclude_non_gp, exclude_closed, min_list_size)"],
             )  # fmt: skip
     except Exception:

@@ -28,7 +28,9 @@ from hubopt.errors import InputError
 _MONTHS = {m: i for i, m in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
 )}  # fmt: skip
-_ISO = re.compile(r"(?<!\d)(20\d\d|19\d\d)[-_]?(0[1-9]|1[0-2])(?:[-_]?(0[1-9]|[12]\d|3[01]))?(?!\d)")
+_ISO = re.compile(
+    r"(?<!\d)(20\d\d|19\d\d)[-_]?(0[1-9]|1[0-2])(?:[-_]?(0[1-9]|[12]\d|3[01]))?(?!\d)"
+)
 _MON_YEAR = re.compile(r"(?<![a-z])(" + "|".join(_MONTHS) + r")[a-z]*[-_ ]?(20\d\d)(?!\d)", re.I)
 
 
@@ -79,12 +81,12 @@ def parse_extract_date(values: pd.Series) -> date | None:
     return None
 
 
-def _member(zf: zipfile.ZipFile, path: Path, suffixes: tuple[str, ...], hint: str) -> zipfile.ZipInfo:
+def _member(
+    zf: zipfile.ZipFile, path: Path, suffixes: tuple[str, ...], hint: str
+) -> zipfile.ZipInfo:
     """The table inside an archive: a member with one of ``suffixes``, preferring names
     containing ``hint`` and then the largest (ONSPD's data file, not its lookups)."""
-    tables = [
-        i for i in zf.infolist() if not i.is_dir() and i.filename.lower().endswith(suffixes)
-    ]
+    tables = [i for i in zf.infolist() if not i.is_dir() and i.filename.lower().endswith(suffixes)]
     if not tables:
         raise InputError(
             f"The archive {path.name} holds no {' or '.join(suffixes)} file.",
@@ -120,7 +122,9 @@ def open_table(
         with zipfile.ZipFile(path) as zf:
             info = _member(zf, path, suffixes, hint)
             with zf.open(info) as fh:
-                yield Opened(fh, f"{path.name}:{Path(info.filename).name}", date(*info.date_time[:3]))
+                yield Opened(
+                    fh, f"{path.name}:{Path(info.filename).name}", date(*info.date_time[:3])
+                )
     except zipfile.BadZipFile as exc:
         raise InputError(f"Could not read the archive {path}.", [str(exc)]) from None
 
