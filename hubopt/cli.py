@@ -269,7 +269,7 @@ def format_onboarding(done: onboard.Onboarding) -> str:
     lines += ["", f"Area: {plan.area}", f"As at: {plan.as_at} (the list sizes' extract date)"]
     lines.append(f"Practices: {len(p)}, {int(p['list_size'].sum()):,} patients")
     if loaded.current is not None:
-        band = (30_000, 50_000)
+        band = (done.scenario.population_min, done.scenario.population_max)
         pcns = evaluate.population_summary(loaded.current["group_id"], p["list_size"], band=band)
         in_band = round(pcns["share_in_band"] * pcns["groups"])
         lines.append(

@@ -29,7 +29,10 @@ from hubopt.inputs.area import left_out_lines
 from hubopt.inputs.load import Inputs
 from hubopt.inputs.practices import read_boundary
 from hubopt.inputs.published import date_from_name, open_table, parse_extract_date
-from hubopt.scenario import scenario_from_dict
+from hubopt.scenario import Scenario, scenario_from_dict
+
+#: The rules ``hubopt init`` writes: hubopt's defaults
+DEFAULTS = Scenario(name="defaults")
 
 #: input -> (name fragments as published, file endings), in order of preference
 PUBLICATIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -314,7 +317,7 @@ def scenario_text(plan: Plan, *, scenario_path: Path) -> str:
     """A commented scenario TOML for ``plan``; paths relative to ``scenario_path``
     when the files are beside it."""
     base = scenario_path.parent
-    a = plan.area
+    a, d = plan.area, DEFAULTS
     f = {k: _rel(p, base) for k, p in plan.files.items()}
     described = {"list_sizes": "registered patients: the practices taken",
                  "register": "ODS register: names, open / closed / dormant",
@@ -330,7 +333,8 @@ def scenario_text(plan: Plan, *, scenario_path: Path) -> str:
         "[scenario]",
         f"name = {_q(plan.name)}",
         "description = "
-        + _q(f"{a.name or a.code}: hubs of 30-50k patients, NHS files of {plan.as_at}"),
+        + _q(f"{a.name or a.code}: hubs of {DEFAULTS.population_min // 1000}-"
+             f"{DEFAULTS.population_max // 1000}k patients, NHS files of {plan.as_at}"),
         "",
         "[inputs]",
     ]  # fmt: skip
@@ -372,9 +376,9 @@ def scenario_text(plan: Plan, *, scenario_path: Path) -> str:
         _c("min_list_size = 0", "e.g. 1000 leaves out special services; each is named"),
         "",
         "[rules]",
-        _c("population_min = 30000", "fewest registered patients in a hub"),
-        _c("population_max = 50000", "most registered patients in a hub"),
-        _c("travel_cap_minutes = 30", "longest travel from a practice to its hub site"),
+        _c(f"population_min = {d.population_min}", "fewest registered patients in a hub"),
+        _c(f"population_max = {d.population_max}", "most registered patients in a hub"),
+        _c(f"travel_cap_minutes = {d.travel_cap_minutes:g}", "longest travel to the hub site"),
         _c('oversize = "own_hub"', "a practice above population_max is a hub on its own"),
         _c('band = "rural_exception"', "below population_min only where nothing reaches it"),
         "",
@@ -383,7 +387,7 @@ def scenario_text(plan: Plan, *, scenario_path: Path) -> str:
         "",
         "[solver]",
         'name = "cbc"',
-        _c("time_limit_seconds = 120", "then report the best plan and its proven gap"),
+        _c(f"time_limit_seconds = {d.time_limit_seconds:g}", "then the best plan, its proven gap"),
         "gap = 0.0",
         "threads = 2",
         "",
@@ -405,6 +409,7 @@ class Onboarding:
 
     plan: Plan
     scenario_path: Path
+    scenario: Scenario
     inputs: Inputs
     passed_over: dict[str, list[Path]]
     written: list[Path]
@@ -489,7 +494,7 @@ def init_area(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     written.insert(0, path)
-    return Onboarding(plan, path, loaded, passed_over, written)
+    return Onboarding(plan, path, scenario, loaded, passed_over, written)
 
 
 def _sub_icb_era(path: Path) -> bool:
