@@ -66,11 +66,16 @@ class Loaded:
     published: Published | None = None  # the date the file is of, and how it is known
 
 
+def normalise_postcodes(values: pd.Series) -> pd.Series:
+    """Upper case, no spaces: ``"le1 6tp"`` and ``"LE1  6TP"`` both give ``"LE16TP"``;
+    a missing value gives ``""``. Vectorised: ONSPD has 2.7 million postcodes."""
+    text = values.astype("string").fillna("")
+    return text.str.replace(r"\s+", "", regex=True).str.upper().astype(object)
+
+
 def normalise_postcode(value: object) -> str:
-    """Upper case, no spaces: ``"le1 6tp"`` and ``"LE1  6TP"`` both give ``"LE16TP"``."""
-    if not isinstance(value, str):
-        return ""
-    return re.sub(r"\s+", "", value).upper()
+    """:func:`normalise_postcodes` for one postcode."""
+    return str(normalise_postcodes(pd.Series([value], dtype=object)).iloc[0])
 
 
 def _norm_header(name: object) -> str:
@@ -327,7 +332,7 @@ def read_postcode_lookup(path: str | Path) -> Loaded:
     norm = {_norm_header(c): c for c in cols}
     lat = next((norm[c] for c in ("lat", "latitude") if c in norm), None)
     lon = next((norm[c] for c in ("lon", "long", "longitude", "lng") if c in norm), None)
-    out = pd.DataFrame({"postcode_key": df[pc].map(normalise_postcode)})
+    out = pd.DataFrame({"postcode_key": normalise_postcodes(df[pc])})
     if lat and lon:
         out["lat"] = pd.to_numeric(df[lat], errors="coerce")
         out["lon"] = pd.to_numeric(df[lon], errors="coerce")
@@ -349,7 +354,7 @@ def coordinates_from_postcodes(
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Lat/lon for each practice's postcode; a postcode missing from the lookup is a
     problem naming the practice."""
-    keys = postcodes.map(normalise_postcode)
+    keys = normalise_postcodes(postcodes)
     found = lookup.reindex(keys.to_numpy())
     found.index = postcodes.index
     problems = [
