@@ -283,6 +283,7 @@ def format_onboarding(done: onboard.Onboarding) -> str:
     else:
         lines.append("Left out: none")
     lines += [f"Note: {n}" for n in loaded.notes if n.startswith("kept ")]
+    lines += [f"Note: {n}" for n in plan.notes]
     lines += ["", "Wrote:"] + [f"  {w}" for w in done.written]
     lines += [
         "Travel is a straight-line estimate until you add a road network (see the file's "

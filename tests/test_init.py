@@ -193,3 +193,12 @@ def test_same_name_every_month_ranked_by_extract_date(tmp_path):
     found, passed = onboard.find_nhs_files(tmp_path)
     assert found["list_sizes"].name == "gp-reg-pat-prac-all (1).csv"
     assert found["postcodes"].name == "postcodes.csv"
+
+
+def test_boundaries_without_the_area_say_so(downloads, boundaries, tmp_path):
+    (boundaries / "lad_2021_england_bsc.geojson").unlink()
+    res = run("init", "QK1", "--nhs-dir", downloads, "--boundaries", boundaries,
+              "-o", tmp_path / "s.toml")  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert f"Note: no outline of E54000015 in {boundaries}: catchments follow" in res.output
+    assert "boundary" not in tomllib.loads((tmp_path / "s.toml").read_text())["inputs"]

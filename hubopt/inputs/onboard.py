@@ -472,6 +472,11 @@ def init_area(
             [f"{p} exists; give --force to overwrite it, or -o another file" for p in existing],
         )
     plan.boundary = boundary_path
+    if layers and outline is None:
+        plan.notes.append(
+            f"no outline of {chosen.ons_code or chosen.code} in {boundaries}: catchments follow "
+            "the practices' hull; add the ONS boundary file of its kind there"
+        )
     written = []
     if outline is not None and boundary_path is not None:
         boundary_path.parent.mkdir(parents=True, exist_ok=True)
