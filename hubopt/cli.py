@@ -18,6 +18,9 @@ from tqdm import tqdm
 
 from hubopt import pipeline
 from hubopt.errors import HuboptError, InputError
+from hubopt.inputs import onboard
+from hubopt.inputs.area import left_out_lines
+from hubopt.outputs import evaluate
 from hubopt.scenario import Scenario, load_scenario
 
 log = logging.getLogger("hubopt")
@@ -228,6 +231,75 @@ def evaluate_cmd(ctx, scenario_file, groupings, out_dir, force):
     lines += [f"Note: {n}" for n in res.notes]
     lines += ["Wrote:"] + [f"  {p}" for p in res.files]
     click.echo("\n".join(lines))
+
+
+@main.command("init")
+@click.argument("area")
+@click.option(
+    "--nhs-dir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder with the NHS files as downloaded (gp-reg-pat-prac-all, epraccur, ePCN, "
+    "a postcode lookup such as ONSPD).",
+)
+@click.option(
+    "--boundaries",
+    type=click.Path(path_type=Path),
+    help="Folder of ONS outlines (CCG / sub-ICB, ICB, local authority): the area's "
+    "outline goes into the scenario.",
+)
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Scenario file to write [default: <code>-<name>.toml].",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing scenario file.")
+@click.pass_context
+def init_cmd(ctx, area, nhs_dir, boundaries, out, force):
+    """Write a scenario for AREA (a CCG, sub-ICB location, ICB or local-authority code,
+    or part of a name) from the NHS files in --nhs-dir, and say what it holds."""
+    with planner_errors(ctx.obj["debug"]):
+        done = onboard.init_area(area, nhs_dir, out=out, boundaries=boundaries, force=force)
+        click.echo(format_onboarding(done))
+
+
+def format_onboarding(done: onboard.Onboarding) -> str:
+    """What ``hubopt init`` found, in a planner's words, ending with the run command."""
+    plan, loaded = done.plan, done.inputs
+    p = loaded.practices
+    lines = [f"NHS files in {plan.files['list_sizes'].parent}:"]
+    for key, path in plan.files.items():
+        when = loaded.published.get(key, "date not known")
+        lines.append(f"  {key.replace('_', ' '):<15} {path.name}: {when}")
+        lines += [f"  {'':<15} not used (older): {o.name}" for o in done.passed_over.get(key, [])]
+    lines += ["", f"Area: {plan.area}", f"As at: {plan.as_at} (the list sizes' extract date)"]
+    lines.append(f"Practices: {len(p)}, {int(p['list_size'].sum()):,} patients")
+    if loaded.current is not None:
+        band = (done.scenario.population_min, done.scenario.population_max)
+        pcns = evaluate.population_summary(loaded.current["group_id"], p["list_size"], band=band)
+        in_band = round(pcns["share_in_band"] * pcns["groups"])
+        lines.append(
+            f"Today's PCNs: {pcns['groups']}, {in_band} of them within {band[0]:,}-{band[1]:,} "
+            f"patients; {pcns['practices_ungrouped']} practices in no PCN"
+        )
+    out = loaded.left_out
+    if len(out):
+        lines.append(f"Left out: {len(out)} practices, {int(out['list_size'].sum()):,} patients:")
+        lines += [f"  - {line}" for line in left_out_lines(out)]
+    else:
+        lines.append("Left out: none")
+    lines += [f"Note: {n}" for n in loaded.notes if n.startswith("kept ")]
+    lines += [f"Note: {n}" for n in plan.notes]
+    lines += ["", "Wrote:"] + [f"  {w}" for w in done.written]
+    lines += [
+        "Travel is a straight-line estimate until you add a road network (see the file's "
+        "[inputs] comments).",
+        "",
+        "Next:",
+        f"  hubopt run {done.scenario_path}",
+    ]
+    return "\n".join(lines)
 
 
 __all__ = ["main", "Scenario"]

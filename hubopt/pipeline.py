@@ -148,6 +148,7 @@ def run(
         loaded.rejects, timings, notes,
     )  # fmt: skip
     res.catchments = areas
+    res.published = loaded.published
     if out is not None:
         with _stage(timings, "write"):
             write_outputs(res, fmap, out, mdir)

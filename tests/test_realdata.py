@@ -66,12 +66,13 @@ def test_national_pcn_figures(nhs_dir):
 
 
 def test_llr_selects_its_practices(england):
-    """134 practices in Jan 2021; one is dormant by the register's date, two are
-    special services of 46 and 62 patients."""
+    """134 practices in Jan 2021; two are special services of 46 and 62 patients.
+    Y03587 (3,616 patients) is dormant in the late-2021 register only: kept."""
     s = Scenario(name="llr", ccg=LLR, min_list_size=100, as_at="2021-01-01")
     sel, problems = area.select_area(england.practices, s)
     assert problems == []
-    assert len(sel.practices) == 131
+    assert len(sel.practices) == 132
+    assert "Y03587" in sel.practices.index
     assert 1_150_000 < sel.practices["list_size"].sum() < 1_170_000
     assert (
         "left out 2 practices (fewer than 100 patients; 108 patients): Y03584, Y05412" in sel.report

@@ -3,7 +3,14 @@
 An area is given by commissioner codes (CCG / sub-ICB location, ICB), by a list of
 practice codes, or by boundary polygons (optionally buffered for cross-border
 practices). Rules then leave out non-standard practices, closed or dormant ones and
-small lists; every rule reports how many practices and patients it left out.
+small lists; every rule reports how many practices and patients it left out, and
+names each practice with its patients.
+
+No practice is lost to a later register: a practice with patients in the list sizes
+is left out as closed or dormant only when the register shows it so on or before
+``as_at`` (its close date, or for a dormant practice with no close date the date of
+the register itself). A practice closed or dormant only in a later register is kept
+and named in a note.
 """
 
 from __future__ import annotations
@@ -18,6 +25,8 @@ from hubopt.inputs import Problem
 from hubopt.inputs.practices import BNG
 from hubopt.scenario import Scenario
 
+#: One row per practice an area rule left out.
+LEFT_OUT_COLUMNS = ["practice_code", "name", "list_size", "rule", "reason"]
 #: A practice selected by code but this far outside the boundary is flagged (metres).
 FAR_OUTSIDE_M = 5_000.0
 
@@ -28,9 +37,7 @@ class Selection:
 
     practices: gpd.GeoDataFrame
     report: list[str] = field(default_factory=list)
-    left_out: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=["practice_code", "reason"])
-    )
+    left_out: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LEFT_OUT_COLUMNS))
 
 
 def _codes_match(column: pd.Series, wanted: tuple[str, ...]) -> pd.Series:
@@ -129,14 +136,16 @@ def select_area(
         rules.append(
             ("prescribing setting other than GP practice", setting.ne("") & setting.ne("4"))
         )
+    details: dict[str, pd.Series] = {}
     if s.exclude_closed and "status" in chosen.columns:
-        status = chosen["status"].fillna("").astype(str)
-        closed = status.isin(["closed", "dormant"])
-        if s.as_at is not None and "close_date" in chosen.columns:
-            # closed after the as-at date: it was still open then
-            later = pd.to_datetime(chosen["close_date"]) > pd.Timestamp(s.as_at)
-            closed &= ~later.fillna(False)
-        rules.append(("closed or dormant in the register", closed))
+        closed, details[CLOSED], kept = closed_at(chosen, s.as_at)
+        rules.append((CLOSED, closed))
+        for why, codes in kept.groupby(kept).groups.items():
+            report.append(
+                f"kept {len(codes)} practices ({int(chosen.loc[codes, 'list_size'].sum()):,} "
+                f"patients) that had patients on {s.as_at}, though {why}: "
+                + "; ".join(_named(chosen, c) for c in codes)
+            )
     if s.min_list_size:
         rules.append(
             (f"fewer than {s.min_list_size:,} patients", chosen["list_size"] < s.min_list_size)
@@ -151,7 +160,84 @@ def select_area(
             + (f": {', '.join(dropped.index[:8])}" if len(dropped) else "")
             + (" ..." if len(dropped) > 8 else "")
         )
-        out_rows += [{"practice_code": c, "reason": why} for c in dropped.index]
+        reasons = details.get(why, pd.Series(why, index=dropped.index))
+        rows = pd.DataFrame(
+            [{"practice_code": c, "name": _name(chosen, c),
+              "list_size": int(chosen.at[c, "list_size"]), "rule": why, "reason": reasons[c]}
+             for c in dropped.index],
+            columns=LEFT_OUT_COLUMNS,
+        )  # fmt: skip
+        report += [f"left out {line}" for line in left_out_lines(rows)]
+        out_rows += rows.to_dict("records")
         chosen = chosen[~mask]
-    left_out = pd.DataFrame(out_rows, columns=["practice_code", "reason"])
+    left_out = pd.DataFrame(out_rows, columns=LEFT_OUT_COLUMNS)
     return Selection(chosen, report, left_out), problems
+
+
+#: The closed-or-dormant rule's name in the notes and in ``Selection.left_out``.
+CLOSED = "closed or dormant in the register"
+
+
+def _name(practices: pd.DataFrame, code: str) -> str:
+    name = practices.at[code, "name"] if "name" in practices.columns else ""
+    return "" if pd.isna(name) or name == code else str(name)
+
+
+def left_out_lines(left_out: pd.DataFrame) -> list[str]:
+    """``A82620 GLENRIDDING HEALTH CENTRE, 855 patients: fewer than 1,000 patients``:
+    each practice of a :attr:`Selection.left_out` table with its patients and reason."""
+    return [
+        f"{r.practice_code}{' ' + r.name if r.name else ''}, {r.list_size:,} patients: {r.reason}"
+        for r in left_out.itertuples()
+    ]
+
+
+def _named(practices: pd.DataFrame, code: str) -> str:
+    """``A82048 NAME, 6,348 patients``: a practice as the notes name it."""
+    name = _name(practices, code)
+    return f"{code}{' ' + name if name else ''}, {int(practices.at[code, 'list_size']):,} patients"
+
+
+def _dates(practices: pd.DataFrame, column: str) -> pd.Series:
+    if column not in practices.columns:
+        return pd.Series(pd.NaT, index=practices.index, dtype="datetime64[ns]")
+    return pd.to_datetime(practices[column], errors="coerce")
+
+
+def closed_at(practices: pd.DataFrame, as_at: str | None) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Which practices the register shows closed or dormant on ``as_at``.
+
+    A closed or dormant practice is shown so from its close date or, with none (ODS
+    gives dormant practices no date), from the date of the register
+    (``register_date``: :func:`hubopt.inputs.nhs.read_epraccur`). It counts as closed
+    on ``as_at`` when that date is on or before ``as_at``, or when no date is known
+    at all; without ``as_at`` every closed or dormant practice counts.
+
+    Returns the mask of practices closed on ``as_at``, the reason for each of them,
+    and the reason each closed-or-dormant practice that was still open then is kept.
+    """
+    status = practices["status"].fillna("").astype(str)
+    marked = status.isin(["closed", "dormant"])
+    close = _dates(practices, "close_date")
+    shown = close.fillna(_dates(practices, "register_date"))
+    when = pd.Timestamp(as_at) if as_at is not None else None
+    dated = practices["register_dated"] if "register_dated" in practices.columns else {}
+    later = marked & shown.notna() & (shown > when) if when is not None else marked & False
+    closed = marked & ~later
+
+    def why(code: str, *, kept: bool) -> str:
+        state = status[code]
+        if pd.notna(close[code]):
+            text = f"closed on {close[code].date()}"
+        elif pd.notna(shown[code]):
+            text = f"{state} in the register dated {dated.get(code) or shown[code].date()}"
+        else:
+            text = f"{state} in the register (no date known)"
+        if when is None:
+            return text + " (no as_at date given)"
+        order = "after" if kept else "on or before"
+        return f"{text}, {order} as_at {when.date()}" if pd.notna(shown[code]) else text
+
+    reasons = pd.Series({c: why(c, kept=False) for c in practices.index[closed]}, dtype=object)
+    kept = pd.Series({c: why(c, kept=True) for c in practices.index[later]}, dtype=object)
+    return closed, reasons, kept

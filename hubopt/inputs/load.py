@@ -36,26 +36,43 @@ class Inputs:
         default_factory=lambda: pd.DataFrame(columns=["practice_code", "reason"])
     )
     sources: dict[str, str] = field(default_factory=dict)
+    #: practices the area's rules left out: code, name, list_size, rule, reason
+    left_out: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=area.LEFT_OUT_COLUMNS)
+    )
+    #: input (scenario key) -> the date the NHS file is of and how that is known
+    published: dict[str, str] = field(default_factory=dict)
 
 
 def read_all_practices(scenario: Scenario) -> inputs.PracticeTable:
     """All practices named by the scenario's inputs, validated (before the area)."""
+    return _read_practices(scenario)[0]
+
+
+def _read_practices(scenario: Scenario) -> tuple[inputs.PracticeTable, dict[str, str]]:
+    """:func:`read_all_practices`, with each NHS file's publication date by input."""
     s = scenario
     if s.practices is not None:
-        return inputs.read_practices_table(
+        table = inputs.read_practices_table(
             s.practices, columns=s.columns, drop_invalid=s.drop_invalid
         )
+        return table, {}
     # the scenario refuses NHS inputs without both of these (scenario_from_dict)
     assert s.list_sizes is not None and s.postcodes is not None
     as_at = s.as_at or date.today().isoformat()
-    return nhs.assemble(
-        list_sizes=nhs.read_list_sizes(s.list_sizes),
-        postcodes=nhs.read_postcode_lookup(s.postcodes),
-        register=nhs.read_epraccur(s.register) if s.register else None,
-        pcn_map=nhs.read_practice_map(s.pcn_map) if s.pcn_map else None,
-        epcn=nhs.read_epcn(s.pcn_membership, as_at=as_at) if s.pcn_membership else None,
+    sizes = nhs.read_list_sizes(s.list_sizes)
+    postcodes = nhs.read_postcode_lookup(s.postcodes)
+    register = nhs.read_epraccur(s.register) if s.register else None
+    pcn_map = nhs.read_practice_map(s.pcn_map) if s.pcn_map else None
+    epcn = nhs.read_epcn(s.pcn_membership, as_at=as_at) if s.pcn_membership else None
+    files = {"list_sizes": sizes, "postcodes": postcodes, "register": register,
+             "pcn_map": pcn_map, "pcn_membership": epcn}  # fmt: skip
+    published = {k: str(f.published) for k, f in files.items() if f and f.published}
+    table = nhs.assemble(
+        list_sizes=sizes, postcodes=postcodes, register=register, pcn_map=pcn_map, epcn=epcn,
         drop_invalid=s.drop_invalid,
-    )
+    )  # fmt: skip
+    return table, published
 
 
 def current_from_pcn(practices: pd.DataFrame) -> pd.DataFrame:
@@ -110,7 +127,7 @@ def with_sites(
 def load_inputs(scenario: Scenario) -> Inputs:
     """Read, validate and select: the inputs stage of :func:`hubopt.pipeline.run`."""
     s = scenario
-    table = read_all_practices(s)
+    table, published = _read_practices(s)
     boundary = inputs.read_boundary(s.boundary) if s.boundary else None
     selection, problems = area.select_area(table.practices, s, boundary=boundary)
     rejects = table.rejects
@@ -144,4 +161,7 @@ def load_inputs(scenario: Scenario) -> Inputs:
                   "postcodes", "boundary", "current", "sites", "network")
         if getattr(s, k) is not None
     }  # fmt: skip
-    return Inputs(practices, boundary, current, table.notes + selection.report, rejects, sources)
+    notes = table.notes + selection.report
+    return Inputs(
+        practices, boundary, current, notes, rejects, sources, selection.left_out, published
+    )

@@ -16,6 +16,7 @@ rows it cannot use as *problems* (file, line, practice, what is wrong, how to fi
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -27,6 +28,7 @@ from pyproj import Transformer
 
 from hubopt.errors import InputError
 from hubopt.inputs import PracticeTable, Problem, check_practices, finish_practices
+from hubopt.inputs.published import Opened, Published, open_table, publication
 
 #: epraccur column positions (ODS documentation; no header row in the file).
 EPRACCUR_COLUMNS = {
@@ -61,24 +63,53 @@ class Loaded:
     table: pd.DataFrame
     problems: list[Problem] = field(default_factory=list)
     source: str = ""
+    published: Published | None = None  # the date the file is of, and how it is known
+
+
+def normalise_postcodes(values: pd.Series) -> pd.Series:
+    """Upper case, no spaces: ``"le1 6tp"`` and ``"LE1  6TP"`` both give ``"LE16TP"``;
+    a missing value gives ``""``. Vectorised: ONSPD has 2.7 million postcodes."""
+    text = values.astype("string").fillna("")
+    return text.str.replace(r"\s+", "", regex=True).str.upper().astype(object)
 
 
 def normalise_postcode(value: object) -> str:
-    """Upper case, no spaces: ``"le1 6tp"`` and ``"LE1  6TP"`` both give ``"LE16TP"``."""
-    if not isinstance(value, str):
-        return ""
-    return re.sub(r"\s+", "", value).upper()
+    """:func:`normalise_postcodes` for one postcode."""
+    return str(normalise_postcodes(pd.Series([value], dtype=object)).iloc[0])
 
 
 def _norm_header(name: object) -> str:
     return re.sub(r"\s+", " ", str(name)).strip().lower()
 
 
-def _read_csv(path: Path, **kwargs) -> pd.DataFrame:
+def _read_csv(path: Path, *, hint: str = "", **kwargs) -> tuple[pd.DataFrame, Opened]:
+    """A CSV as published, or the CSV inside a published zip archive (member chosen by
+    ``hint``, see :func:`hubopt.inputs.published.open_table`)."""
+    with open_table(path, hint=hint) as src:
+        return _parse_csv(src, path, **kwargs), src
+
+
+def _parse_csv(src: Opened, path: Path, **kwargs) -> pd.DataFrame:
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, **kwargs)
+        return pd.read_csv(src.handle, dtype=str, keep_default_na=False, **kwargs)
     except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise InputError(f"Could not read {path}.", [str(exc)]) from None
+
+
+def _partner_sheet(src: Opened) -> pd.DataFrame:
+    """ePCN's "PCN Core Partner Details" sheet (the workbook itself or from its zip)."""
+    book = src.handle if isinstance(src.handle, Path) else io.BytesIO(src.handle.read())
+    try:
+        sheets = pd.read_excel(book, sheet_name=None, dtype=str, keep_default_na=False)
+    except ImportError:
+        raise InputError("Reading ePCN .xlsx needs openpyxl.", ["pip install openpyxl"]) from None
+    sheet = next((s for s in sheets if "partner" in s.lower()), None)
+    if sheet is None:
+        raise InputError(
+            f"{src.label} has no 'PCN Core Partner Details' sheet.",
+            [f"sheets found: {', '.join(sheets)}"],
+        )
+    return sheets[sheet]
 
 
 def _find(columns: list[str], *candidates: str, label: str, path: Path) -> str:
@@ -105,7 +136,7 @@ def read_epraccur(path: str | Path) -> Loaded:
     from :data:`EPRACCUR_COLUMNS` with ``status`` spelled out and dates parsed.
     """
     path = Path(path)
-    raw = _read_csv(path, header=None)
+    raw, src = _read_csv(path, hint="epraccur", header=None)
     if raw.empty:
         raise InputError(f"The register {path} is empty.", [])
     if raw.shape[1] < 26:
@@ -128,24 +159,29 @@ def read_epraccur(path: str | Path) -> Loaded:
         df[col] = _parse_ods_date(df[col])
     problems = [
         Problem(
-            f"{path.name} lines {', '.join(map(str, g['line']))}: practice code {code} "
+            f"{src.label} lines {', '.join(map(str, g['line']))}: practice code {code} "
             "appears more than once; keep one row per practice",
             code,
         )
         for code, g in df[df["practice_code"].duplicated(keep=False)].groupby("practice_code")
     ]
-    return Loaded(df.set_index("practice_code"), problems, path.name)
+    dates = df[["open_date", "close_date", "join_date", "left_date"]].stack()
+    when = publication(path, opened=src, latest_in_file=dates)
+    return Loaded(df.set_index("practice_code"), problems, src.label, when)
 
 
 def read_list_sizes(path: str | Path) -> Loaded:
     """Read "Patients Registered at a GP Practice" totals (``gp-reg-pat-prac-all``).
 
-    Keeps the all-persons rows; returns ``list_size``, ``postcode``, ``ccg_code`` (or
-    sub-ICB location code in newer files), ``extract_date``. Missing, non-numeric,
+    Reads both published layouts: CCG era (``CCG_CODE``, ``ONS_CCG_CODE``, to June
+    2022) and sub-ICB era (``SUB_ICB_LOCATION_CODE``, ``ONS_SUB_ICB_LOCATION_CODE``,
+    with ``ICB_CODE`` where present), as a CSV or zipped. Keeps the all-persons rows;
+    returns ``list_size``, ``postcode``, ``ccg_code`` (the CCG or sub-ICB location
+    code), ``ons_ccg_code``, ``icb_code``, ``extract_date``. Missing, non-numeric,
     zero or negative sizes and duplicate codes are problems.
     """
     path = Path(path)
-    df = _read_csv(path)
+    df, src = _read_csv(path, hint="gp-reg-pat-prac-all")
     cols = list(df.columns)
     code = _find(cols, "code", "practice_code", "org_code", label="practice code", path=path)
     n = _find(cols, "number_of_patients", "list_size", "patients", label="patients", path=path)
@@ -153,22 +189,28 @@ def read_list_sizes(path: str | Path) -> Loaded:
     for col in ("SEX", "AGE"):
         if col in df.columns:
             df = df[df[col].str.upper().isin(["ALL", ""])]
-    geo = next(
-        (c for c in ("SUB_ICB_LOCATION_CODE", "SUB_ICB_LOC_CODE", "CCG_CODE") if c in cols), None
-    )
+
+    def optional(*names: str) -> pd.Series | str:
+        found = next((c for c in cols if _norm_header(c) in names), None)
+        return df[found].str.strip() if found else ""
+
     out = pd.DataFrame(
         {
             "line": df["line"],
             "practice_code": df[code].str.strip(),
             "raw_size": df[n].str.strip(),
-            "postcode": df["POSTCODE"].str.strip() if "POSTCODE" in cols else "",
-            "ccg_code": df[geo].str.strip() if geo else "",
-            "extract_date": df["EXTRACT_DATE"].str.strip() if "EXTRACT_DATE" in cols else "",
+            "postcode": optional("postcode"),
+            "ccg_code": optional("sub_icb_location_code", "sub_icb_loc_code", "ccg_code"),
+            "ons_ccg_code": optional(
+                "ons_sub_icb_location_code", "ons_sub_icb_loc_code", "ons_ccg_code"
+            ),
+            "icb_code": optional("icb_code"),
+            "extract_date": optional("extract_date"),
         }
     )
     problems = [
         Problem(
-            f"{path.name} lines {', '.join(map(str, g['line']))}: practice {c} "
+            f"{src.label} lines {', '.join(map(str, g['line']))}: practice {c} "
             "appears more than once; keep one row per practice",
             c,
         )
@@ -176,16 +218,20 @@ def read_list_sizes(path: str | Path) -> Loaded:
     ]
     out = out.rename(columns={"raw_size": "list_size"})
     out["list_size"] = out["list_size"].str.replace(",", "")
-    return Loaded(out.set_index("practice_code"), problems, path.name)
+    when = publication(path, opened=src, extract=out["extract_date"] if len(out) else None)
+    return Loaded(out.set_index("practice_code"), problems, src.label, when)
 
 
 def read_practice_map(path: str | Path) -> Loaded:
     """Read the practice -> PCN -> CCG/sub-ICB -> ICB mapping (``gp-reg-pat-prac-map``).
 
-    ``PCN_CODE = "U"`` (not in a PCN) becomes an empty PCN.
+    ``PCN_CODE = "U"`` (not in a PCN) becomes an empty PCN. Both layouts: CCG and STP
+    columns (to June 2022) or sub-ICB location and ICB columns; the names and ONS
+    codes of the commissioners are kept (``ccg_name``, ``icb_name``, ``ons_*``) to
+    look an area up by name.
     """
     path = Path(path)
-    df = _read_csv(path)
+    df, src = _read_csv(path, hint="gp-reg-pat-prac-map")
     cols = list(df.columns)
     out = pd.DataFrame(
         {
@@ -196,13 +242,19 @@ def read_practice_map(path: str | Path) -> Loaded:
     ).apply(lambda s: s.str.strip())
     for target, names in {
         "ccg_code": ("sub_icb_location_code", "sub_icb_loc_code", "ccg_code"),
+        "ccg_name": ("sub_icb_location_name", "sub_icb_loc_name", "ccg_name"),
+        "ons_ccg_code": ("ons_sub_icb_location_code", "ons_sub_icb_loc_code", "ons_ccg_code"),
         "icb_code": ("icb_code", "stp_code"),
+        "icb_name": ("icb_name", "stp_name"),
+        "ons_icb_code": ("ons_icb_code", "ons_stp_code"),
     }.items():
         found = next((c for c in cols if _norm_header(c) in names), None)
         out[target] = df[found].str.strip() if found else ""
     none = out["pcn_code"].isin(["U", ""])
     out.loc[none, ["pcn_code", "pcn_name"]] = ""
-    return Loaded(out.set_index("practice_code"), [], path.name)
+    extract = next((df[c] for c in cols if _norm_header(c) == "extract_date"), None)
+    when = publication(path, opened=src, extract=extract if len(df) else None)
+    return Loaded(out.set_index("practice_code"), [], src.label, when)
 
 
 def read_epcn(path: str | Path, *, as_at: date | str) -> Loaded:
@@ -214,24 +266,10 @@ def read_epcn(path: str | Path, *, as_at: date | str) -> Loaded:
     """
     path = Path(path)
     when = pd.Timestamp(as_at)
-    if path.suffix.lower() in (".xlsx", ".xls"):
-        try:
-            sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False)
-        except ImportError:
-            raise InputError(
-                "Reading ePCN .xlsx needs openpyxl.", ["pip install openpyxl"]
-            ) from None
-        sheet = next((s for s in sheets if "partner" in s.lower()), None)
-        if sheet is None:
-            raise InputError(
-                f"{path.name} has no 'PCN Core Partner Details' sheet.",
-                [f"sheets found: {', '.join(sheets)}"],
-            )
-        df = sheets[sheet]
-        line0 = 2
-    else:
-        df = _read_csv(path)
-        line0 = 2
+    with open_table(path, suffixes=(".xlsx", ".csv"), hint="epcn") as src:
+        excel = src.label.lower().endswith((".xlsx", ".xls"))
+        df = _partner_sheet(src) if excel else _parse_csv(src, path)
+    line0 = 2
     cols = list(df.columns)
 
     def col(label: str, *names: str) -> pd.Series:
@@ -254,7 +292,7 @@ def read_epcn(path: str | Path, *, as_at: date | str) -> Loaded:
     live = out[(out["start"] <= when) & (out["end"].isna() | (out["end"] >= when))]
     problems = [
         Problem(
-            f"{path.name} lines {', '.join(map(str, g['line']))}: practice {code} is in "
+            f"{src.label} lines {', '.join(map(str, g['line']))}: practice {code} is in "
             f"{g['pcn_code'].nunique()} PCNs on {when.date()} ({', '.join(g['pcn_code'])}); "
             "check the relationship dates",
             code,
@@ -263,10 +301,16 @@ def read_epcn(path: str | Path, *, as_at: date | str) -> Loaded:
         if g["pcn_code"].nunique() > 1
     ]
     live = live.drop_duplicates("practice_code")
-    return Loaded(live.set_index("practice_code")[["pcn_code", "pcn_name"]], problems, path.name)
+    table = live.set_index("practice_code")[["pcn_code", "pcn_name"]]
+    return Loaded(table, problems, src.label, publication(path, opened=src))
 
 
 _BNG_TO_WGS84 = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
+#: The postcode lookup's columns hubopt reads (normalised names); the rest are skipped.
+_POSTCODE_COLUMNS = frozenset(
+    ("postcode", "pcds", "pcd", "pcd7", "pcd8", "lat", "latitude", "lon", "long", "longitude",
+     "lng", "easting", "oseast1m", "x", "northing", "osnrth1m", "y")
+)  # fmt: skip
 
 
 def read_postcode_lookup(path: str | Path) -> Loaded:
@@ -275,16 +319,20 @@ def read_postcode_lookup(path: str | Path) -> Loaded:
     Recognises postcode columns ``postcode``/``pcds``/``pcd``/``pcd7``/``pcd8``; lat/lon
     ``lat``/``latitude`` and ``lon``/``long``/``longitude``; or easting/northing
     ``easting``/``oseast1m`` and ``northing``/``osnrth1m`` (British National Grid,
-    converted with pyproj). Keyed by :func:`normalise_postcode`.
+    converted with pyproj). Keyed by :func:`normalise_postcode`. Only those columns are
+    read (the full ONS Postcode Directory has ~50 columns and 2.7 million rows), from
+    a CSV or the directory's zip as published (its ``Data/ONSPD_*.csv``).
     """
     path = Path(path)
-    df = _read_csv(path)
+    df, src = _read_csv(path, hint="onspd", usecols=lambda c: _norm_header(c) in _POSTCODE_COLUMNS)
+    if df.empty and not len(df.columns):
+        df, src = _read_csv(path, hint="onspd", nrows=0)
     cols = list(df.columns)
     pc = _find(cols, "postcode", "pcds", "pcd", "pcd7", "pcd8", label="postcode", path=path)
     norm = {_norm_header(c): c for c in cols}
     lat = next((norm[c] for c in ("lat", "latitude") if c in norm), None)
     lon = next((norm[c] for c in ("lon", "long", "longitude", "lng") if c in norm), None)
-    out = pd.DataFrame({"postcode_key": df[pc].map(normalise_postcode)})
+    out = pd.DataFrame({"postcode_key": normalise_postcodes(df[pc])})
     if lat and lon:
         out["lat"] = pd.to_numeric(df[lat], errors="coerce")
         out["lon"] = pd.to_numeric(df[lon], errors="coerce")
@@ -298,7 +346,7 @@ def read_postcode_lookup(path: str | Path) -> Loaded:
     # ONSPD marks unknown locations with lat 99.999999
     out.loc[out["lat"].abs() > 90, ["lat", "lon"]] = np.nan
     out = out[out["postcode_key"] != ""].drop_duplicates("postcode_key")
-    return Loaded(out.set_index("postcode_key"), [], path.name)
+    return Loaded(out.set_index("postcode_key"), [], src.label, publication(path, opened=src))
 
 
 def coordinates_from_postcodes(
@@ -306,7 +354,7 @@ def coordinates_from_postcodes(
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Lat/lon for each practice's postcode; a postcode missing from the lookup is a
     problem naming the practice."""
-    keys = postcodes.map(normalise_postcode)
+    keys = normalise_postcodes(postcodes)
     found = lookup.reindex(keys.to_numpy())
     found.index = postcodes.index
     problems = [
@@ -352,9 +400,14 @@ def assemble(
     df["postcode"] = sizes["postcode"]
     df["list_size"] = sizes["list_size"]
     df["ccg_code"] = sizes["ccg_code"]
-    for col in ("icb_code", "pcn_code", "pcn_name", "status", "prescribing_setting"):
+    for col in ("pcn_code", "pcn_name", "status", "prescribing_setting"):
         df[col] = ""
+    df["icb_code"] = sizes["icb_code"] if "icb_code" in sizes.columns else ""
     df["close_date"] = pd.NaT
+    # the date of the register the status comes from: a practice dormant in a register
+    # of a later date than as_at was still open then (hubopt.inputs.area)
+    df["register_date"] = pd.NaT
+    df["register_dated"] = ""
     where = {c: f"{list_sizes.source} line {df.at[c, 'line']} ({c})" for c in df.index}
     if register is not None:
         problems += register.problems
@@ -372,10 +425,14 @@ def assemble(
             ("name", "name"),
             ("status", "status"),
             ("prescribing_setting", "prescribing_setting"),
-            ("icb_code", "health_geography"),
             ("close_date", "close_date"),
         ):
             df.loc[known, col] = reg.loc[known, src]
+        no_icb = known[df.loc[known, "icb_code"].eq("")]
+        df.loc[no_icb, "icb_code"] = reg.loc[no_icb, "health_geography"]
+        if register.published is not None:
+            df.loc[known, "register_date"] = pd.Timestamp(register.published.date)
+            df.loc[known, "register_dated"] = str(register.published)
         blank = df.index[df["postcode"].eq("") & df.index.isin(known)]
         df.loc[blank, "postcode"] = reg.loc[blank, "postcode"]
         active_gp = reg[

@@ -481,8 +481,9 @@ def _file(role: str, path: Path) -> dict:
     }
 
 
-def _sources(sc) -> dict:
-    """The scenario's input files, in :data:`SOURCE_FIELDS` order, and the data date."""
+def _sources(sc, published: dict[str, str] | None = None) -> dict:
+    """The scenario's input files, in :data:`SOURCE_FIELDS` order, each NHS file's
+    publication date (``published``: input -> date), and the data date."""
     files = []
     if getattr(sc, "source", None):
         files.append(_file("scenario file", sc.source))
@@ -490,6 +491,7 @@ def _sources(sc) -> dict:
         v = getattr(sc, name, None)
         if isinstance(v, str | Path):
             files.append(_file(name.replace("_", " "), Path(v)))
+            files[-1]["published"] = (published or {}).get(name, "")
     return {
         "files": files,
         "from_pcn": bool(getattr(sc, "current_from_pcn", False)),
@@ -540,7 +542,7 @@ def render(res: RunResult, *, map_href: str | None = "map.html") -> str:
         moves=_moves(c),
         hubs=_hubs(res, c),
         parameters=_parameters(sc),
-        sources=_sources(sc),
+        sources=_sources(sc, getattr(res, "published", None)),
     )
 
 

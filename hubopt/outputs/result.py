@@ -35,6 +35,7 @@ class RunResult:
     notes: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     catchments: Catchments | None = None  # what the map and report draw
+    published: dict[str, str] = field(default_factory=dict)  # NHS file -> date it is of
 
     def summary(self) -> dict:
         h = self.hubs
