@@ -333,13 +333,13 @@ def optimise(
 
     start = time.perf_counter()
     n = len(d.codes)
-    c = np.where(np.isfinite(d.cost), d.cost, np.nan)
-    off = c.copy()
-    np.fill_diagonal(off, np.nan)
-    lam = np.nan_to_num(np.nanmin(off, axis=1), nan=0.0) if n > 1 else np.zeros(n)
-    lam = np.nan_to_num(lam, nan=0.0, posinf=0.0)
     if lam0 is not None:
         lam = np.asarray(lam0, dtype=float).copy()
+    else:  # each practice's cheapest other site (0 where it has none)
+        off = d.cost.copy()
+        np.fill_diagonal(off, np.inf)
+        lam = off.min(axis=1, initial=np.inf) if n > 1 else np.zeros(n)
+        lam[~np.isfinite(lam)] = 0.0
     best = LagrangeResult(-np.inf, -np.inf, lam.copy(), incumbent, upper, 0, 0.0)
     tried: set[frozenset[int]] = set()
     mu, stall = mu0, 0
