@@ -36,6 +36,10 @@ class Inputs:
         default_factory=lambda: pd.DataFrame(columns=["practice_code", "reason"])
     )
     sources: dict[str, str] = field(default_factory=dict)
+    #: practices the area's rules left out (small lists, closed, ...): code, reason
+    left_out: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["practice_code", "reason"])
+    )
 
 
 def read_all_practices(scenario: Scenario) -> inputs.PracticeTable:
@@ -110,8 +114,17 @@ def with_sites(
 def load_inputs(scenario: Scenario) -> Inputs:
     """Read, validate and select: the inputs stage of :func:`hubopt.pipeline.run`."""
     s = scenario
-    table = read_all_practices(s)
     boundary = inputs.read_boundary(s.boundary) if s.boundary else None
+    return inputs_for_area(read_all_practices(s), s, boundary=boundary)
+
+
+def inputs_for_area(
+    table: inputs.PracticeTable, scenario: Scenario, *, boundary: gpd.GeoDataFrame | None = None
+) -> Inputs:
+    """Choose the scenario's area from practices already read (:func:`read_all_practices`),
+    with today's grouping and candidate sites: one national read serves many areas
+    (:mod:`hubopt.batch`)."""
+    s = scenario
     selection, problems = area.select_area(table.practices, s, boundary=boundary)
     rejects = table.rejects
     if problems:
@@ -144,4 +157,5 @@ def load_inputs(scenario: Scenario) -> Inputs:
                   "postcodes", "boundary", "current", "sites", "network")
         if getattr(s, k) is not None
     }  # fmt: skip
-    return Inputs(practices, boundary, current, table.notes + selection.report, rejects, sources)
+    notes = table.notes + selection.report
+    return Inputs(practices, boundary, current, notes, rejects, sources, selection.left_out)
