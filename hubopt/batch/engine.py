@@ -165,18 +165,19 @@ def run_local(
     on_running: Callable[[int], None] | None = None,
 ) -> None:
     """Solve ``tasks`` in ``workers`` local processes (``spawn``), calling ``on_done``
-    with each row as its area finishes. A pool broken by a dead worker is replaced and
-    the unfinished areas are submitted again, each at most ``retries`` more times."""
-    todo = list(tasks)
-    attempts = {t.code: 0 for t in todo}
+    with each row as its area finishes.
+
+    A worker that dies breaks the pool: a new pool takes the unfinished areas again.
+    An area caught in more than ``retries`` broken pools is then run alone, so the one
+    whose own worker dies is named (a failed row) and the others still finish."""
+    todo, alone = list(tasks), []
+    breaks = {t.code: 0 for t in todo}
     ctx = mp.get_context("spawn")
-    while todo:
+    while todo or alone:
+        solo = not todo
+        batch, todo = (todo, []) if todo else ([alone.pop(0)], [])
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            futures: dict[Future, Task] = {}
-            for t in todo:
-                attempts[t.code] += 1
-                futures[pool.submit(solve, t)] = t
-            todo = []
+            futures: dict[Future, Task] = {pool.submit(solve, t): t for t in batch}
             pending = set(futures)
             while pending:
                 if on_running is not None:
@@ -185,12 +186,16 @@ def run_local(
                 for f in done:
                     t = futures[f]
                     try:
-                        on_done(f.result())
+                        row = f.result()
                     except BrokenProcessPool as exc:
-                        if attempts[t.code] > retries:
-                            on_done(died(t, attempts[t.code], str(exc) or "process pool broken"))
+                        breaks[t.code] += 1
+                        if solo:
+                            why = str(exc) or "its process ended"
+                            on_done(died(t, breaks[t.code], f"{why} (run alone)"))
                         else:
-                            todo.append(t)
+                            (todo if breaks[t.code] <= retries else alone).append(t)
+                        continue
+                    on_done(row)
 
 
 def _distributed():

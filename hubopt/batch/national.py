@@ -75,9 +75,9 @@ def summary_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """One row per area, in :data:`COLUMNS` order (areas sorted by code)."""
     df = pd.DataFrame(rows)
     df = df.reindex(columns=COLUMNS)
-    return df.sort_values("area", key=lambda s: s.eq("(none)").astype(str) + s).reset_index(
-        drop=True
-    )
+    last = df["area"].astype(str).eq("(none)")  # practices in no area: the last row
+    order = sorted(range(len(df)), key=lambda i: (bool(last.iloc[i]), str(df["area"].iloc[i])))
+    return df.iloc[order].reset_index(drop=True)
 
 
 def national_figures(summary: pd.DataFrame) -> dict[str, Any]:
