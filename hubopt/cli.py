@@ -242,8 +242,7 @@ def _area_line(row: dict) -> str:
     "--by",
     "level",
     type=click.Choice(list(batch.LEVELS)),
-    help="Area level: CCG / sub-ICB location or ICB [default: the file's [batch] level, "
-    "else ccg].",
+    help="Area level: CCG / sub-ICB location or ICB [default: the file's [batch] level, else ccg].",
 )
 @click.option("--codes", help="Only these areas, comma-separated; A+B joins two into one.")
 @click.option(
@@ -328,9 +327,10 @@ def batch_cmd(ctx, scenario_file, level, codes, nhs_dir, out_dir, workers, sched
         click.echo("\n".join(lines))
         missing = res.summary[res.summary["hubs"].isna()]
         if len(missing):
+            why = zip(missing["area"], missing["reason"], strict=True)
             click.echo(
                 f"Error: {len(missing)} of {len(res.summary)} areas have no plan: "
-                + "; ".join(f"{a} ({r})" for a, r in zip(missing["area"], missing["reason"]))
+                + "; ".join(f"{a} ({r})" for a, r in why)
                 + f". See {out / 'summary.csv'} and left_out.csv.",
                 err=True,
             )

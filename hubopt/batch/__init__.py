@@ -47,6 +47,7 @@ __all__ = [
     "LEVELS",
     "NHS_AS_AT",
     "NHS_FILES",
+    "NO_AREA",
     "BatchOptions",
     "BatchResult",
     "batch_options",
@@ -152,9 +153,7 @@ class _Progress:
         self.gaps: list[float] = []
 
     def show(self) -> None:
-        gaps = (
-            f"{min(self.gaps):.2%}/{max(self.gaps):.2%}" if self.gaps else "-"
-        )
+        gaps = f"{min(self.gaps):.2%}/{max(self.gaps):.2%}" if self.gaps else "-"
         self.bar.set_postfix_str(
             f"running {self.running}, failed {self.failed}, best/worst gap {gaps}"
         )

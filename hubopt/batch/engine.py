@@ -74,11 +74,11 @@ def contiguous_share(groups: pd.Series, neighbours: nx.Graph) -> float | None:
 
 def _figures(prefix: str, assignment: pd.DataFrame, hubs: pd.DataFrame) -> Row:
     o = evaluate.overall(assignment, hubs)
-    n = int(o["hubs"])
+    n, inside = len(hubs), int((hubs["in_band"] == "yes").sum()) if len(hubs) else 0
     return {
         f"{prefix}hubs": n,
-        f"{prefix}hubs_in_band": int(o["hubs in band"]),
-        f"{prefix}in_band_share": round(int(o["hubs in band"]) / n, 4) if n else None,
+        f"{prefix}hubs_in_band": inside,
+        f"{prefix}in_band_share": round(inside / n, 4) if n else None,
         f"{prefix}mean_min": o["mean minutes to site (patient-weighted)"],
         f"{prefix}worst_min": o["worst minutes to site"],
     }
@@ -170,7 +170,7 @@ def run_local(
     A worker that dies breaks the pool: a new pool takes the unfinished areas again.
     An area caught in more than ``retries`` broken pools is then run alone, so the one
     whose own worker dies is named (a failed row) and the others still finish."""
-    todo, alone = list(tasks), []
+    todo, alone = list(tasks), list[Task]()
     breaks = {t.code: 0 for t in todo}
     ctx = mp.get_context("spawn")
     while todo or alone:

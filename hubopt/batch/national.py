@@ -167,7 +167,7 @@ def _cell(value: Any, column: str) -> tuple[str, str]:
     if column == "gap":
         return f"{value:.2%}", f"{value}"
     if isinstance(value, float):
-        return (f"{value:,.1f}", f"{value}") if not value.is_integer() else (f"{value:,.0f}", f"{value}")
+        return (f"{value:,.0f}" if value.is_integer() else f"{value:,.1f}"), f"{value}"
     if isinstance(value, int):
         return f"{value:,}", f"{value}"
     return str(value), str(value)
@@ -189,7 +189,8 @@ out (listed in left_out.csv with every practice of a failed area).</p>
 <thead><tr>{% for _, h in columns %}<th data-col="{{ loop.index0 }}">{{ h }}</th>{% endfor %}
 <th>Map</th><th>Report</th></tr></thead>
 <tbody>
-{% for r in rows %}<tr class="{{ r.css }}">{% for text, key in r.cells %}<td data-sort="{{ key }}">{{ text }}</td>{% endfor %}
+{% for r in rows %}<tr class="{{ r.css }}">
+{%- for text, key in r.cells %}<td data-sort="{{ key }}">{{ text }}</td>{% endfor %}
 <td>{% if r.link %}<a href="{{ r.folder }}/map.html">map</a>{% endif %}</td>
 <td>{% if r.link %}<a href="{{ r.folder }}/report.html">report</a>{% endif %}</td></tr>
 {% endfor %}</tbody>
@@ -208,7 +209,8 @@ body { display: flex; flex-direction: column; }
 #hubopt-table th { background: #eee; cursor: pointer; position: sticky; top: 0; }
 #hubopt-table td:nth-child(2) { text-align: left; }
 #hubopt-table tr.failed td { background: #fde4e4; }
-#hubopt-table th.asc::after { content: " \\25B2"; } #hubopt-table th.desc::after { content: " \\25BC"; }
+#hubopt-table th.asc::after { content: " \\25B2"; }
+#hubopt-table th.desc::after { content: " \\25BC"; }
 html, body { height: auto !important; overflow: auto !important; }
 </style>
 <script>
@@ -285,9 +287,11 @@ def index_page(
                 "css": "" if pd.notna(r.get("hubs")) else "failed",
             }
         )
-    values = dict(title=title, lead=lead, columns=PAGE_COLUMNS, rows=rows, tolerance=f"{SIMPLIFY_M:g}")
-    element = folium.Element(_PAGE.render(**values, size_text="SIZE"))
-    fmap.get_root().html.add_child(element)
+    values = dict(title=title, lead=lead, columns=PAGE_COLUMNS, rows=rows)
+    element = folium.Element(_PAGE.render(**values, tolerance=f"{SIMPLIFY_M:g}", size_text="SIZE"))
+    root = fmap.get_root()
+    assert isinstance(root, folium.Figure)
+    root.html.add_child(element)
     page = maps.map_page(fmap)
     size = len(page.encode("utf-8"))
     page = page.replace(">This page: SIZE", f">This page: {_size_text(size)}", 1)
