@@ -35,6 +35,9 @@ import pandas as pd
 
 from hubopt import batch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from real_areas import ccg_names, list_size_ccgs  # noqa: E402  (CCG names, ONS boundaries)
+
 HERE = Path(__file__).resolve().parent
 RULES = {
     "population_min": 30_000,
@@ -128,6 +131,7 @@ def main() -> None:
         out_dir=args.out,
         force=args.force,
         on_area=lambda row: print(area_line(row, args.out), flush=True),
+        names=ccg_names(args.data.resolve(), list_size_ccgs(nhs_dir)),
     )
     total = time.perf_counter() - start
     for row in res.summary.to_dict("records"):

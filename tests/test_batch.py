@@ -254,3 +254,31 @@ def test_without_dask_a_clear_install_hint(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(InputError, match=r"pip install -e \".\[dask\]\""):
         engine.run_dask([], lambda row: None, scheduler="tcp://127.0.0.1:1")
+
+
+def test_stopping_a_batch_ends_its_workers(tmp_path):
+    """An error in the batch itself (here: the first row's handler; Ctrl-C takes the
+    same path) reaches the caller and no worker or solver of the pool runs on."""
+    import psutil
+
+    scenario, options = batch.load_batch(write_inputs(tmp_path))
+    split = batch_areas.split_areas(load.read_all_practices(scenario), scenario, options)
+    tasks = [
+        engine.Task(a.code, a.scenario, a.inputs, a.key, tmp_path / "out" / a.folder)
+        for a in split
+        if a.inputs is not None
+    ]
+
+    def stop(row):
+        raise RuntimeError("stop")
+
+    with pytest.raises(RuntimeError, match="stop"):
+        engine.run_local(tasks, stop, workers=2)
+
+    def running_worker(p: psutil.Process) -> bool:
+        try:
+            return p.status() != psutil.STATUS_ZOMBIE and "spawn_main" in " ".join(p.cmdline())
+        except psutil.Error:  # gone, or a zombie the pool is reaping
+            return False
+
+    assert [p for p in psutil.Process().children(recursive=True) if running_worker(p)] == []

@@ -184,13 +184,15 @@ def run_batch(
     progress: bool = False,
     on_area: Callable[[dict[str, Any]], None] | None = None,
     solve: engine.Solve = engine.solve_area_task,
+    names: dict[str, str] | None = None,
 ) -> BatchResult:
     """Propose hubs for every area of ``options.level`` with the rules of ``scenario``.
 
     ``client`` is a Dask ``distributed.Client`` to run on (else ``options.scheduler``,
     else local processes); ``progress`` shows a bar over areas on stderr; ``on_area``
     hears each area's row as it finishes; ``solve`` is the per-area function (must be
-    importable by the workers). A rerun keeps areas already solved with the same
+    importable by the workers); ``names`` gives area names by code (else a practices
+    column ``ccg_name`` / ``icb_name``, if any). A rerun keeps areas already solved with the same
     content key; ``force`` solves every area again.
 
     Raises
@@ -204,6 +206,8 @@ def run_batch(
     table = load.read_all_practices(scenario)
     boundary = inputs.read_boundary(scenario.boundary) if scenario.boundary else None
     areas = split_areas(table, scenario, options, boundary=boundary)
+    for a in areas:
+        a.name = (names or {}).get(a.code, a.name)
     practices = table.practices
     tasks, kept = _plan_reuse(areas, out, force)
     out.mkdir(parents=True, exist_ok=True)

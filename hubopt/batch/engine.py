@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing as mp
+import signal
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -23,6 +24,7 @@ from typing import Any
 
 import networkx as nx
 import pandas as pd
+import psutil
 
 from hubopt import pipeline
 from hubopt.errors import HuboptError, InputError
@@ -155,6 +157,27 @@ def died(task: Task, attempts: int, why: str) -> Row:
 Solve = Callable[[Task], Row]
 
 
+def _worker_start() -> None:
+    """Workers leave Ctrl-C to the batch: the parent stops them (a worker's own
+    Ctrl-C handling would record a cut-short plan as the area's result)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and end the pool's workers and their solvers, by
+    process id (Ctrl-C or an error in the batch itself). The workers are killed through
+    their own ``Process`` objects, so the pool still reaps them."""
+    workers = dict(pool._processes or {})  # before shutdown, which forgets them
+    for pid, proc in workers.items():
+        try:
+            for child in psutil.Process(pid).children(recursive=True):  # CBC
+                child.kill()
+        except psutil.NoSuchProcess:
+            pass
+        proc.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
 def run_local(
     tasks: Iterable[Task],
     on_done: Callable[[Row], None],
@@ -169,33 +192,38 @@ def run_local(
 
     A worker that dies breaks the pool: a new pool takes the unfinished areas again.
     An area caught in more than ``retries`` broken pools is then run alone, so the one
-    whose own worker dies is named (a failed row) and the others still finish."""
+    whose own worker dies is named (a failed row) and the others still finish. Ctrl-C
+    ends the workers and their solvers before it reaches the caller."""
     todo, alone = list(tasks), list[Task]()
     breaks = {t.code: 0 for t in todo}
     ctx = mp.get_context("spawn")
     while todo or alone:
         solo = not todo
         batch, todo = (todo, []) if todo else ([alone.pop(0)], [])
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            futures: dict[Future, Task] = {pool.submit(solve, t): t for t in batch}
-            pending = set(futures)
-            while pending:
-                if on_running is not None:
-                    on_running(min(workers, sum(f.running() for f in pending)))
-                done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
-                for f in done:
-                    t = futures[f]
-                    try:
-                        row = f.result()
-                    except BrokenProcessPool as exc:
-                        breaks[t.code] += 1
-                        if solo:
-                            why = str(exc) or "its process ended"
-                            on_done(died(t, breaks[t.code], f"{why} (run alone)"))
-                        else:
-                            (todo if breaks[t.code] <= retries else alone).append(t)
-                        continue
-                    on_done(row)
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_start) as pool:
+            try:
+                futures: dict[Future, Task] = {pool.submit(solve, t): t for t in batch}
+                pending = set(futures)
+                while pending:
+                    if on_running is not None:
+                        on_running(min(workers, sum(f.running() for f in pending)))
+                    done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
+                    for f in done:
+                        t = futures[f]
+                        try:
+                            row = f.result()
+                        except BrokenProcessPool as exc:
+                            breaks[t.code] += 1
+                            if solo:
+                                why = f"{exc or 'its process ended'} (run alone)"
+                                on_done(died(t, breaks[t.code], why))
+                            else:
+                                (todo if breaks[t.code] <= retries else alone).append(t)
+                            continue
+                        on_done(row)
+            except BaseException:  # Ctrl-C, or on_done failed: no worker runs on
+                _stop(pool)
+                raise
 
 
 def _distributed():
@@ -240,14 +268,32 @@ def run_dask(
             client.submit(solve, t, key=f"hubopt-{t.code}-{t.key[:16]}", retries=retries): t
             for t in todo
         }
+        try:
+            _collect(dd, futures, on_done, workers, retries, on_running)
+        except BaseException:  # Ctrl-C: nothing of this batch runs on in the cluster
+            client.cancel(list(futures))
+            raise
+    finally:
+        for thing in own:
+            thing.close()
+
+
+def _collect(
+    dd: Any,
+    futures: dict[Any, Task],
+    on_done: Callable[[Row], None],
+    workers: int,
+    retries: int,
+    on_running: Callable[[int], None] | None,
+) -> None:
+    """Hand each Dask result to ``on_done`` as it comes (a lost one as a failed row)."""
+    if futures:
         for f in dd.as_completed(list(futures)):
             t = futures[f]
             if on_running is not None:
                 on_running(min(workers, sum(g.status == "pending" for g in futures)))
             try:
-                on_done(f.result())
+                row = f.result()
             except Exception as exc:  # KilledWorker, a lost scheduler: the area's row
-                on_done(died(t, retries + 1, reason(exc)))
-    finally:
-        for thing in own:
-            thing.close()
+                row = died(t, retries + 1, reason(exc))
+            on_done(row)
