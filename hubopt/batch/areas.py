@@ -178,9 +178,11 @@ def _groups(codes: pd.Series, wanted: tuple[str, ...]) -> list[tuple[str, ...]]:
         return [(c,) for c in present]
     groups = [tuple(p.strip() for p in w.split("+") if p.strip()) for w in wanted]
     flat = [c for g in groups for c in g]
-    problems = [f"[batch] codes: {c} is not in the data" for c in sorted(set(flat) - set(present))]
+    problems = [
+        f"[batch] codes (--codes): {c} is not in the data" for c in sorted(set(flat) - set(present))
+    ]
     problems += [
-        f"[batch] codes: {c} is in more than one area; each practice belongs to one area"
+        f"[batch] codes (--codes): {c} is in more than one area; each practice belongs to one area"
         for c in sorted({c for c in flat if flat.count(c) > 1})
     ]
     if problems:
