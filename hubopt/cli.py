@@ -65,15 +65,20 @@ def planner_errors(debug: bool) -> Iterator[None]:
         sys.exit(70)
 
 
-def run_options(f):
-    """Options shared by ``run`` and ``demo``."""
-
-    @click.option(
+def out_option(default: str):
+    """The ``--out`` option of a command, with the folder it defaults to."""
+    return click.option(
         "--out",
         "out_dir",
         type=click.Path(path_type=Path),
-        help="Output folder [default: out/<scenario>].",
+        help=f"Output folder [default: {default}].",
     )
+
+
+def run_options(f):
+    """Options shared by ``run`` and ``demo``."""
+
+    @out_option("out/<scenario>")
     @click.option(
         "--maps-dir",
         type=click.Path(path_type=Path),
@@ -202,12 +207,7 @@ def demo_cmd(ctx, **kwargs):
     help="A grouping CSV to score (practice_code + group_id/hub_id/pcn_code), e.g. a "
     "proposal's assignment.csv. Repeat for several.",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    help="Output folder [default: out/<scenario>-evaluation].",
-)
+@out_option("out/<scenario>-evaluation")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @click.pass_context
 def evaluate_cmd(ctx, scenario_file, groupings, out_dir, force):
@@ -253,12 +253,7 @@ def _area_line(row: dict) -> str:
     + "), instead of SCENARIO_FILE: rules from the options, today's PCNs as current, "
     "straight-line travel.",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    help="Output folder [default: out/<scenario>-batch].",
-)
+@out_option("out/<scenario>-batch")
 @click.option("--workers", type=int, help="Areas solved at once [default: [batch] workers, 1].")
 @click.option(
     "--scheduler",
