@@ -27,6 +27,7 @@ from hubopt.batch import engine
 from hubopt.cli import main
 from hubopt.errors import InputError, OutputExistsError
 from hubopt.inputs import load
+from hubopt.outputs.screenshot import find_chromium, rendered_dom, screenshot
 
 CENTRES = {"AAA": (52.60, -1.20, "Q1"), "BBB": (53.40, -2.20, "Q1"), "CCC": (51.50, -0.50, "Q2")}
 SIZES = [9_000, 11_000, 10_500, 12_000]
@@ -282,3 +283,32 @@ def test_stopping_a_batch_ends_its_workers(tmp_path):
             return False
 
     assert [p for p in psutil.Process().children(recursive=True) if running_worker(p)] == []
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(find_chromium() is None, reason="Debian's chromium is not installed")
+def test_index_page_draws_offline(local_run, tmp_path):
+    """Screenshot of index.html, offline: the hubs' colours drawn, the table sorted by a
+    click on a header (patients, largest first)."""
+    from PIL import Image
+
+    folder, *_ = local_run
+    page = (folder / "out" / "index.html").read_text()
+    clicked = page.replace(
+        "</body>",
+        "<script>var th = document.querySelector('th[data-col=\"3\"]'); th.click(); th.click();"
+        "document.body.dataset.order = Array.from(document.querySelectorAll("
+        "'#hubopt-table tbody tr')).map(function (r) { return r.cells[0].textContent; })"
+        ".join(',');</script></body>",
+    )
+    (folder / "out" / "clicked.html").write_text(clicked)
+    png = screenshot(folder / "out" / "clicked.html", tmp_path / "index.png", width=1200,
+                     height=900, offline=True)  # fmt: skip
+    # the map (below the heading, left of the attribution): hub areas drawn over the
+    # empty grey map (no tiles offline)
+    box = Image.open(png).convert("RGB").crop((100, 140, 1050, 640))
+    drawn = sum(n for n, rgb in box.getcolors(maxcolors=2_000_000) if max(rgb) - min(rgb) > 20)
+    assert drawn > 30, "no hub drawn on the national map"
+    dom = rendered_dom(folder / "out" / "clicked.html")
+    # patients, largest first: AAA = BBB = CCC (42,500, kept in order), (none) 6,000, DDD 5,000
+    assert 'data-order="AAA,BBB,CCC,(none),DDD"' in dom
