@@ -298,9 +298,11 @@ def batch_cmd(ctx, scenario_file, level, codes, nhs_dir, out_dir, workers, sched
             "level": level,
             "workers": workers,
             "scheduler": scheduler,
-            "codes": codes and tuple(c.strip().upper() for c in codes.split(",") if c.strip()),
+            "codes": None
+            if codes is None
+            else tuple(c.strip().upper() for c in codes.split(",") if c.strip()),
         }
-        options = dataclasses.replace(options, **{k: v for k, v in given.items() if v})
+        options = dataclasses.replace(options, **{k: v for k, v in given.items() if v is not None})
         out = out_dir or Path("out") / f"{scenario.name}-batch"
         quiet = ctx.obj["quiet"]
         res = batch.run_batch(
