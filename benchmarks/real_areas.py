@@ -72,10 +72,11 @@ import pandas as pd
 
 import hubopt
 from hubopt import pipeline
+from hubopt.batch import NHS_AS_AT, NHS_FILES, nhs_scenario
 from hubopt.errors import HuboptError
 from hubopt.inputs import load
 from hubopt.outputs import evaluate, tables
-from hubopt.scenario import BAND_MODES, OVERSIZE_POLICIES, SOLVERS, Scenario, scenario_from_dict
+from hubopt.scenario import BAND_MODES, OVERSIZE_POLICIES, SOLVERS, Scenario
 
 HERE = Path(__file__).resolve().parent
 
@@ -86,15 +87,9 @@ AREAS = {
     "cambs": ("Cambridgeshire & Peterborough", ["06H"]),
     "ncumbria": ("North Cumbria", ["01H"]),
 }
-NHS_FILES = {
-    "list_sizes": "gp-reg-pat-prac-all_2021-01.csv",
-    "register": "epraccur_late2021.csv",
-    "pcn_membership": "ePCN_2022-02-16_CorePartnerDetails.csv",
-    "postcodes": "practice_postcodes_latlon.csv",
-}
 PCN_MAP = "gp-reg-pat-prac-map_2022-01.csv"  # ICB names only
 CCG_NAMES = "boundaries/ccg_apr2020_en_buc.geojson"  # CCG names by ONS code only
-AS_AT = "2021-01-01"
+AS_AT = NHS_AS_AT
 #: option -> (today's default, the issue's default)
 DEFAULTS = {
     "band_mode": ("strict", "rural_exception"),
@@ -207,25 +202,29 @@ def choose_areas(args: argparse.Namespace, ap: argparse.ArgumentParser) -> list[
 # --- one area (in the child process) -----------------------------------------------
 
 
-def area_scenario(area: dict, opts: dict, nhs_dir: Path) -> Scenario:
+def issue_rules(opts: dict) -> dict:
+    """The ``[rules]`` of a scenario from the benchmark's options (band ``MIN-MAX``)."""
     lo, hi = (int(v) for v in opts["band"].split("-"))
-    chosen = {"ccg": area["ccg"]} if area["ccg"] else {"icb": area["icb"]}
-    raw = {
-        "scenario": {"name": f"real-{area['code']}", "description": area["name"]},
-        "inputs": {**NHS_FILES, "current": "pcn"},
-        "area": {**chosen, "as_at": AS_AT, "min_list_size": opts["min_list_size"]},
-        "rules": {
-            "population_min": lo,
-            "population_max": hi,
-            "travel_cap_minutes": opts["cap"],
-            "oversize": opts["oversize"],
-            "band": opts["band_mode"],
-            "contiguous": opts["contiguous"],
-        },
-        "solver": {"name": opts["solver"], "time_limit_seconds": area["time_limit"]},
-        "network": {"kind": "straight_line"},
+    return {
+        "population_min": lo,
+        "population_max": hi,
+        "travel_cap_minutes": opts["cap"],
+        "oversize": opts["oversize"],
+        "band": opts["band_mode"],
+        "contiguous": opts["contiguous"],
     }
-    scenario = scenario_from_dict(raw, base_dir=nhs_dir, where=f"area {area['code']}")
+
+
+def area_scenario(area: dict, opts: dict, nhs_dir: Path) -> Scenario:
+    chosen = {"ccg": area["ccg"]} if area["ccg"] else {"icb": area["icb"]}
+    scenario = nhs_scenario(
+        nhs_dir,
+        name=f"real-{area['code']}",
+        description=area["name"],
+        rules=issue_rules(opts),
+        area={**chosen, "min_list_size": opts["min_list_size"]},
+        solver={"name": opts["solver"], "time_limit_seconds": area["time_limit"]},
+    )
     if opts["heuristic_only"]:
         scenario = scenario.replace(heuristic_only=True)
     return scenario

@@ -6,6 +6,7 @@ Library errors become one clear message and a non-zero exit; tracebacks only wit
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import sys
@@ -16,12 +17,12 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from hubopt import pipeline
+from hubopt import batch, pipeline
 from hubopt.errors import HuboptError, InputError
 from hubopt.inputs import onboard
 from hubopt.inputs.area import left_out_lines
 from hubopt.outputs import evaluate
-from hubopt.scenario import Scenario, load_scenario
+from hubopt.scenario import BAND_MODES, Scenario, load_scenario
 
 log = logging.getLogger("hubopt")
 
@@ -67,15 +68,20 @@ def planner_errors(debug: bool) -> Iterator[None]:
         sys.exit(70)
 
 
-def run_options(f):
-    """Options shared by ``run`` and ``demo``."""
-
-    @click.option(
+def out_option(default: str):
+    """The ``--out`` option of a command, with the folder it defaults to."""
+    return click.option(
         "--out",
         "out_dir",
         type=click.Path(path_type=Path),
-        help="Output folder [default: out/<scenario>].",
+        help=f"Output folder [default: {default}].",
     )
+
+
+def run_options(f):
+    """Options shared by ``run`` and ``demo``."""
+
+    @out_option("out/<scenario>")
     @click.option(
         "--maps-dir",
         type=click.Path(path_type=Path),
@@ -211,12 +217,7 @@ def demo_cmd(ctx, **kwargs):
     help="A grouping CSV to score (practice_code + group_id/hub_id/pcn_code), e.g. a "
     "proposal's assignment.csv. Repeat for several.",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    help="Output folder [default: out/<scenario>-evaluation].",
-)
+@out_option("out/<scenario>-evaluation")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @click.pass_context
 def evaluate_cmd(ctx, scenario_file, groupings, out_dir, force):
@@ -300,6 +301,116 @@ def format_onboarding(done: onboard.Onboarding) -> str:
         f"  hubopt run {done.scenario_path}",
     ]
     return "\n".join(lines)
+
+
+def _area_line(row: dict) -> str:
+    """One line per area as it finishes (stderr)."""
+    if row.get("hubs") is None or row.get("hubs") != row.get("hubs"):
+        return f"{row['area']}: {row.get('status')} - {row.get('reason')}"
+    gap = "proven optimal" if row["status"] == "optimal" else f"gap {row.get('gap') or 0:.2%}"
+    return (
+        f"{row['area']}: {row['practices']} practices, {row['patients']:,} patients -> "
+        f"{row['hubs']} hubs ({row['hubs_in_band']} in band), {row['status']}, {gap}, "
+        f"{row.get('seconds', 0):.0f} s"
+    )
+
+
+@main.command("batch")
+@click.argument("scenario_file", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--by",
+    "level",
+    type=click.Choice(list(batch.LEVELS)),
+    help="Area level: CCG / sub-ICB location or ICB [default: the file's [batch] level, else ccg].",
+)
+@click.option("--codes", help="Only these areas, comma-separated; A+B joins two into one.")
+@click.option(
+    "--nhs-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder of the NHS files as published ("
+    + ", ".join(batch.NHS_FILES.values())
+    + "), instead of SCENARIO_FILE: rules from the options, today's PCNs as current, "
+    "straight-line travel.",
+)
+@out_option("out/<scenario>-batch")
+@click.option("--workers", type=int, help="Areas solved at once [default: [batch] workers, 1].")
+@click.option(
+    "--scheduler",
+    help="Dask scheduler address (tcp://host:8786), or 'local' for a Dask LocalCluster of "
+    '--workers processes [default: local processes, no Dask]. Needs pip install -e ".[dask]".',
+)
+@click.option("--force", is_flag=True, help="Solve every area again, replacing its results.")
+@click.option("--cap", "travel_cap_minutes", type=float, help="Travel cap (minutes).")
+@click.option("--min-pop", "population_min", type=int, help="The band's lower limit.")
+@click.option("--max-pop", "population_max", type=int, help="The band's upper limit.")
+@click.option("--band-mode", "band", type=click.Choice(BAND_MODES), help="Band rule.")
+@click.option("--contiguous/--no-contiguous", default=None, help="One connected area per hub.")
+@click.option("--min-list-size", type=int, help="Leave out smaller lists.")
+@click.option(
+    "--time-limit", "time_limit_seconds", type=float, help="Solver time limit per area (s)."
+)
+@click.pass_context
+def batch_cmd(ctx, scenario_file, level, codes, nhs_dir, out_dir, workers, scheduler, force,
+              **overrides):  # fmt: skip
+    """Propose hubs for every area (CCG / sub-ICB or ICB) with one set of rules.
+
+    SCENARIO_FILE is a scenario with a [batch] section (level, codes, workers,
+    scheduler, retries); or give --nhs-dir. Each area's results go to its own folder as
+    soon as it is done; a rerun skips areas already solved with the same inputs and
+    rules. Writes summary.csv, left_out.csv, england.gpkg, england.geojson and an
+    offline index.html. Exit 0 when every area has a plan, 1 when some have none.
+    """
+    with planner_errors(ctx.obj["debug"]):
+        if (scenario_file is None) == (nhs_dir is None):
+            raise InputError(
+                "Give a batch scenario file or --nhs-dir (one of them).",
+                ["e.g. hubopt batch england.toml, or hubopt batch --by ccg --nhs-dir data/nhs"],
+            )
+        if scenario_file is not None:
+            scenario, options = batch.load_batch(scenario_file)
+        else:
+            scenario, options = batch.nhs_scenario(nhs_dir, name="england"), batch.BatchOptions()
+        changes = {k: v for k, v in overrides.items() if v is not None}
+        if changes:
+            scenario = scenario.replace(**changes)
+        given = {
+            "level": level,
+            "workers": workers,
+            "scheduler": scheduler,
+            "codes": None
+            if codes is None
+            else tuple(c.strip().upper() for c in codes.split(",") if c.strip()),
+        }
+        options = dataclasses.replace(options, **{k: v for k, v in given.items() if v is not None})
+        out = out_dir or Path("out") / f"{scenario.name}-batch"
+        quiet = ctx.obj["quiet"]
+        res = batch.run_batch(
+            scenario, options, out_dir=out, force=force, progress=not quiet,
+            on_area=None if quiet else lambda row: tqdm.write(_area_line(row), file=sys.stderr),
+        )  # fmt: skip
+        f = res.figures
+        lines = [batch.lead_text(scenario, f)]
+        if res.reused:
+            lines.append(
+                f"Kept {len(res.reused)} areas solved earlier with the same inputs and rules "
+                "(--force solves them again)."
+            )
+        lines += ["Wrote:"] + [f"  {p}" for p in res.files]
+        lines.append(
+            f"index.html is {res.index_bytes / 1e6:.1f} MB (national map simplified, "
+            "each area linked to its own map and report)."
+        )
+        click.echo("\n".join(lines))
+        missing = res.summary[res.summary["hubs"].isna()]
+        if len(missing):
+            why = zip(missing["area"], missing["reason"], strict=True)
+            click.echo(
+                f"Error: {len(missing)} of {len(res.summary)} areas have no plan: "
+                + "; ".join(f"{a} ({r})" for a, r in why)
+                + f". See {out / 'summary.csv'} and left_out.csv.",
+                err=True,
+            )
+            sys.exit(1)
 
 
 __all__ = ["main", "Scenario"]

@@ -102,12 +102,29 @@ def run(
         targets = planned_outputs(scenario, out, mdir) if mdir else [out / f for f in OUTPUT_FILES]
         refuse_overwrite(targets, force)
     timings: dict[str, float] = {}
-    notes: list[str] = []
-
     with _stage(timings, "inputs"):
         loaded = load.load_inputs(scenario)
-        practices, boundary, current = loaded.practices, loaded.boundary, loaded.current
-        notes += loaded.notes
+    return run_inputs(
+        scenario, loaded, out_dir=out, maps_dir=mdir, progress=progress, timings=timings
+    )
+
+
+def run_inputs(
+    scenario: Scenario,
+    loaded: load.Inputs,
+    *,
+    out_dir: Path | None = None,
+    maps_dir: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+    timings: dict[str, float] | None = None,
+) -> RunResult:
+    """:func:`run` from inputs already read and selected (one area of a national read,
+    :mod:`hubopt.batch`): matrix, solve, check, tables and map; writes to ``out_dir``
+    (overwriting: the caller checks first)."""
+    out, mdir = out_dir, maps_dir
+    timings = {} if timings is None else timings
+    practices, boundary, current = loaded.practices, loaded.boundary, loaded.current
+    notes: list[str] = list(loaded.notes)
     minutes = travel_matrix(scenario, practices, timings=timings, notes=notes)
     result, checks = solve_matrix(
         practices, minutes, scenario, timings=timings, current=current, boundary=boundary,

@@ -129,6 +129,20 @@ def load_inputs(scenario: Scenario) -> Inputs:
     s = scenario
     table, published = _read_practices(s)
     boundary = inputs.read_boundary(s.boundary) if s.boundary else None
+    return inputs_for_area(table, s, boundary=boundary, published=published)
+
+
+def inputs_for_area(
+    table: inputs.PracticeTable,
+    scenario: Scenario,
+    *,
+    boundary: gpd.GeoDataFrame | None = None,
+    published: dict[str, str] | None = None,
+) -> Inputs:
+    """Choose the scenario's area from practices already read (:func:`read_all_practices`),
+    with today's grouping and candidate sites: one national read serves many areas
+    (:mod:`hubopt.batch`)."""
+    s = scenario
     selection, problems = area.select_area(table.practices, s, boundary=boundary)
     rejects = table.rejects
     if problems:
@@ -163,5 +177,6 @@ def load_inputs(scenario: Scenario) -> Inputs:
     }  # fmt: skip
     notes = table.notes + selection.report
     return Inputs(
-        practices, boundary, current, notes, rejects, sources, selection.left_out, published
-    )
+        practices, boundary, current, notes, rejects, sources, selection.left_out,
+        published or {},
+    )  # fmt: skip

@@ -1,0 +1,301 @@
+"""Every area at once: one set of rules over every CCG / sub-ICB location or ICB.
+
+:func:`run_batch` reads the practices once, splits them into areas
+(:mod:`hubopt.batch.areas`: each practice in exactly one area), solves the areas in
+parallel (:mod:`hubopt.batch.engine`: local processes, or Dask), writes each area's
+folder as soon as it is done, skips areas already solved with the same inputs and
+rules, and writes the national outputs (:mod:`hubopt.batch.national`)::
+
+    out/
+      summary.csv  left_out.csv  england.gpkg  england.geojson  index.html
+      03W/ assignment.csv hubs.csv map.html report.html ... area.json
+      04C/ ...
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from tqdm import tqdm
+
+from hubopt import inputs
+from hubopt.batch import engine, national
+from hubopt.batch.areas import (
+    LEVELS,
+    NHS_AS_AT,
+    NHS_FILES,
+    NO_AREA,
+    NO_AREA_STATUS,
+    Area,
+    BatchOptions,
+    area_codes,
+    batch_options,
+    load_batch,
+    nhs_scenario,
+    split_areas,
+)
+from hubopt.errors import OutputExistsError
+from hubopt.inputs import load
+from hubopt.scenario import Scenario
+
+__all__ = [
+    "LEVELS",
+    "NHS_AS_AT",
+    "NHS_FILES",
+    "NO_AREA",
+    "BatchOptions",
+    "BatchResult",
+    "batch_options",
+    "load_batch",
+    "nhs_scenario",
+    "run_batch",
+]
+
+
+@dataclass
+class BatchResult:
+    """What a batch produced: the national summary (one row per area), England's
+    figures (:func:`hubopt.batch.national.national_figures`), the files written and the
+    index page's size in bytes."""
+
+    summary: pd.DataFrame
+    figures: dict[str, Any]
+    files: list[Path] = field(default_factory=list)
+    index_bytes: int = 0
+    solved: list[str] = field(default_factory=list)  # areas solved in this run
+    reused: list[str] = field(default_factory=list)  # areas kept from an earlier run
+
+
+def _base_row(area: Area, practices: pd.DataFrame) -> dict[str, Any]:
+    left = area.left_out["practice_code"] if len(area.left_out) else pd.Series(dtype=str)
+    return {
+        "area": area.code,
+        "name": area.name,
+        "practices_in_file": area.practices_in_file,
+        "patients_in_file": area.patients_in_file,
+        "left_out": len(left),
+        "left_out_patients": int(practices["list_size"].reindex(left).sum()),
+        "folder": area.folder if area.code != NO_AREA else "",
+    }
+
+
+def _left_out_table(
+    areas: list[Area], practices: pd.DataFrame, summary: pd.DataFrame, level: str
+) -> pd.DataFrame:
+    """Every practice in the input that no plan holds, with its area, reason and
+    patients: left out by the rules, in no area, or in an area that failed."""
+    codes = area_codes(practices, level)
+    failed = summary[summary["status"].eq("failed")].set_index("area")["reason"]
+    parts = []
+    for a in areas:
+        if a.code == NO_AREA:
+            why = pd.Series(f"no {LEVELS[level]} in the input", index=practices.index[codes.eq("")])
+        elif a.code in failed.index:
+            members = practices.index[codes.isin(a.code.split("+"))]
+            why = pd.Series(f"area {a.code} failed: {failed[a.code]}", index=members)
+        else:
+            why = a.left_out.set_index("practice_code")["reason"] if len(a.left_out) else None
+        if why is not None and len(why):
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "practice_code": why.index,
+                        "name": practices["name"].reindex(why.index).to_numpy(),
+                        "area": a.code,
+                        "list_size": practices["list_size"].reindex(why.index).to_numpy(),
+                        "reason": why.to_numpy(),
+                    }
+                )
+            )
+    cols = ["practice_code", "name", "area", "list_size", "reason"]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
+
+
+def _plan_reuse(
+    areas: list[Area], out: Path, force: bool
+) -> tuple[list[engine.Task], dict[str, dict[str, Any]]]:
+    """The areas to solve now, and the finished rows kept from an earlier run (same
+    key, a plan). A folder holding a plan for other inputs or rules is refused
+    without ``force`` (before any work)."""
+    tasks, kept, clash = [], {}, []
+    for a in areas:
+        if a.inputs is None:
+            continue
+        folder = out / a.folder
+        record = engine.read_record(folder)
+        has_plan = record is not None and record.get("status") != "failed"
+        if has_plan and not force and record is not None:
+            if record.get("key") == a.key:
+                kept[a.code] = record
+                continue
+            clash.append(f"{folder}: a plan for other inputs or rules")
+        tasks.append(engine.Task(a.code, a.scenario, a.inputs, a.key, folder))
+    if clash:
+        raise OutputExistsError(
+            "Some areas already hold results from other inputs or rules; nothing was changed.",
+            clash + ["use --force to replace them, or --out to write elsewhere"],
+        )
+    return tasks, kept
+
+
+class _Progress:
+    """A progress bar over areas: done, running, failed, best and worst gap so far."""
+
+    def __init__(self, total: int, enabled: bool):
+        self.bar = tqdm(total=total, unit="area", file=sys.stderr, disable=not enabled)
+        self.running = 0
+        self.failed = 0
+        self.gaps: list[float] = []
+
+    def show(self) -> None:
+        gaps = f"{min(self.gaps):.2%}/{max(self.gaps):.2%}" if self.gaps else "-"
+        self.bar.set_postfix_str(
+            f"running {self.running}, failed {self.failed}, best/worst gap {gaps}"
+        )
+
+    def done(self, row: dict[str, Any]) -> None:
+        if row.get("status") == "failed":
+            self.failed += 1
+        elif row.get("status") == "optimal":
+            self.gaps.append(0.0)
+        elif row.get("gap") is not None:
+            self.gaps.append(float(row["gap"]))
+        self.bar.update(1)
+        self.show()
+
+    def set_running(self, n: int) -> None:
+        if n != self.running:
+            self.running = n
+            self.show()
+
+
+def run_batch(
+    scenario: Scenario,
+    options: BatchOptions,
+    *,
+    out_dir: str | Path,
+    force: bool = False,
+    client: Any = None,
+    progress: bool = False,
+    on_area: Callable[[dict[str, Any]], None] | None = None,
+    solve: engine.Solve = engine.solve_area_task,
+    names: dict[str, str] | None = None,
+) -> BatchResult:
+    """Propose hubs for every area of ``options.level`` with the rules of ``scenario``.
+
+    ``client`` is a Dask ``distributed.Client`` to run on (else ``options.scheduler``,
+    else local processes); ``progress`` shows a bar over areas on stderr; ``on_area``
+    hears each area's row as it finishes; ``solve`` is the per-area function (must be
+    importable by the workers); ``names`` gives area names by code (else a practices
+    column ``ccg_name`` / ``icb_name``, if any). A rerun keeps areas already solved with the same
+    content key; ``force`` solves every area again.
+
+    Raises
+    ------
+    InputError
+        The practices cannot be read or split into areas.
+    OutputExistsError
+        An area's folder holds a plan for other inputs or rules and ``force`` is false.
+    """
+    out = Path(out_dir)
+    table = load.read_all_practices(scenario)
+    boundary = inputs.read_boundary(scenario.boundary) if scenario.boundary else None
+    areas = split_areas(table, scenario, options, boundary=boundary)
+    for a in areas:
+        a.name = (names or {}).get(a.code, a.name)
+    practices = table.practices
+    tasks, kept = _plan_reuse(areas, out, force)
+    out.mkdir(parents=True, exist_ok=True)
+    base = {a.code: _base_row(a, practices) for a in areas}
+    rows: dict[str, dict[str, Any]] = {}
+    for a in areas:
+        if a.inputs is None:
+            status = NO_AREA_STATUS if a.code == NO_AREA else "failed"
+            rows[a.code] = base[a.code] | {"status": status, "reason": a.error}
+    for code, record in kept.items():
+        rows[code] = base[code] | record | {"reused": True}
+    summary_path = out / "summary.csv"
+
+    def write_summary() -> None:
+        tmp = out / "summary.csv.tmp"
+        national.summary_table(list(rows.values())).to_csv(tmp, index=False)
+        tmp.replace(summary_path)
+
+    bar = _Progress(len(tasks), progress)
+
+    def done(row: dict[str, Any]) -> None:
+        rows[row["area"]] = base[row["area"]] | row | {"reused": False}
+        write_summary()
+        bar.done(row)
+        if on_area is not None:
+            on_area(rows[row["area"]])
+
+    write_summary()
+    try:
+        if client is not None or options.scheduler:
+            engine.run_dask(
+                tasks, done, scheduler=options.scheduler, client=client,
+                workers=options.workers, retries=options.retries, solve=solve,
+                on_running=bar.set_running,
+            )  # fmt: skip
+        elif tasks:
+            engine.run_local(
+                tasks, done, workers=options.workers, retries=options.retries, solve=solve,
+                on_running=bar.set_running,
+            )  # fmt: skip
+    finally:
+        bar.bar.close()
+    summary = national.summary_table(list(rows.values()))
+    summary.to_csv(summary_path, index=False)
+    files = [summary_path]
+    left = _left_out_table(areas, practices, summary, options.level)
+    left.to_csv(out / "left_out.csv", index=False)
+    files.append(out / "left_out.csv")
+    if len(table.rejects):
+        table.rejects.to_csv(out / "rejects.csv", index=False)
+        files.append(out / "rejects.csv")
+    hubs = national.national_catchments(out, summary)
+    if len(hubs):
+        files += national.write_layers(hubs, out)
+    figures = national.national_figures(summary)
+    size = national.index_page(
+        hubs,
+        summary,
+        out / "index.html",
+        title=f"{scenario.name}: every {options.level.upper()} area",
+        lead=lead_text(scenario, figures),
+    )
+    files.append(out / "index.html")
+    return BatchResult(
+        summary, figures, files, size, solved=[t.code for t in tasks], reused=sorted(kept)
+    )
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def _min(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def lead_text(scenario: Scenario, f: dict[str, Any]) -> str:
+    """England's figures in a sentence, for the index page and the CLI."""
+    s = scenario
+    return (
+        f"{f['areas']} areas, {f['plans']} with a plan ({f['proven']} proven optimal), "
+        f"{f['failed']} failed; {f['practices']:,} practices and {f['patients']:,} patients "
+        f"solved of {f['practices_in_file']:,} and {f['patients_in_file']:,} in the input. "
+        f"Band {s.population_min:,}-{s.population_max:,} ({s.band}), travel cap "
+        f"{s.travel_cap_minutes:g} min{', contiguous' if s.contiguous else ''}. "
+        f"Proposed: {f['hubs']:,} hubs, {_pct(f['in_band_share'])} in band, "
+        f"{_pct(f['contiguous_share'])} contiguous, mean travel {_min(f['mean_min'])} min. "
+        f"Today's PCNs measured the same way: {f['PCN_hubs']:,}, "
+        f"{_pct(f['PCN_in_band_share'])} in band, {_pct(f['PCN_contiguous_share'])} "
+        f"contiguous, mean travel {_min(f['PCN_mean_min'])} min."
+    )
