@@ -248,3 +248,25 @@ def test_heuristic_only_from_the_command_line(tmp_path):
     assert res.exit_code == 0, res.output
     assert "time-limited" in res.output and "unknown" in res.output
     assert (out / "assignment.csv").exists()
+
+
+def test_a_solver_failure_on_the_whole_model_keeps_the_search_plan(monkeypatch):
+    """CBC crashing on the whole model (seen once on a loaded machine) must not lose
+    the valid plan the search already has: it is returned, checked, time-limited."""
+    from hubopt.errors import SolverError
+
+    inst = grid(rows=4, cols=6)
+    monkeypatch.setattr(plan, "DIRECT_PRACTICES", 0)
+
+    def crash(*args, **kwargs):
+        raise SolverError("CBC failed to run.", ["exit code -9"])
+
+    monkeypatch.setattr(plan, "_solve_model", crash)
+    said: list[str] = []
+    r = plan.solve_area(
+        inst.practices, inst.minutes, inst.scenario, current=inst.current,
+        neighbours=inst.neighbours, progress=said.append,
+    )  # fmt: skip
+    assert any("solver failed" in line for line in said)
+    assert r.has_solution and r.status in ("time-limited", "optimal")
+    assert _checks(inst, r.assignment, r.values).passed

@@ -660,7 +660,9 @@ def _run_cbc(
                     raise DeadlinePassed(
                         log_path.read_text(errors="replace") if log_path.exists() else ""
                     ) from None
-                raise SolverError("CBC failed to run.", [str(exc)]) from None
+                tail = log_path.read_text(errors="replace").splitlines()[-5:] if (
+                    log_path.exists()) else []  # fmt: skip
+                raise SolverError("CBC failed to run.", [str(exc), *tail]) from None
         return log_path.read_text(errors="replace") if log_path.exists() else ""
 
 

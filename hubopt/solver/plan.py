@@ -35,6 +35,7 @@ import networkx as nx
 import pandas as pd
 
 from hubopt import model
+from hubopt.errors import SolverError
 from hubopt.model import check
 from hubopt.scenario import Scenario
 from hubopt.solver import lagrange, lns, mip, stages
@@ -125,7 +126,13 @@ def solve_area(
             say("no time left for the whole model's MIP")
             return _plan_result(inst, best, None, start, lp_bound=lp_bound)
         start_plan = best if best is not None else warm_start
-        result = _solve_model(inst, whole, m, lp_bound, deadline, start_plan, start)
+        try:
+            result = _solve_model(inst, whole, m, lp_bound, deadline, start_plan, start)
+        except SolverError as failed:  # the search's plan is still valid: keep it
+            if best is None:
+                raise
+            say(f"the whole model's solver failed ({failed}); the search's plan is returned")
+            return _plan_result(inst, best, None, start, lp_bound=lp_bound)
     except KeyboardInterrupt as stop:
         best = stop.plan if isinstance(stop, lns.Interrupted) else best
         if best is None:
