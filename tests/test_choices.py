@@ -1,0 +1,155 @@
+"""Alternatives, what stays together and the price of each rule, on hand-drawn areas.
+
+Four practices on a road (``road(bc)``; minutes along it, B-C varies)::
+
+    A(20k) --5-- B(10k) --bc-- C(10k) --5-- D(20k)
+
+Band 20-30k, no binding cap. The groupings whose hubs all fit the band are only:
+
+* **pairs** {A,B}@A + {C,D}@D: 10k x 5 + 10k x 5 = **100,000** patient-minutes;
+* **middle** {A} + {B,C} + {D}: 10k x bc (B,C sited at B or C: the same cost);
+* **crossed** {A,C}@A + {B,D}@D: 10k x (5 + bc) x 2, at least 300,000 with bc = 10.
+
+(B or C alone has 10k, below the band; three or more together are over 30k.) The
+pairs and the middle plan group 2 practices differently (B and C move, A and D stay
+with their group whichever way the groups are matched).
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import pandas as pd
+import pytest
+
+from hubopt.model import check
+from hubopt.pipeline import solve_matrix
+from hubopt.scenario import Scenario
+from hubopt.solver import choices
+from tests.conftest import INPUT, matrix_frame, practices_frame
+
+CODES = ["A", "B", "C", "D"]
+PAIRS = {frozenset("AB"), frozenset("CD")}
+MIDDLE = {frozenset("A"), frozenset("BC"), frozenset("D")}
+
+
+def road(bc: float, **rules):
+    pos = {"A": 0.0, "B": 5.0, "C": 5.0 + bc, "D": 10.0 + bc}
+    t = matrix_frame(CODES, [[abs(pos[i] - pos[j]) for j in CODES] for i in CODES])
+    sizes = {"A": 20_000, "B": 10_000, "C": 10_000, "D": 20_000}
+    practices = practices_frame(
+        [(c, f"Practice {c}", 52.6, -1.2 + 0.01 * k, sizes[c]) for k, c in enumerate(CODES)]
+    )
+    scenario = Scenario(
+        name="road",
+        practices=INPUT / "unused.csv",
+        population_min=20_000,
+        population_max=30_000,
+        travel_cap_minutes=60,
+        time_limit_seconds=30,
+        threads=1,
+        **rules,
+    )
+    neighbours = nx.path_graph(CODES)
+    return practices, t, scenario, neighbours
+
+
+def _groups(assignment: pd.Series) -> set[frozenset]:
+    a = assignment.dropna()
+    return {frozenset(m) for m in a.groupby(a).groups.values()}
+
+
+def _alternatives(practices, t, scenario, neighbours, **kw):
+    best, checks = solve_matrix(practices, t, scenario)
+    return choices.find_alternatives(
+        practices, t, scenario, best, best_checks=checks, neighbours=neighbours, **kw
+    )
+
+
+def test_two_optimal_plans_both_found_and_contested():
+    """bc = 10: pairs and middle both cost 100,000; crossed costs 300,000 (+200%)."""
+    practices, t, scenario, neighbours = road(10)
+    alts = _alternatives(practices, t, scenario, neighbours, k=3, within=0.03, differ=2)
+    assert alts.found == 1
+    assert {frozenset(_groups(p.assignment)) for p in alts.plans} == {
+        frozenset(PAIRS),
+        frozenset(MIDDLE),
+    }
+    for p in alts.plans:
+        assert p.result.objective == pytest.approx(100_000)
+        assert p.checks.passed
+    alt = alts.plans[1]
+    assert alt.result.status == "optimal"
+    assert alt.differs_from_best == 2
+    assert alts.ended == "unique"  # proven: crossed is far outside 3%
+    assert "nearly unique" in alts.describe()
+    pairs = choices.together([p.assignment for p in alts.plans], neighbours, set(CODES))
+    assert list(pairs["verdict"]) == [choices.CONTESTED] * 3
+    moved = choices.moves(alts, practices)
+    assert sorted(moved["practice_code"]) == ["B", "C"]
+    assert (moved["extra_patient_minutes"].abs() < 1e-6).all()
+
+
+def test_relabelling_the_same_grouping_is_not_an_alternative():
+    """The middle plan's hub {B,C} costs 100,000 sited at B or at C: the same grouping
+    with another site. With differ = 1 it must not come back as a third plan."""
+    practices, t, scenario, neighbours = road(10)
+    alts = _alternatives(practices, t, scenario, neighbours, k=3, within=0.03, differ=1)
+    assert alts.found == 1
+    assert alts.ended == "unique"
+    # the independent count agrees: a relabelled plan moves nobody
+    middle_b = pd.Series({"A": "A", "B": "B", "C": "B", "D": "D"})
+    middle_c = pd.Series({"A": "A", "B": "C", "C": "C", "D": "D"})
+    assert check.moved_practices(middle_c, middle_b) == []
+
+
+def test_best_plan_unique_within_tolerance():
+    """bc = 20: pairs 100,000, middle 200,000 (+100%), crossed 500,000: nothing within 3%."""
+    practices, t, scenario, neighbours = road(20)
+    alts = _alternatives(practices, t, scenario, neighbours, k=2, within=0.03, differ=2)
+    assert alts.found == 0
+    assert alts.ended == "unique"
+    assert "the best plan is unique" in alts.describe()
+    assert _groups(alts.plans[0].assignment) == PAIRS
+    pairs = choices.together([p.assignment for p in alts.plans], neighbours, set(CODES))
+    assert dict(zip(pairs["a"] + pairs["b"], pairs["verdict"], strict=True)) == {
+        "AB": choices.FIRM,
+        "BC": choices.APART,
+        "CD": choices.FIRM,
+    }
+
+
+def test_tolerance_wide_enough_finds_the_dearer_plan():
+    """bc = 20 with 100% allowed: the middle plan (200,000, exactly +100%) is not within
+    0.99 but with bc = 10.5 the middle plan costs 105,000 (+5%) and is found with 0.06."""
+    practices, t, scenario, neighbours = road(10.5)
+    alts = _alternatives(practices, t, scenario, neighbours, k=1, within=0.06, differ=2)
+    assert alts.found == 1 and alts.ended == "found"
+    assert _groups(alts.plans[1].assignment) == MIDDLE
+    assert alts.plans[1].result.objective == pytest.approx(105_000)
+
+
+def test_price_of_a_locked_group_worked_by_hand():
+    """bc = 8: the middle plan {A} + {B,C}@B + {D} costs 10k x 8 = 80,000 and is the
+    best; locking A+B together forces the pairs plan, 10k x 5 + 10k x 5 = 100,000.
+    Keeping A+B together therefore costs 100,000 - 80,000 = **20,000 patient-minutes**,
+    20,000 / 100,000 = 20% of the locked plan's travel; hubs 2 -> 3 (all in band)."""
+    practices, t, scenario, neighbours = road(8, locked_groups=(("A", "B"),))
+    best, _ = solve_matrix(practices, t, scenario)
+    assert best.objective == pytest.approx(100_000)
+    prices = choices.rule_prices(practices, t, scenario, best, neighbours=neighbours)
+    lock = next(p for p in prices if p.rule == "keeping A+B together")
+    assert lock.status == "optimal" and lock.proven
+    assert lock.saving == pytest.approx(20_000)
+    assert (lock.hubs, lock.base_hubs) == (3, 2)
+    assert lock.sentence().startswith("keeping A+B together costs 20,000 patient-minutes (20.0%)")
+    frame = choices.prices_frame(prices)
+    assert set(frame["rule"]) >= {"keeping A+B together", "population_max 35,000"}
+    # a cap 5 minutes longer changes nothing; an upper band of 25,000 cannot hold A+B (30k)
+    longer = next(p for p in prices if p.rule == "travel cap 65")
+    assert longer.status == "optimal" and longer.saving == pytest.approx(0)
+    assert "would change nothing" in longer.sentence()
+    lower = next(p for p in prices if p.change == {"population_max": 25_000})
+    assert lower.status == "infeasible"
+    assert lower.sentence() == (
+        "an upper band of 25,000 instead of 30,000: no plan meets the rules then (proven)"
+    )
