@@ -95,6 +95,17 @@ def run_options(f):
     @click.option(
         "--time-limit", "time_limit_seconds", type=float, help="Override the solver time limit (s)."
     )
+    @click.option(
+        "--alternatives",
+        type=click.IntRange(min=0),
+        help="Also find up to K alternative plans near the best ([output] alternatives).",
+    )
+    @click.option(
+        "--rule-prices",
+        is_flag=True,
+        default=None,
+        help="Also re-solve with each rule relaxed to say what it costs ([output] rule_prices).",
+    )
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
         return f(*args, **kwargs)
@@ -165,6 +176,8 @@ def format_summary(result: pipeline.RunResult) -> str:
         f"Checks: {result.checks.summary()}",
         "Seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in s["seconds"].items()),
     ]
+    if result.choices is not None:
+        lines += result.choices.lines()
     if result.comparison is not None:
         lines += ["", "Proposal vs current grouping:", result.comparison.to_string(), ""]
     lines += [f"Note: {n}" for n in s["notes"]]

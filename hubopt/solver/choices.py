@@ -523,3 +523,100 @@ def rule_prices(
 def prices_frame(prices: list[Price]) -> pd.DataFrame:
     """One row per price (:meth:`Price.record`)."""
     return pd.DataFrame([p.record() for p in prices])
+
+
+# ------------------------------------------------------------------ all of it
+
+
+@dataclass
+class Choices:
+    """What a planner can choose: the alternatives, what stays together, what each
+    rule costs (either part None / empty when not asked for)."""
+
+    alternatives: Alternatives | None = None
+    pairs: pd.DataFrame | None = None
+    moves: pd.DataFrame | None = None
+    prices: list[Price] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def contested(self) -> list[str]:
+        """Practices that change hub between the best plan and some alternative."""
+        return [] if self.moves is None else sorted(set(self.moves["practice_code"]))
+
+    def plans_frame(self) -> pd.DataFrame:
+        """One row per plan: rank, status, gap, patient-minutes and the excess over the
+        best, practices grouped differently from the best and from the nearest earlier
+        plan, checks passed, seconds."""
+        if self.alternatives is None:
+            return pd.DataFrame()
+        best = self.alternatives.plans[0].result.objective or 0.0
+        return pd.DataFrame(
+            [
+                {
+                    "plan": p.label,
+                    "status": p.result.status,
+                    "gap": p.result.gap,
+                    "patient_minutes": p.result.objective,
+                    "extra_share": ((p.result.objective or 0.0) - best) / best if best else 0.0,
+                    "hubs": int(p.assignment.dropna().nunique()),
+                    "differs_from_best": p.differs_from_best,
+                    "differs_least": p.differs_least,
+                    "checks_passed": p.checks.passed,
+                    "seconds": round(p.result.seconds, 2),
+                }
+                for p in self.alternatives.plans
+            ]
+        )
+
+    def lines(self) -> list[str]:
+        """A few lines for the CLI summary."""
+        out = []
+        a = self.alternatives
+        if a is not None:
+            out.append(f"Alternatives: {a.describe()} ({a.seconds:.1f} s)")
+            for p in a.plans[1:]:
+                extra = (p.result.objective or 0.0) / (a.plans[0].result.objective or 1.0) - 1
+                out.append(
+                    f"  {p.label}: {p.result.describe()}, +{extra:.1%} patient-minutes, "
+                    f"{p.differs_from_best} practices grouped differently from the best"
+                )
+            if self.pairs is not None and len(self.pairs):
+                counts = self.pairs["verdict"].value_counts()
+                out.append(
+                    f"Together: of {len(self.pairs)} neighbouring pairs, {counts.get(FIRM, 0)} "
+                    f"share a hub in every plan, {counts.get(CONTESTED, 0)} in some, "
+                    f"{counts.get(APART, 0)} in none; {len(self.contested)} practices "
+                    f"contested{': ' + ', '.join(self.contested) if self.contested else ''}"
+                )
+        if self.prices:
+            out.append(f"Price of each rule ({self.seconds.get('prices', 0.0):.1f} s):")
+            out += [f"  {p.sentence()}" for p in self.prices]
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        """What ``summary.json`` holds under ``choices``."""
+        out: dict[str, Any] = {"seconds": {k: round(v, 2) for k, v in self.seconds.items()}}
+        a = self.alternatives
+        if a is not None:
+            out["alternatives"] = {
+                "requested": a.requested,
+                "found": a.found,
+                "within": a.within,
+                "differ": a.differ,
+                "ended": a.ended,
+                "text": a.describe(),
+                "plans": self.plans_frame().to_dict(orient="records"),
+                "assignments": [
+                    {k: v for k, v in p.assignment.items() if pd.notna(v)} for p in a.plans
+                ],
+            }
+            pairs = self.pairs if self.pairs is not None else pd.DataFrame(columns=["verdict"])
+            out["together"] = {
+                "pairs": pairs.to_dict(orient="records"),
+                "contested_practices": self.contested,
+                "moves": [] if self.moves is None else self.moves.to_dict(orient="records"),
+            }
+        if self.prices:
+            out["rule_prices"] = [p.record() for p in self.prices]
+        return out
