@@ -447,8 +447,9 @@ def solve(area: Area, name: str | None = None, /, **changes: Any) -> Outcome:
         )
     return Outcome(
         name, area, scenario, result.status, what, result.describe(), result=result,
-        checks=checks, assignment=assignment, hubs=tables.hub_table(assignment, area.practices, scenario),
-        moved=moved, seconds=seconds, timings=timings,
+        checks=checks, assignment=assignment,
+        hubs=tables.hub_table(assignment, area.practices, scenario), moved=moved,
+        seconds=seconds, timings=timings,
     )  # fmt: skip
 
 

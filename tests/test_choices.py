@@ -153,3 +153,103 @@ def test_price_of_a_locked_group_worked_by_hand():
     assert lower.sentence() == (
         "an upper band of 25,000 instead of 30,000: no plan meets the rules then (proven)"
     )
+
+
+def _road_files(tmp_path, bc: float = 10, **output):
+    """The road area as files: practices CSV, its matrix saved, a scenario asking for
+    ``output`` ([output] keys)."""
+    from hubopt.roads import matrix
+
+    practices, t, _, _ = road(bc)
+    rows = ["practice_code,name,lat,lon,list_size"] + [
+        f"{c},{p['name']},{p['lat']},{p['lon']},{p['list_size']}" for c, p in practices.iterrows()
+    ]
+    (tmp_path / "practices.csv").write_text("\n".join(rows) + "\n")
+    matrix.save_matrix(t, tmp_path / "matrix.csv", meta={"source": "hand-drawn"})
+    out = "\n".join(f"{k} = {str(v).lower() if isinstance(v, bool) else v}"
+                    for k, v in output.items())  # fmt: skip
+    path = tmp_path / "road.toml"
+    path.write_text(
+        f"""
+[scenario]
+name = "road"
+[inputs]
+practices = "practices.csv"
+[rules]
+population_min = 20000
+population_max = 30000
+travel_cap_minutes = 60
+[solver]
+time_limit_seconds = 60
+threads = 1
+[network]
+matrix = "matrix.csv"
+[output]
+{out}
+"""
+    )
+    return path
+
+
+def test_scenario_output_keys(tmp_path):
+    from hubopt.errors import InputError
+    from hubopt.scenario import load_scenario
+
+    s = load_scenario(_road_files(tmp_path, alternatives=2, alternatives_differ=2,
+                                  rule_prices=True))  # fmt: skip
+    assert (s.alternatives, s.alternatives_within, s.alternatives_differ, s.rule_prices) == (
+        2, 0.03, 2, True,
+    )  # fmt: skip
+    with pytest.raises(InputError) as err:
+        load_scenario(_road_files(tmp_path, alternatives=-1, alternatives_within=1.5,
+                                  alternatives_differ=0))  # fmt: skip
+    text = str(err.value)
+    assert "[output] alternatives -1 must not be negative" in text
+    assert "[output] alternatives_within 1.5 must be a fraction" in text
+    assert "[output] alternatives_differ 0 must be at least 1" in text
+
+
+def test_cli_summary_json_report_and_map(tmp_path):
+    """The whole run with --alternatives 2 --rule-prices on the two-optimum road."""
+    import json
+
+    from click.testing import CliRunner
+
+    from hubopt.cli import main
+
+    path = _road_files(tmp_path, alternatives_differ=2)
+    out = tmp_path / "out"
+    r = CliRunner().invoke(
+        main,
+        [
+            "run",
+            str(path),
+            "--out",
+            str(out),
+            "--maps-dir",
+            str(tmp_path / "maps"),
+            "--alternatives",
+            "2",
+            "--rule-prices",
+        ],  # fmt: skip
+    )
+    assert r.exit_code == 0, r.output
+    assert "Alternatives: 1 alternative plan within 3% of the best" in r.output
+    assert "the best plan is nearly unique (1 of 2 asked for)" in r.output
+    assert "3 in some, 0 in none; 2 practices contested" in r.output
+    assert "  the travel cap (60 minutes) costs nothing" in r.output
+    summary = json.loads((out / "summary.json").read_text())
+    alts = summary["choices"]["alternatives"]
+    assert (alts["found"], alts["ended"], alts["requested"]) == (1, "unique", 2)
+    assert [p["status"] for p in alts["plans"]] == ["optimal", "optimal"]
+    assert len(alts["assignments"]) == 2
+    assert sorted(summary["choices"]["together"]["contested_practices"]) == ["B", "C"]
+    assert any(p["rule"] == "travel cap 55" for p in summary["choices"]["rule_prices"])
+    page = (out / "report.html").read_text()
+    assert '<h2 id="choices">Choices</h2>' in page
+    assert "Practice B (B): hub at" in page and "in alternative 1 (+0 patient-minutes" in page
+    assert "What each rule costs" in page
+    fmap = (out / "map.html").read_text()
+    assert "Choices: what stays together (2 plans)" in fmap
+    assert fmap.count('"dashArray": "7 6"') == 3  # the three contested neighbour links
+    assert "changes hub between plans" in fmap

@@ -363,10 +363,15 @@ class Price:
         pct = abs(save) / self.base_patient_minutes if self.base_patient_minutes else 0.0
         amount = f"{abs(save):,.0f} patient-minutes ({pct:.1%})"
         if self.kind == "rule":
+            nothing = (
+                f"{self.words} costs nothing: the best plan without it is no better"
+                if self.status == "optimal"
+                else f"without {self.words} no better plan was found in the time"
+            )
             text = (
                 f"{self.words} costs {amount}"
                 if save > 0.5
-                else f"{self.words} costs nothing: the best plan without it is no better"
+                else nothing
                 if save >= -0.5
                 else f"without {self.words} the plan found is {amount} worse"
             )
@@ -382,8 +387,9 @@ class Price:
 
     def _effects(self) -> str:
         out = []
-        if self.worst_minutes is not None and abs(self.worst_minutes - self.base_worst_minutes) > 0.05:
-            out.append(f"worst trip {self.base_worst_minutes:.1f} -> {self.worst_minutes:.1f} min")
+        worst, base = self.worst_minutes, self.base_worst_minutes
+        if worst is not None and abs(worst - base) > 0.05:
+            out.append(f"worst trip {base:.1f} -> {worst:.1f} min")
         if self.hubs_in_band is not None and (
             self.hubs_in_band != self.base_hubs_in_band or self.hubs != self.base_hubs
         ):
@@ -401,7 +407,8 @@ class Price:
             for name, st in (("the best", self.base_status), ("the re-solved", self.status))
             if st != "optimal"
         ]
-        gap = f", within {self.gap:.1%}" if self.gap is not None and self.status != "optimal" else ""
+        known = self.gap is not None and self.status != "optimal"
+        gap = f", within {self.gap:.1%}" if known else ""
         return f" [not proven: {', '.join(which)}{gap}]"
 
     def record(self) -> dict[str, Any]:
@@ -469,10 +476,10 @@ def price_changes(s: Scenario, practices: pd.DataFrame) -> list[tuple[str, str, 
         if ok:
             new = max(new, 0)
             out.append((f"{key} {new:,}", text.format(new, old), "sweep", {key: new}))
-    for new in (cap + CAP_STEP, cap - CAP_STEP):
-        if new > 0:
-            out.append((f"travel cap {new:g}", f"a cap of {new:g} minutes instead of {cap:g}",
-                        "sweep", {"travel_cap_minutes": new}))  # fmt: skip
+    for minutes in (cap + CAP_STEP, cap - CAP_STEP):
+        if minutes > 0:
+            out.append((f"travel cap {minutes:g}", f"a cap of {minutes:g} minutes instead of "
+                        f"{cap:g}", "sweep", {"travel_cap_minutes": minutes}))  # fmt: skip
     return out
 
 
@@ -506,18 +513,45 @@ def rule_prices(
             r = solve_area(practices, minutes, relaxed, current=current, neighbours=neighbours,
                            warm_start=best.assignment)  # fmt: skip
             status, gap = r.status, r.gap
-            if r.has_solution:
-                plan = r.assignment
+            plan = r.assignment if r.has_solution else _still_valid(best, relaxed, d=(
+                practices, minutes, current, neighbours))  # fmt: skip
+            if plan is not None:
                 figures = plan_figures(plan, practices, minutes, s)
+                status = r.status if r.has_solution else "time-limited"
         except HuboptError as exc:
             status = "error"
             log.info("price of %s: %s", rule, exc)
         out.append(
-            Price(rule, words, kind, change, status, best.status, figures[0], base[0],
-                  figures[1], base[1], figures[2], base[2], figures[3], base[3], gap,
-                  time.perf_counter() - t0, plan)  # fmt: skip
+            Price(
+                rule,
+                words,
+                kind,
+                change,
+                status,
+                best.status,
+                figures[0],
+                base[0],
+                figures[1],
+                base[1],
+                figures[2],
+                base[2],
+                figures[3],
+                base[3],
+                gap,
+                time.perf_counter() - t0,
+                plan,
+            )  # fmt: skip
         )
     return out
+
+
+def _still_valid(best: SolveResult, relaxed: Scenario, *, d: tuple) -> pd.Series | None:
+    """The best plan, when the re-solve found none in its time but the plan keeps the
+    relaxed rules (a relaxation always does): nothing better found, gap unknown."""
+    practices, minutes, current, neighbours = d
+    data = check.PlanData(best.assignment, practices, minutes, relaxed, current=current,
+                          neighbours=neighbours)  # fmt: skip
+    return best.assignment if check.check_plan(data).passed else None
 
 
 def prices_frame(prices: list[Price]) -> pd.DataFrame:
