@@ -453,7 +453,7 @@ def find_choices(
         with _stage(timings, "alternatives"):
             alts = choices_mod.find_alternatives(
                 practices, minutes, scenario, result, best_checks=checks, k=k,
-                current=current, neighbours=neighbours if scenario.contiguous else None,
+                current=current, neighbours=neighbours,
             )  # fmt: skip
             counted = set(practices.index) - set(inputs.site_only_codes(practices))
             out.alternatives = alts

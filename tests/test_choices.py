@@ -253,3 +253,38 @@ def test_cli_summary_json_report_and_map(tmp_path):
     assert "Choices: what stays together (2 plans)" in fmap
     assert fmap.count('"dashArray": "7 6"') == 3  # the three contested neighbour links
     assert "changes hub between plans" in fmap
+
+
+def test_whatif_alternatives_and_rule_prices_frames():
+    """The what-if API on the two-optimum road: two plans, then the prices as a frame."""
+    from hubopt import whatif
+
+    practices, t, scenario, _ = road(10)
+    area = whatif.Area(scenario, practices, t)
+    plans = whatif.alternatives(area, 2, alternatives_differ=2)
+    assert list(plans["plan"]) == ["best plan", "alternative 1"]
+    assert list(plans["status"]) == ["optimal", "optimal"]
+    assert list(plans["differs_from_best"]) == [0, 2]
+    assert plans["checks_passed"].all()
+    assert "nearly unique" in plans.attrs["text"]
+    assert set(plans.attrs["together"]["verdict"]) == {choices.CONTESTED}
+    assert {frozenset(_groups(a)) for a in plans.attrs["assignments"]} == {
+        frozenset(PAIRS),
+        frozenset(MIDDLE),
+    }
+    prices = whatif.rule_prices(area)
+    assert {"rule", "status", "proven", "saving_patient_minutes", "sentence"} <= set(prices)
+    upper = prices.set_index("rule").loc["the upper band (30,000 patients)"]
+    # without an upper limit A+B+C+D (60k) could share one hub, but sited at B it costs
+    # 20k x 5 + 10k x 10 + 20k x 15 = 500,000: the best plan stays the cheapest
+    assert upper["status"] == "optimal" and upper["saving_patient_minutes"] == pytest.approx(0)
+
+
+def test_no_time_left_is_not_called_unique():
+    """With no time for the alternatives the search stops and says the time ran out: it
+    does not claim the best plan is unique."""
+    practices, t, scenario, neighbours = road(10)
+    alts = _alternatives(practices, t, scenario, neighbours, k=2, differ=2, seconds=0.5)
+    assert (alts.found, alts.ended) == (0, "time")
+    assert "the time ran out before finding more (0 of 2 asked for)" in alts.describe()
+    assert "unique" not in alts.describe()

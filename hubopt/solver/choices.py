@@ -61,7 +61,7 @@ from hubopt.errors import HuboptError
 from hubopt.inputs import site_only_codes
 from hubopt.model import HubModel, check
 from hubopt.scenario import Scenario
-from hubopt.solver import explain, mip
+from hubopt.solver import explain, lns, mip
 from hubopt.solver.instance import Instance
 from hubopt.solver.mip import SolveResult
 from hubopt.solver.plan import solve_area
@@ -73,6 +73,8 @@ BAND_STEP = 5_000
 CAP_STEP = 5.0
 #: Share of the time limit the best plan gets when alternatives are asked for.
 BEST_SHARE = 0.5
+#: Share of an alternative's time that :func:`local_start` may take at most.
+LOCAL_SHARE = 0.3
 
 # ------------------------------------------------------------------ alternatives
 
@@ -210,27 +212,40 @@ def find_alternatives(
         if left < 1.0:
             ended = "time"
             break
+        share = left / (k + 1 - rank)
+        t0 = time.perf_counter()
+        start_plan = local_start(
+            inst, [p.assignment for p in plans], plan_values(best), within=within,
+            differ=differ, counted=counted, deadline=t0 + LOCAL_SHARE * share,
+        )  # fmt: skip
         m = inst.build()
         add_near_best(m, plan_values(best), within)
         for p in plans:
             add_differ(m, p.assignment, differ, counted, f"{p.rank}")
         m.problem.setObjective(_last(m)[1])
-        share = left / (k + 1 - rank)
+        left = share - (time.perf_counter() - t0)
         r = mip.solve(
             m,
-            time_limit=max(1.0, 0.9 * share),
+            time_limit=max(1.0, 0.9 * left),
             gap=s.gap,
             threads=s.threads,
             solver=s.solver,
-            deadline=time.perf_counter() + share,
+            warm_start=start_plan,
+            deadline=time.perf_counter() + max(1.0, left),
         )
         if r.status == "infeasible":
             ended = "unique"
             break
+        from_start = not r.has_solution and start_plan is not None
+        if from_start:
+            r = _start_result(inst, start_plan, r)
         if not r.has_solution:
             ended = "time"
             break
-        values = {n: pulp.value(e) for n, e in m.stages}
+        values = (
+            inst.stage_values(r.assignment) if from_start
+            else {n: pulp.value(e) for n, e in m.stages}
+        )  # fmt: skip
         r.values = values
         r.stages = [
             {"stage": n, "status": r.status, "value": v, "gap": r.gap, "bound": None,
@@ -249,6 +264,72 @@ def find_alternatives(
         diffs = [len(_moved(r.assignment, p.assignment, counted)) for p in plans]
         plans.append(Plan(rank, r, checks, diffs[0], min(diffs)))
     return Alternatives(plans, k, within, differ, ended, time.perf_counter() - start)
+
+
+def local_start(
+    inst: Instance,
+    plans: list[pd.Series],
+    values: dict[str, float],
+    *,
+    within: float,
+    differ: int,
+    counted: set[str],
+    deadline: float,
+) -> pd.Series | None:
+    """A first alternative, quickly: a few neighbouring hubs of the best plan
+    (:func:`hubopt.solver.lns.neighbourhood`) re-solved exactly with the rest kept,
+    grouped at least ``differ`` practices differently and within the tolerance; the
+    first that also differs enough from every earlier plan. None if none is found by
+    ``deadline`` (the whole model then starts from nothing)."""
+    s = inst.scenario
+    best = plans[0]
+    hubs = lns.hub_members(best)
+    around = lns.hubs_around(inst, best, hubs)
+    slack = within * values[model.stage_names(inst.practices, s)[-1]]
+    tried: set[frozenset[str]] = set()
+    for seed in sorted(hubs, key=lambda h: -len(hubs[h])):
+        chosen = lns.neighbourhood(seed, hubs, around)
+        codes = [c for h in chosen for c in hubs[h]]
+        left = deadline - time.perf_counter()
+        if left < 0.5:
+            return None
+        inside = counted & set(codes)
+        if frozenset(codes) in tried or len(inside) < differ:
+            continue
+        tried.add(frozenset(codes))
+        part = inst.part(codes, hub_range=inst.hub_range_left(len(hubs) - len(chosen)))
+        if part is None:
+            continue
+        try:
+            m = part.build()
+        except HuboptError:
+            continue
+        here = part.stage_values(best.reindex(part.practices.index))
+        last = list(here)[-1]
+        add_near_best(m, {**here, last: here[last] + slack}, 0.0)
+        add_differ(m, best, differ, inside, "local")
+        m.problem.setObjective(_last(m)[1])
+        r = mip.solve(m, time_limit=min(lns.PART_SECONDS, left), threads=s.threads,
+                      solver=s.solver, deadline=time.perf_counter() + left)  # fmt: skip
+        if not r.has_solution:
+            continue
+        trial = best.copy()
+        trial[r.assignment.index] = r.assignment
+        if all(len(_moved(trial, p, counted)) >= differ for p in plans):
+            return trial
+    return None
+
+
+def _start_result(inst: Instance, plan: pd.Series, stopped: SolveResult) -> SolveResult:
+    """The local start as the alternative when the whole model found nothing better in
+    its time: time-limited, with the whole model's bound where it printed one."""
+    value = list(inst.stage_values(plan).values())[-1]
+    gap = mip.relative_gap(value, stopped.bound) if stopped.bound is not None else None
+    return SolveResult(
+        status="time-limited", objective=value, bound=stopped.bound, gap=gap,
+        seconds=stopped.seconds, assignment=plan, solver=stopped.solver,
+        log="a neighbourhood of the best plan re-solved; the whole model found no better plan",
+    )  # fmt: skip
 
 
 def _moved(plan: pd.Series, reference: pd.Series, counted: set[str]) -> list[str]:
@@ -376,10 +457,15 @@ class Price:
                 else f"without {self.words} the plan found is {amount} worse"
             )
         else:
+            nothing = (
+                f"{self.words} would change nothing"
+                if self.status == "optimal"
+                else f"with {self.words} no better plan was found in the time"
+            )
             text = (
                 f"{self.words} would save {amount}"
                 if save > 0.5
-                else f"{self.words} would change nothing"
+                else nothing
                 if save >= -0.5
                 else f"{self.words} would cost {amount}"
             )

@@ -154,7 +154,7 @@ def hub_members(plan: pd.Series) -> dict[str, list[str]]:
     return {site: list(m) for site, m in a.groupby(a).groups.items()}
 
 
-def _around(inst: Instance, plan: pd.Series, hubs: dict[str, list[str]]) -> dict[str, list[str]]:
+def hubs_around(inst: Instance, plan: pd.Series, hubs: dict[str, list[str]]) -> dict[str, list[str]]:
     """For each hub site, the other hub sites around it: sharing a practice border,
     then the nearest by minutes between sites; nearest first."""
     of = plan.dropna()
@@ -262,7 +262,7 @@ def _search(
     stale: set[frozenset[str]] = set()  # neighbourhoods solved with no gain since
     while time.perf_counter() < deadline:
         hubs = hub_members(plan)
-        around = _around(inst, plan, hubs)
+        around = hubs_around(inst, plan, hubs)
         gained = False
         for hub in rng.permutation(sorted(hubs)):
             if hub not in hubs:
@@ -303,7 +303,7 @@ def _search(
                 if report is not None:
                     report(value, plan)
                 hubs = hub_members(plan)
-                around = _around(inst, plan, hubs)
+                around = hubs_around(inst, plan, hubs)
                 stale = {k for k in stale if not (k & set(codes))}
             else:
                 stale.add(key)
