@@ -74,7 +74,9 @@ CAP_STEP = 5.0
 #: Share of the time limit the best plan gets when alternatives are asked for.
 BEST_SHARE = 0.5
 #: Share of an alternative's time that :func:`local_start` may take at most.
-LOCAL_SHARE = 0.3
+LOCAL_SHARE = 0.5
+#: Hubs re-solved together by :func:`local_start` (small: each solve takes a second).
+LOCAL_HUBS = 3
 
 # ------------------------------------------------------------------ alternatives
 
@@ -276,8 +278,8 @@ def local_start(
     counted: set[str],
     deadline: float,
 ) -> pd.Series | None:
-    """A first alternative, quickly: a few neighbouring hubs of the best plan
-    (:func:`hubopt.solver.lns.neighbourhood`) re-solved exactly with the rest kept,
+    """A first alternative, quickly: :data:`LOCAL_HUBS` neighbouring hubs of the best
+    plan (:func:`hubopt.solver.lns.hubs_around`) re-solved exactly with the rest kept,
     grouped at least ``differ`` practices differently and within the tolerance; the
     first that also differs enough from every earlier plan. None if none is found by
     ``deadline`` (the whole model then starts from nothing)."""
@@ -288,7 +290,7 @@ def local_start(
     slack = within * values[model.stage_names(inst.practices, s)[-1]]
     tried: set[frozenset[str]] = set()
     for seed in sorted(hubs, key=lambda h: -len(hubs[h])):
-        chosen = lns.neighbourhood(seed, hubs, around)
+        chosen = [seed, *around[seed][: LOCAL_HUBS - 1]]
         codes = [c for h in chosen for c in hubs[h]]
         left = deadline - time.perf_counter()
         if left < 0.5:
