@@ -238,7 +238,9 @@ def test_cli_summary_json_report_and_map(tmp_path):
     assert "the best plan is nearly unique (1 of 2 asked for)" in r.output
     assert "3 in some, 0 in none; 2 practices contested" in r.output
     assert "  the travel cap (60 minutes) costs nothing" in r.output
-    summary = json.loads((out / "summary.json").read_text())
+    summary = json.loads(  # strict JSON: no NaN
+        (out / "summary.json").read_text(), parse_constant=lambda c: pytest.fail(c)
+    )
     alts = summary["choices"]["alternatives"]
     assert (alts["found"], alts["ended"], alts["requested"]) == (1, "unique", 2)
     assert [p["status"] for p in alts["plans"]] == ["optimal", "optimal"]

@@ -728,17 +728,22 @@ class Choices:
                 "differ": a.differ,
                 "ended": a.ended,
                 "text": a.describe(),
-                "plans": self.plans_frame().to_dict(orient="records"),
+                "plans": _records(self.plans_frame()),
                 "assignments": [
                     {k: v for k, v in p.assignment.items() if pd.notna(v)} for p in a.plans
                 ],
             }
             pairs = self.pairs if self.pairs is not None else pd.DataFrame(columns=["verdict"])
             out["together"] = {
-                "pairs": pairs.to_dict(orient="records"),
+                "pairs": _records(pairs),
                 "contested_practices": self.contested,
-                "moves": [] if self.moves is None else self.moves.to_dict(orient="records"),
+                "moves": [] if self.moves is None else _records(self.moves),
             }
         if self.prices:
             out["rule_prices"] = [p.record() for p in self.prices]
         return out
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as plain dicts for JSON (missing values as None, not NaN)."""
+    return df.astype(object).where(df.notna(), None).to_dict(orient="records")
