@@ -136,7 +136,7 @@ def _execute(
     with planner_errors(ctx.obj["debug"]):
         scenario = load_scenario(scenario_path)
         # only what was given on the command line (an unset flag is not "false")
-        changes = {k: v for k, v in overrides.items() if v not in (None, False)}
+        changes = {k: v for k, v in overrides.items() if v is not None and v is not False}
         if changes:
             scenario = scenario.replace(**changes)
         out = out_dir or Path("out") / scenario.name

@@ -508,7 +508,7 @@ def choices(
     k = area.scenario.replace(**changes).alternatives if k is None else k
     scenario = area.scenario.replace(**changes, alternatives=k)
     seconds = pipeline.best_scenario(scenario).time_limit_seconds
-    best = solve(area, None, **{**changes, "alternatives": k, "time_limit_seconds": seconds})
+    best = solve(area, "best plan", **{**changes, "alternatives": k, "time_limit_seconds": seconds})
     if best.result is None or best.checks is None:
         return best, None
     found = pipeline.find_choices(

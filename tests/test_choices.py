@@ -290,3 +290,49 @@ def test_no_time_left_is_not_called_unique():
     assert (alts.found, alts.ended) == (0, "time")
     assert "the time ran out before finding more (0 of 2 asked for)" in alts.describe()
     assert "unique" not in alts.describe()
+
+
+def test_differ_rows_admit_exactly_the_plans_far_enough():
+    """The LP-dual rows of :func:`choices.add_differ` hold for a plan exactly when it
+    groups at least ``d`` practices differently (as :func:`check.moved_practices` counts):
+    groupings of five practices against two references, d = 2 and 3.
+    Practices grouped alike by site label ``site[k]``; the plan's x fixed, the LP over
+    the dual variables solved for feasibility."""
+    import itertools
+
+    import pulp
+
+    from hubopt import model
+    from hubopt.solver import mip
+
+    codes = list("PQRST")
+    t = matrix_frame(codes, [[0.0] * 5 for _ in codes])
+    sizes = pd.Series(1.0, index=codes)
+
+    def plans():  # every set partition, each group sited at its first member
+        def parts(rest):
+            if not rest:
+                yield []
+                return
+            first, *more = rest
+            for smaller in parts(more):
+                for k in range(len(smaller)):
+                    yield smaller[:k] + [[first, *smaller[k]]] + smaller[k + 1 :]
+                yield [[first], *smaller]
+
+        for groups in parts(codes):
+            yield pd.Series({c: g[0] for g in groups for c in g})
+
+    every = list(plans())
+    assert len(every) == 52  # the Bell number B5
+    references = [every[7], every[30]]
+    for ref, d in itertools.product(references, (2, 3)):
+        for plan in every[::4]:
+            m = model.build_model(t, sizes, pop_min=0, pop_max=10)
+            for (i, j), v in m.x.items():
+                v.lowBound = v.upBound = 1.0 if plan[i] == j else 0.0
+            choices.add_differ(m, ref, d, set(codes), "t")
+            m.problem.setObjective(pulp.LpAffineExpression())
+            m.problem.solve(pulp.COIN_CMD(path=mip.cbc_path(), msg=False))
+            feasible = pulp.LpStatus[m.problem.status] == "Optimal"
+            assert feasible == (len(check.moved_practices(plan, ref)) >= d), (dict(plan), d)

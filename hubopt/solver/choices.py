@@ -313,10 +313,11 @@ def local_start(
         m.problem.setObjective(_last(m)[1])
         r = mip.solve(m, time_limit=min(lns.PART_SECONDS, left), threads=s.threads,
                       solver=s.solver, deadline=time.perf_counter() + left)  # fmt: skip
-        if not r.has_solution:
+        got = r.assignment
+        if got is None:
             continue
         trial = best.copy()
-        trial[r.assignment.index] = r.assignment
+        trial[got.index] = got
         if all(len(_moved(trial, p, counted)) >= differ for p in plans):
             return trial
     return None

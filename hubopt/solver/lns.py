@@ -154,7 +154,9 @@ def hub_members(plan: pd.Series) -> dict[str, list[str]]:
     return {site: list(m) for site, m in a.groupby(a).groups.items()}
 
 
-def hubs_around(inst: Instance, plan: pd.Series, hubs: dict[str, list[str]]) -> dict[str, list[str]]:
+def hubs_around(
+    inst: Instance, plan: pd.Series, hubs: dict[str, list[str]]
+) -> dict[str, list[str]]:
     """For each hub site, the other hub sites around it: sharing a practice border,
     then the nearest by minutes between sites; nearest first."""
     of = plan.dropna()
