@@ -123,6 +123,17 @@ class Alternatives:
 
     def describe(self) -> str:
         """One line for people."""
+        text = self._describe()
+        best = self.plans[0].result.objective or 0.0
+        cheaper = [p.label for p in self.plans[1:] if (p.result.objective or 0.0) < best - 0.5]
+        if cheaper:  # possible only when the best plan was not proven optimal
+            text += (
+                f"; {' and '.join(cheaper)} {'is' if len(cheaper) == 1 else 'are'} cheaper "
+                "than the best plan found, which was not proven optimal: give more time"
+            )
+        return text
+
+    def _describe(self) -> str:
         n, k, pct = self.found, self.requested, f"{self.within:.0%}"
         what = (
             f"{n} alternative plan{'s' if n != 1 else ''} within {pct} of the best, each "
@@ -289,7 +300,9 @@ def local_start(
     around = lns.hubs_around(inst, best, hubs)
     slack = within * values[model.stage_names(inst.practices, s)[-1]]
     tried: set[frozenset[str]] = set()
-    for seed in sorted(hubs, key=lambda h: -len(hubs[h])):
+    seeds = sorted(hubs, key=lambda h: (-len(hubs[h]), h))
+    turn = (LOCAL_HUBS * (len(plans) - 1)) % max(1, len(seeds))  # later plans look elsewhere
+    for seed in seeds[turn:] + seeds[:turn]:
         chosen = [seed, *around[seed][: LOCAL_HUBS - 1]]
         codes = [c for h in chosen for c in hubs[h]]
         left = deadline - time.perf_counter()
@@ -445,7 +458,8 @@ class Price:
             return f"{self.words}: {why}"
         save = self.saving or 0.0
         pct = abs(save) / self.base_patient_minutes if self.base_patient_minutes else 0.0
-        amount = f"{abs(save):,.0f} patient-minutes ({pct:.1%})"
+        share = "<0.1%" if 0 < pct < 0.0005 else f"{pct:.1%}"
+        amount = f"{abs(save):,.0f} patient-minutes ({share})"
         if self.kind == "rule":
             nothing = (
                 f"{self.words} costs nothing: the best plan without it is no better"
