@@ -336,3 +336,58 @@ def test_differ_rows_admit_exactly_the_plans_far_enough():
             m.problem.solve(pulp.COIN_CMD(path=mip.cbc_path(), msg=False))
             feasible = pulp.LpStatus[m.problem.status] == "Optimal"
             assert feasible == (len(check.moved_practices(plan, ref)) >= d), (dict(plan), d)
+
+
+def test_every_rule_family_switched_on_gets_a_price():
+    """price_changes lists one re-solve per rule family the scenario switches on (each
+    locked group on its own), plus the band and cap steps; nothing for rules left off."""
+    practices, _, _, _ = road(10)
+    practices["zone"] = ["N", "N", "S", "S"]
+    s = Scenario(
+        name="all", practices=INPUT / "unused.csv", population_min=20_000,
+        population_max=30_000, travel_cap_minutes=60, mean_travel_cap_minutes=9.0,
+        contiguous=True, locked_groups=(("A", "B"), ("C", "D")), apart=(("A", "D"),),
+        fixed_sites=("A",), candidate_sites=("A", "B", "C", "D"), hubs_min=2, hubs_max=3,
+        within="zone", optional=("B",),
+    )  # fmt: skip
+    rules = [r for r, _, kind, _ in choices.price_changes(s, practices) if kind == "rule"]
+    assert rules == [
+        "the lower band (20,000 patients)",
+        "the upper band (30,000 patients)",
+        "the travel cap (60 minutes)",
+        "one connected area per hub (contiguous)",
+        "the cap on each hub's mean travel",
+        "keeping A+B together",
+        "keeping C+D together",
+        "the practices kept apart",
+        "the fixed hub sites",
+        "the candidate-site list",
+        "the number of hubs",
+        "hubs staying within one zone",
+        "optional practices",
+    ]
+    changes = {r: c for r, _, _, c in choices.price_changes(s, practices)}
+    assert changes["keeping A+B together"] == {"locked_groups": (("C", "D"),)}
+    assert changes["optional practices"] == {"optional": ()}
+    sweeps = [r for r, _, kind, _ in choices.price_changes(s, practices) if kind == "sweep"]
+    assert sweeps == ["population_min 15,000", "population_min 25,000", "population_max 35,000",
+                      "population_max 25,000", "travel cap 65", "travel cap 55"]  # fmt: skip
+    plain = Scenario(name="plain", practices=INPUT / "unused.csv", population_min=0)
+    assert [r for r, *_ in choices.price_changes(plain, practices)] == [
+        "the upper band (50,000 patients)",
+        "the travel cap (30 minutes)",
+        "population_min 5,000",
+        "population_max 55,000",
+        "population_max 45,000",
+        "travel cap 35",
+        "travel cap 25",
+    ]
+
+
+def test_time_split_best_plan_gets_half_with_alternatives():
+    from hubopt import pipeline
+
+    _, _, s, _ = road(10)
+    assert pipeline.best_scenario(s) is s  # no alternatives: the whole time limit
+    split = pipeline.best_scenario(s.replace(alternatives=3))
+    assert split.time_limit_seconds == pytest.approx(choices.BEST_SHARE * 60)
