@@ -111,6 +111,17 @@ def run_options(f):
         help="Quick look: the first plan and the neighbourhood search, no whole model "
         "(the gap is then unknown).",
     )
+    @click.option(
+        "--alternatives",
+        type=click.IntRange(min=0),
+        help="Also find up to K alternative plans near the best ([output] alternatives).",
+    )
+    @click.option(
+        "--rule-prices",
+        is_flag=True,
+        default=None,
+        help="Also re-solve with each rule relaxed to say what it costs ([output] rule_prices).",
+    )
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
         return f(*args, **kwargs)
@@ -141,7 +152,7 @@ def _execute(
     with planner_errors(ctx.obj["debug"]):
         scenario = load_scenario(scenario_path)
         # only what was given on the command line (an unset flag is not "false")
-        changes = {k: v for k, v in overrides.items() if v not in (None, False)}
+        changes = {k: v for k, v in overrides.items() if v is not None and v is not False}
         if changes:
             scenario = scenario.replace(**changes)
         out = out_dir or Path("out") / scenario.name
@@ -181,6 +192,8 @@ def format_summary(result: pipeline.RunResult) -> str:
         f"Checks: {result.checks.summary()}",
         "Seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in s["seconds"].items()),
     ]
+    if result.choices is not None:
+        lines += result.choices.lines()
     if result.comparison is not None:
         lines += ["", "Proposal vs current grouping:", result.comparison.to_string(), ""]
     lines += [f"Note: {n}" for n in s["notes"]]

@@ -23,6 +23,7 @@ from hubopt.outputs import catchments, evaluate, gis, maps, report, tables
 from hubopt.outputs.result import RunResult
 from hubopt.roads import matrix, network
 from hubopt.scenario import Scenario
+from hubopt.solver import choices as choices_mod
 from hubopt.solver import explain, mip
 from hubopt.solver.plan import solve_area
 
@@ -127,10 +128,14 @@ def run_inputs(
     notes: list[str] = list(loaded.notes)
     minutes = travel_matrix(scenario, practices, timings=timings, notes=notes)
     result, checks = solve_matrix(
-        practices, minutes, scenario, timings=timings, current=current, boundary=boundary,
-        notes=notes, progress=progress,
+        practices, minutes, best_scenario(scenario), timings=timings, current=current,
+        boundary=boundary, notes=notes, progress=progress,
     )  # fmt: skip
     notes += plan_notes(result, practices, scenario)
+    choices = find_choices(
+        practices, minutes, scenario, result, checks, timings=timings, current=current,
+        boundary=boundary,
+    )  # fmt: skip
     with _stage(timings, "report"):
         assignment = tables.assignment_table(result.assignment, practices, minutes)
         hubs = tables.hub_table(assignment, practices, scenario)
@@ -159,6 +164,7 @@ def run_inputs(
             cap=scenario.travel_cap_minutes,
             band=(scenario.population_min, scenario.population_max),
             catchments=areas,
+            choices=choices,
         )
     res = RunResult(
         scenario, practices, minutes, result, checks, assignment, hubs, geo, comparison,
@@ -166,6 +172,7 @@ def run_inputs(
     )  # fmt: skip
     res.catchments = areas
     res.published = loaded.published
+    res.choices = choices
     if out is not None:
         with _stage(timings, "write"):
             write_outputs(res, fmap, out, mdir)
@@ -421,6 +428,65 @@ def solve_matrix(
             checks.failures,
         )
     return result, checks
+
+
+def best_scenario(scenario: Scenario) -> Scenario:
+    """The scenario the best plan is solved with: with alternatives asked for, it gets
+    :data:`hubopt.solver.choices.BEST_SHARE` of the time limit (they share the rest)."""
+    if scenario.alternatives <= 0:
+        return scenario
+    share = choices_mod.BEST_SHARE * scenario.time_limit_seconds
+    return scenario.replace(time_limit_seconds=share)
+
+
+def find_choices(
+    practices: pd.DataFrame,
+    minutes: pd.DataFrame,
+    scenario: Scenario,
+    result: mip.SolveResult,
+    checks: check.CheckReport,
+    *,
+    timings: dict[str, float] | None = None,
+    current: pd.Series | pd.DataFrame | None = None,
+    boundary: gpd.GeoDataFrame | None = None,
+    alternatives: int | None = None,
+    prices: bool | None = None,
+) -> choices_mod.Choices | None:
+    """The planners' choices around the best plan ``result`` (None when the scenario
+    asks for none): ``alternatives`` plans (default ``[output] alternatives``) within
+    the rest of the time limit, what stays together across them, and, with ``prices``
+    (default ``[output] rule_prices``), the price of each rule in one more time limit.
+    See :mod:`hubopt.solver.choices`."""
+    timings = {} if timings is None else timings
+    k = scenario.alternatives if alternatives is None else alternatives
+    prices = scenario.rule_prices if prices is None else prices
+    if k <= 0 and not prices:
+        return None
+    if isinstance(current, pd.DataFrame):
+        current = current["group_id"]
+    with _stage(timings, "choices: neighbours"):
+        neighbours = adjacency.practice_neighbours(practices, boundary)
+    out = choices_mod.Choices()
+    if k > 0:
+        with _stage(timings, "alternatives"):
+            alts = choices_mod.find_alternatives(
+                practices, minutes, scenario, result, best_checks=checks, k=k,
+                current=current, neighbours=neighbours,
+            )  # fmt: skip
+            counted = set(practices.index) - set(inputs.site_only_codes(practices))
+            out.alternatives = alts
+            out.pairs = choices_mod.together([p.assignment for p in alts.plans], neighbours,
+                                             counted)  # fmt: skip
+            out.moves = choices_mod.moves(alts, practices)
+        out.seconds["alternatives"] = timings["alternatives"]
+    if prices:
+        with _stage(timings, "rule prices"):
+            out.prices = choices_mod.rule_prices(
+                practices, minutes, scenario, result, current=current,
+                neighbours=neighbours if scenario.contiguous else None,
+            )  # fmt: skip
+        out.seconds["prices"] = timings["rule prices"]
+    return out
 
 
 @dataclass

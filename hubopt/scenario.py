@@ -167,6 +167,20 @@ class Scenario:
     matrix
         A matrix saved by an earlier run (``matrix.csv`` or ``.parquet``): re-solve
         from it without touching the network.
+    alternatives, alternatives_within, alternatives_differ
+        ``[output]``: after the best plan, up to ``alternatives`` more plans, each at
+        most ``alternatives_within`` (a fraction: 0.03 = 3%) more patient-minutes than
+        the best (every earlier objective stage no worse) and each grouping at least
+        ``alternatives_differ`` practices differently from every plan before it
+        (practices that would have to move to turn one grouping into the other; the
+        same grouping with a hub sited elsewhere is not a different plan). The best
+        plan then gets half the time limit and the alternatives share the rest. See
+        :mod:`hubopt.solver.choices`.
+    rule_prices
+        ``[output]``: re-solve with each rule the scenario switches on relaxed or
+        removed (one at a time, warm-started from the best plan), and the band and cap
+        moved by 5,000 patients and 5 minutes, to say what each rule costs. These
+        re-solves share one more time limit.
     """
 
     name: str
@@ -231,6 +245,10 @@ class Scenario:
     download_polygon: Path | None = None
     route_limit_minutes: float | None = None
     matrix: Path | None = None
+    alternatives: int = 0
+    alternatives_within: float = 0.03
+    alternatives_differ: int = 5
+    rule_prices: bool = False
     source: Path | None = field(default=None, compare=False)
 
     @property
@@ -350,6 +368,12 @@ _SCHEMA: dict[str, dict[str, tuple[str, tuple[type, ...]]]] = {
         "download_polygon": ("download_polygon", (str,)),
         "route_limit_minutes": ("route_limit_minutes", (int, float)),
         "matrix": ("matrix", (str,)),
+    },
+    "output": {
+        "alternatives": ("alternatives", (int,)),
+        "alternatives_within": ("alternatives_within", (int, float)),
+        "alternatives_differ": ("alternatives_differ", (int,)),
+        "rule_prices": ("rule_prices", (bool,)),
     },
 }
 _PATH_KEYS = (
@@ -530,6 +554,25 @@ def _check_values(s: Scenario, *, where: str) -> list[str]:
     if s.warm_start not in WARM_STARTS:
         p.append(f"{where}: [solver] warm_start {s.warm_start!r} must be one of {WARM_STARTS}")
     p += _check_network(s, where=where)
+    p += _check_output(s, where=where)
+    return p
+
+
+def _check_output(s: Scenario, *, where: str) -> list[str]:
+    """The [output] section's rules."""
+    p: list[str] = []
+    if s.alternatives < 0:
+        p.append(f"{where}: [output] alternatives {s.alternatives} must not be negative")
+    if not 0 <= s.alternatives_within < 1:
+        p.append(
+            f"{where}: [output] alternatives_within {s.alternatives_within} must be a "
+            "fraction in [0, 1), e.g. 0.03 for 3% more patient-minutes than the best plan"
+        )
+    if s.alternatives_differ < 1:
+        p.append(
+            f"{where}: [output] alternatives_differ {s.alternatives_differ} must be at "
+            "least 1 (practices grouped differently from every earlier plan)"
+        )
     return p
 
 

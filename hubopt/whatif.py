@@ -40,8 +40,10 @@ import pandas as pd
 from hubopt import inputs, pipeline
 from hubopt.errors import HuboptError, InfeasibleError, InputError, SolverError
 from hubopt.inputs import load
+from hubopt.model.check import CheckReport
 from hubopt.outputs import evaluate, maps, tables
 from hubopt.scenario import Scenario, load_scenario
+from hubopt.solver.choices import Choices, prices_frame
 from hubopt.solver.mip import SolveResult
 
 if TYPE_CHECKING:
@@ -310,6 +312,7 @@ class Outcome:
     message: str = ""
     reasons: tuple[str, ...] = ()
     result: SolveResult | None = None
+    checks: CheckReport | None = None  # the independent checks of the plan
     assignment: pd.DataFrame | None = None  # report.assignment_table
     hubs: pd.DataFrame | None = None  # report.hub_table
     moved: pd.Series | None = None  # bool by practice code (None without today's groups)
@@ -419,7 +422,7 @@ def solve(area: Area, name: str | None = None, /, **changes: Any) -> Outcome:
     timings: dict[str, float] = {}
     start = time.perf_counter()
     try:
-        result, _ = pipeline.solve_matrix(
+        result, checks = pipeline.solve_matrix(
             area.practices,
             area.minutes,
             scenario,
@@ -444,8 +447,9 @@ def solve(area: Area, name: str | None = None, /, **changes: Any) -> Outcome:
         )
     return Outcome(
         name, area, scenario, result.status, what, result.describe(), result=result,
-        assignment=assignment, hubs=tables.hub_table(assignment, area.practices, scenario),
-        moved=moved, seconds=seconds, timings=timings,
+        checks=checks, assignment=assignment,
+        hubs=tables.hub_table(assignment, area.practices, scenario), moved=moved,
+        seconds=seconds, timings=timings,
     )  # fmt: skip
 
 
@@ -487,6 +491,71 @@ def compare(outcomes: Iterable[Outcome]) -> pd.DataFrame:
         index=rows,
         dtype=object,
     )
+
+
+# ------------------------------------------------------------------ planners' choices
+
+
+def choices(
+    area: Area, k: int | None = None, /, *, prices: bool = False, **changes: Any
+) -> tuple[Outcome, Choices | None]:
+    """The best plan (an :class:`Outcome`) and the choices around it: up to ``k``
+    alternatives (default the scenario's ``[output] alternatives``), what stays
+    together across them and, with ``prices``, the price of each rule (see
+    :mod:`hubopt.solver.choices`). ``changes`` are scenario fields, e.g.
+    ``alternatives_within=0.05``. With alternatives the best plan gets half the time
+    limit and they share the rest; the prices share one more time limit."""
+    k = area.scenario.replace(**changes).alternatives if k is None else k
+    scenario = area.scenario.replace(**changes, alternatives=k)
+    seconds = pipeline.best_scenario(scenario).time_limit_seconds
+    best = solve(area, "best plan", **{**changes, "alternatives": k, "time_limit_seconds": seconds})
+    if best.result is None or best.checks is None:
+        return best, None
+    found = pipeline.find_choices(
+        area.practices, area.minutes, scenario, best.result, best.checks,
+        current=area.current, boundary=area.boundary, alternatives=k, prices=prices,
+    )  # fmt: skip
+    best.scenario = scenario
+    return best, found
+
+
+def alternatives(area: Area, k: int = 3, /, **changes: Any) -> pd.DataFrame:
+    """The best plan and up to ``k`` alternatives, one row each
+    (:meth:`hubopt.solver.choices.Choices.plans_frame`). The frame's ``attrs`` hold
+    ``"text"`` (how many were found, or that the best plan is nearly unique),
+    ``"together"`` (each neighbouring pair: firm, contested, apart), ``"moves"`` (the
+    practices that change hub, the hubs they move between and what that costs),
+    ``"assignments"`` (each plan's practice -> hub site) and ``"choices"`` (the
+    :class:`~hubopt.solver.choices.Choices`). An area with no plan gives an empty
+    frame whose ``attrs["text"]`` says why."""
+    best, found = choices(area, k, **changes)
+    if found is None or found.alternatives is None:
+        df = pd.DataFrame()
+        df.attrs["text"] = best.describe()
+        return df
+    df = found.plans_frame()
+    df.attrs |= {
+        "text": found.alternatives.describe(),
+        "together": found.pairs,
+        "moves": found.moves,
+        "assignments": [p.assignment for p in found.alternatives.plans],
+        "choices": found,
+    }
+    return df
+
+
+def rule_prices(area: Area, /, **changes: Any) -> pd.DataFrame:
+    """What each rule the scenario switches on costs, and the band and cap moved by a
+    step: one row per re-solve (:meth:`hubopt.solver.choices.Price.record`: rule,
+    status, proven, patient-minutes and the saving against the best plan, worst
+    minutes, hubs in band, seconds and the sentence for people). The re-solves share
+    one time limit, after the best plan's."""
+    best, found = choices(area, 0, prices=True, **changes)
+    if found is None:
+        df = pd.DataFrame()
+        df.attrs["text"] = best.describe()
+        return df
+    return prices_frame(found.prices)
 
 
 # ------------------------------------------------------------------ maps side by side

@@ -25,6 +25,7 @@ def test_there_are_notebooks_and_they_are_committed_without_outputs():
         "01_quickstart.ipynb",
         "02_real_area.ipynb",
         "03_what_if.ipynb",
+        "04_choices.ipynb",
     ]
     for path in NOTEBOOKS:
         nb = nbformat.read(path, as_version=4)

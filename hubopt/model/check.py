@@ -223,18 +223,31 @@ def recompute(name: str, d: PlanData) -> float:
 def moved_count(assignment: pd.Series, current: pd.Series | None) -> int:
     """Practices not in the hub matched with their group today, with groups and hubs
     matched one-to-one to keep the most practices in place (Hungarian algorithm)."""
+    return len(moved_practices(assignment, current))
+
+
+def moved_practices(assignment: pd.Series, current: pd.Series | None) -> list[str]:
+    """The practices :func:`moved_count` counts: in a group of ``current`` (practice ->
+    group, e.g. another plan's hub sites) but not in the hub matched one-to-one with
+    that group. Relabelling (the same grouping with other hub sites) moves nobody; among
+    matchings that keep as many in place, hubs keep their site where they can."""
     if current is None:
-        return 0
+        return []
     cur = current.reindex(assignment.index).dropna().astype(str)
     cur = cur[cur != ""]
     if cur.empty:
-        return 0
+        return []
     table = pd.crosstab(cur, assignment.reindex(cur.index).fillna("(none)"))
     table = table.drop(columns="(none)", errors="ignore")
     if table.empty:
-        return len(cur)
-    rows, cols = linear_sum_assignment(table.to_numpy(), maximize=True)
-    return len(cur) - int(table.to_numpy()[rows, cols].sum())
+        return list(cur.index)
+    # among matchings keeping as many in place, prefer hubs kept at the same site
+    same = table.index.to_numpy()[:, None] == table.columns.to_numpy()[None, :]
+    score = table.to_numpy() + same / (2.0 * (len(table.index) + 1))
+    rows, cols = linear_sum_assignment(score, maximize=True)
+    matched = dict(zip(table.index[rows], table.columns[cols], strict=True))
+    new = assignment.reindex(cur.index)
+    return [i for i, g in cur.items() if matched.get(g) is None or new[i] != matched[g]]
 
 
 def hub_count_in_range(d: PlanData) -> list[str]:

@@ -126,6 +126,10 @@ BALANCE = "balance"
 FEWEST_MOVED = "fewest_moved"
 #: Rows that keep an earlier objective stage's optimum (:mod:`hubopt.solver.stages`).
 KEEP_STAGE = "keep_stage"
+#: Rows of an alternative plan (:mod:`hubopt.solver.choices`): near the best plan's
+#: value, and differing from each earlier plan in enough practices.
+NEAR_BEST = "near_best"
+DIFFER = "differ"
 #: The families of the core capacitated model (assignment, open sites, band, singletons,
 #: fixed sites, hub count): what the Lagrangian bound of :mod:`hubopt.solver.lagrange`
 #: handles.

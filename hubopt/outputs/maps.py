@@ -44,6 +44,7 @@ from hubopt.model.adjacency import touching
 from hubopt.outputs import catchments as _catchments
 from hubopt.outputs.catchments import Catchments
 from hubopt.outputs.colours import BREACH, PALETTE, colour_graph
+from hubopt.solver.choices import Choices
 
 __all__ = ["PALETTE", "BREACH", "hub_colours", "proposal_map", "save_map"]
 
@@ -369,6 +370,77 @@ def _moved_layer(c: Catchments) -> folium.FeatureGroup:
     return layer
 
 
+#: What stays together across the plans: firm links, contested links, practices that
+#: change hub between plans.
+FIRM_LINK = "#1b5e20"
+CONTESTED_LINK = "#e65100"
+CHANGES_HUB = "#6a1b9a"
+
+
+def _choices_layer(choices: Choices, practices: gpd.GeoDataFrame) -> folium.FeatureGroup:
+    """What stays together across the best plan and its alternatives: neighbouring
+    practices that share a hub in every plan joined by a solid line, in some plans by a
+    dashed one; practices that change hub between plans ringed, with the hubs they move
+    between and what each choice costs."""
+    alts = choices.alternatives
+    n = 0 if alts is None else len(alts.plans)
+    layer = folium.FeatureGroup(name=f"Choices: what stays together ({n} plans)", show=True)
+    if alts is None or choices.pairs is None:
+        return layer
+    xy = practices[["lat", "lon"]]
+    name = practices["name"]
+    for _, pair in choices.pairs.iterrows():
+        if pair["verdict"] == "apart":
+            continue
+        firm = pair["verdict"] == "firm"
+        a, b = pair["a"], pair["b"]
+        folium.PolyLine(
+            [xy.loc[a].tolist(), xy.loc[b].tolist()],
+            color=FIRM_LINK if firm else CONTESTED_LINK,
+            weight=3.5 if firm else 3,
+            opacity=0.9,
+            dash_array=None if firm else "7 6",
+            tooltip=folium.Tooltip(
+                f"{_e(name[a])} and {_e(name[b])}: in one hub in "
+                f"{'every plan' if firm else f'{pair.together} of {pair.plans} plans'}"
+            ),
+        ).add_to(layer)
+    best = alts.plans[0].assignment
+    moves = choices.moves if choices.moves is not None else pd.DataFrame()
+    for code, rows in moves.groupby("practice_code", sort=True):
+        where = [f"hub at {_e(name.get(best[code], best[code]))} in the best plan"] + [
+            f"hub at {_e(name.get(r.plan_site, r.plan_site))} in alternative {r.plan} "
+            f"(+{_n(r.extra_patient_minutes)} patient-minutes, +{r.extra_share:.1%})"
+            for r in rows.itertuples()
+        ]
+        p = practices.loc[code]
+        folium.CircleMarker(
+            [p["lat"], p["lon"]],
+            radius=_radius(p["list_size"]) + 5,
+            color=CHANGES_HUB,
+            weight=3,
+            fill=False,
+            tooltip=folium.Tooltip(
+                f"<b>{_e(name[code])}</b> ({_e(code)}) changes hub between plans: "
+                + "; ".join(where)
+            ),
+        ).add_to(layer)
+    return layer
+
+
+def _choices_legend(choices: Choices | None) -> str:
+    if choices is None or choices.alternatives is None:
+        return ""
+    a = choices.alternatives
+    return (
+        f"<div class='hubopt-key'><b>Choices</b> ({len(a.plans)} plans within "
+        f"{a.within:.0%}): <span style='color:{FIRM_LINK}'>&#9473;&#9473;</span> neighbours "
+        f"in one hub in every plan &nbsp; <span style='color:{CONTESTED_LINK}'>- - -</span> "
+        f"in some plans &nbsp; <span style='color:{CHANGES_HUB}'>&#9711;</span> practice "
+        f"that changes hub ({len(choices.contested)})</div>"
+    )
+
+
 def proposal_map(
     assignment: pd.DataFrame,
     hubs: pd.DataFrame,
@@ -382,6 +454,7 @@ def proposal_map(
     current: pd.DataFrame | None = None,
     current_scored: tuple[pd.DataFrame, pd.DataFrame] | None = None,
     catchments: Catchments | None = None,
+    choices: Choices | None = None,
 ) -> folium.Map:
     """Build the reviewer's map of a proposal (see the module docstring).
 
@@ -404,6 +477,9 @@ def proposal_map(
         :func:`hubopt.outputs.evaluate.score`: travel and band figures for today's groups.
     catchments
         :func:`hubopt.outputs.catchments.build` output, if already computed (else built here).
+    choices
+        :class:`hubopt.solver.choices.Choices` with alternatives: a layer of what stays
+        together across the plans (:func:`_choices_layer`) and its key in the legend.
     """
     c = catchments or _catchments.build(
         assignment,
@@ -452,6 +528,8 @@ def proposal_map(
             c.current, "group_id", cur_over, "current_minutes", cap
         ).add_to(breaches)
         _moved_layer(c).add_to(fmap)
+    if choices is not None and choices.alternatives is not None:
+        _choices_layer(choices, practices).add_to(fmap)
     legend_layer = folium.FeatureGroup(name="Legend", show=True).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     _Controls(
@@ -460,7 +538,8 @@ def proposal_map(
         breaches=breaches,
         followers=followers,
         legend_layer=legend_layer,
-        legend=_legend_html(c, title=title, status=status, cap=cap, band=band),
+        legend=_legend_html(c, title=title, status=status, cap=cap, band=band)
+        + _choices_legend(choices),
     ).add_to(fmap)
     return fmap
 

@@ -516,6 +516,55 @@ def _comparison(res: RunResult) -> dict | None:
     }
 
 
+def _choices(res: RunResult) -> dict | None:
+    """The "Choices" section: the alternatives, the contested practices and what each
+    choice costs, the price of each rule (None: not asked for)."""
+    ch = res.choices
+    if ch is None:
+        return None
+    name = res.practices["name"]
+    site = lambda code: f"{name.get(code, code)} ({code})"  # noqa: E731
+    out: dict = {"alternatives": None, "prices": [], "prices_seconds": None}
+    a = ch.alternatives
+    if a is not None:
+        best = a.plans[0].result.objective or 0.0
+        plans = [
+            {
+                "label": p.label,
+                "status": p.result.describe(),
+                "extra": f"+{((p.result.objective or 0.0) - best) / best:.1%}" if best else "-",
+                "minutes": _n(round(p.result.objective or 0.0)),
+                "hubs": int(p.assignment.dropna().nunique()),
+                "differs": p.differs_from_best if p.rank else "-",
+                "checks": "passed" if p.checks.passed else "FAILED",
+            }
+            for p in a.plans
+        ]
+        counts = ch.pairs["verdict"].value_counts() if ch.pairs is not None else pd.Series()
+        contested = []
+        moves = ch.moves if ch.moves is not None else pd.DataFrame()
+        for code, rows in moves.groupby("practice_code", sort=True):
+            options = [f"hub at {site(rows['best_site'].iloc[0])} in the best plan"] + [
+                f"hub at {site(r.plan_site)} in alternative {r.plan} "
+                f"(+{_n(round(r.extra_patient_minutes))} patient-minutes, +{r.extra_share:.1%})"
+                for r in rows.itertuples()
+            ]
+            contested.append({"name": name[code], "code": code, "options": options})
+        out["alternatives"] = {
+            "text": a.describe(),
+            "seconds": f"{a.seconds:.1f}",
+            "plans": plans,
+            "pairs": len(ch.pairs) if ch.pairs is not None else 0,
+            "firm": int(counts.get("firm", 0)),
+            "contested_pairs": int(counts.get("contested", 0)),
+            "contested": contested,
+        }
+    out["prices"] = [{"text": p.sentence(), "proven": p.proven} for p in ch.prices]
+    if ch.prices:
+        out["prices_seconds"] = f"{ch.seconds.get('prices', 0.0):.1f}"
+    return out
+
+
 def render(res: RunResult, *, map_href: str | None = "map.html") -> str:
     """The report page for a run, as one HTML string."""
     from hubopt import __version__
@@ -537,6 +586,7 @@ def render(res: RunResult, *, map_href: str | None = "map.html") -> str:
         overview=Markup(overview),
         inset=Markup(inset),
         comparison=_comparison(res),
+        choices=_choices(res),
         breaches=_breaches(res),
         notes=list(res.notes),
         moves=_moves(c),

@@ -14,6 +14,7 @@ from hubopt.model.check import CheckReport
 from hubopt.outputs.catchments import Catchments
 from hubopt.roads.matrix import describe_source
 from hubopt.scenario import Scenario
+from hubopt.solver.choices import Choices
 from hubopt.solver.mip import SolveResult
 
 
@@ -36,6 +37,7 @@ class RunResult:
     files: list[Path] = field(default_factory=list)
     catchments: Catchments | None = None  # what the map and report draw
     published: dict[str, str] = field(default_factory=dict)  # NHS file -> date it is of
+    choices: Choices | None = None  # alternatives, what stays together, rule prices
 
     def summary(self) -> dict:
         h = self.hubs
@@ -61,4 +63,5 @@ class RunResult:
             "seconds": {k: round(v, 2) for k, v in self.timings.items()},
             "travel_times": describe_source(self.matrix),
             "notes": self.notes,
+            **({"choices": self.choices.summary()} if self.choices is not None else {}),
         }

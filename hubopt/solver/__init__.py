@@ -9,8 +9,10 @@ read from the solver (:mod:`~hubopt.solver.mip`), objectives in stages
 (:mod:`~hubopt.solver.lagrange`), heuristic incumbents
 (:mod:`~hubopt.solver.heuristic`), a first plan grown hub by hub
 (:mod:`~hubopt.solver.greedy`), parts of an area (:mod:`~hubopt.solver.instance`),
-the large-neighbourhood search (:mod:`~hubopt.solver.lns`) and explaining a proven
-infeasibility by relaxing rule families (:mod:`~hubopt.solver.explain`).
+the large-neighbourhood search (:mod:`~hubopt.solver.lns`), explaining a proven
+infeasibility by relaxing rule families (:mod:`~hubopt.solver.explain`) and planners'
+choices: alternative plans near the best, what stays together across them, and the
+price of each rule (:mod:`~hubopt.solver.choices`).
 
 May import: :mod:`hubopt.model`, :mod:`hubopt.inputs`, :mod:`hubopt.scenario`,
 :mod:`hubopt.errors`. It reads a model's structure from

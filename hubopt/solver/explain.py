@@ -21,8 +21,14 @@ from hubopt.scenario import Scenario
 from hubopt.solver import mip
 
 
-def _relaxations(s: Scenario, practices: pd.DataFrame) -> list[tuple[str, dict]]:
-    """Rule families that can be relaxed one at a time: (words, scenario change)."""
+def relaxations(
+    s: Scenario, practices: pd.DataFrame, *, each_group: bool = False
+) -> list[tuple[str, dict]]:
+    """Rule families that can be relaxed one at a time: (words, scenario change).
+
+    ``each_group``: one entry per locked group (the others kept) instead of one for
+    all of them (:mod:`hubopt.solver.choices` prices each federation on its own).
+    """
     out: list[tuple[str, dict]] = []
     if s.population_min > 0 and s.band == "strict":
         out.append((f"the lower band ({s.population_min:,} patients)", {"population_min": 0}))
@@ -40,7 +46,11 @@ def _relaxations(s: Scenario, practices: pd.DataFrame) -> list[tuple[str, dict]]
         out.append(("one connected area per hub (contiguous)", {"contiguous": False}))
     if s.mean_travel_cap_minutes is not None:
         out.append(("the cap on each hub's mean travel", {"mean_travel_cap_minutes": None}))
-    if s.locked_groups:
+    if s.locked_groups and each_group:
+        for k, group in enumerate(s.locked_groups):
+            rest = s.locked_groups[:k] + s.locked_groups[k + 1 :]
+            out.append((f"keeping {'+'.join(group)} together", {"locked_groups": rest}))
+    elif s.locked_groups:
         out.append(("the locked groups", {"locked_groups": ()}))
     if s.apart:
         out.append(("the practices kept apart", {"apart": ()}))
@@ -85,7 +95,7 @@ def explain_infeasible(
         return r if r.has_solution else None
 
     culprits = []
-    for words, change in _relaxations(scenario, practices):
+    for words, change in relaxations(scenario, practices):
         if feasible(dataclasses.replace(scenario, **change)) is not None:
             culprits.append(words)
     out = []

@@ -158,7 +158,9 @@ def hub_members(plan: pd.Series) -> dict[str, list[str]]:
     return {site: list(m) for site, m in a.groupby(a).groups.items()}
 
 
-def _around(inst: Instance, plan: pd.Series, hubs: dict[str, list[str]]) -> dict[str, list[str]]:
+def hubs_around(
+    inst: Instance, plan: pd.Series, hubs: dict[str, list[str]]
+) -> dict[str, list[str]]:
     """For each hub site, the other hub sites around it: sharing a practice border,
     then the nearest by minutes between sites; nearest first."""
     of = plan.dropna()
@@ -267,7 +269,7 @@ def _search(
     extra = PART_OVERHEAD  # the most a solve took beyond its time limit so far
     while time.perf_counter() < deadline:
         hubs = hub_members(plan)
-        around = _around(inst, plan, hubs)
+        around = hubs_around(inst, plan, hubs)
         gained = False
         for hub in rng.permutation(sorted(hubs)):
             if hub not in hubs:
@@ -310,7 +312,7 @@ def _search(
                 if report is not None:
                     report(value, plan)
                 hubs = hub_members(plan)
-                around = _around(inst, plan, hubs)
+                around = hubs_around(inst, plan, hubs)
                 stale = {k for k in stale if not (k & set(codes))}
             else:
                 stale.add(key)
