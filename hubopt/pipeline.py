@@ -348,6 +348,8 @@ def solve_matrix(
     if scenario.contiguous:
         with _stage(timings, "neighbours"):
             neighbours = adjacency.practice_neighbours(practices, boundary)
+    # codes named by the rules first: an unknown code is the planner's slip, not infeasibility
+    model.validate_rules(practices, scenario, current=current, neighbours=neighbours)
     with _stage(timings, "diagnose"):
         problems = diagnose.diagnose(practices, minutes, scenario)
         if scenario.band != "strict":

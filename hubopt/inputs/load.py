@@ -127,14 +127,17 @@ def load_inputs(scenario: Scenario) -> Inputs:
             ignore_index=True,
         )
     practices = selection.practices
+    notes = table.notes + selection.report
     if s.current_from_pcn:
         current = current_from_pcn(practices)
     elif s.current is not None:
-        current = inputs.read_grouping(s.current, practices, known=table.practices.index)
+        current = inputs.read_grouping(
+            s.current, practices, known=table.practices.index, notes=notes
+        )
     else:
         current = None
     if s.sites is not None:
-        sites = inputs.read_sites(s.sites)
+        sites = inputs.read_sites(s.sites, notes=notes)
         if boundary is not None:
             _sites_inside(sites, area.boundary_area(boundary, s), s.sites.name)
         practices = with_sites(practices, sites, s.sites.name)
@@ -144,4 +147,4 @@ def load_inputs(scenario: Scenario) -> Inputs:
                   "postcodes", "boundary", "current", "sites", "network")
         if getattr(s, k) is not None
     }  # fmt: skip
-    return Inputs(practices, boundary, current, table.notes + selection.report, rejects, sources)
+    return Inputs(practices, boundary, current, notes, rejects, sources)
