@@ -436,7 +436,12 @@ def read_grouping(
             problems.append(f"{label} line {row.line} ({row.practice_code}): group_id is empty")
     for code in df["practice_code"][df["practice_code"].duplicated()].unique():
         problems.append(f"{label}: practice {code} is in more than one group; keep one row")
+    df = df[df["practice_code"].isin(practices.index) & df["group_id"].ne("")]
+    if df.empty and not problems:
+        problems.append(
+            f"{label}: groups none of the area's {len(practices)} practices; give a row "
+            "(practice_code, group) for each practice in a group, or leave the file out"
+        )
     if problems:
         raise InputError(f"The grouping file {path} has problems:", problems)
-    df = df[df["practice_code"].isin(practices.index)]
     return df.set_index("practice_code")[["group_id", "group_name"]]
