@@ -116,6 +116,8 @@ def run(
     notes += plan_notes(result, practices, scenario)
     with _stage(timings, "report"):
         assignment = tables.assignment_table(result.assignment, practices, minutes)
+        left_out = tables.left_out_table(loaded.rejects, assignment)
+        notes += tables.left_out_notes(left_out)
         hubs = tables.hub_table(assignment, practices, scenario)
         geo = tables.hubs_geodataframe(assignment, hubs, practices)
         comparison = compare_with_current(
@@ -145,9 +147,10 @@ def run(
         )
     res = RunResult(
         scenario, practices, minutes, result, checks, assignment, hubs, geo, comparison,
-        loaded.rejects, timings, notes,
+        left_out, timings, notes,
     )  # fmt: skip
     res.catchments = areas
+    res.read = loaded.read()
     if out is not None:
         with _stage(timings, "write"):
             write_outputs(res, fmap, out, mdir)
@@ -155,8 +158,8 @@ def run(
 
 
 def plan_notes(result: mip.SolveResult, practices: pd.DataFrame, scenario: Scenario) -> list[str]:
-    """What a planner should know about the plan: hubs on their own, practices left
-    out, the staged objectives."""
+    """What a planner should know about the plan: hubs on their own, candidate sites,
+    the staged objectives (practices left out: :func:`hubopt.outputs.tables.left_out_notes`)."""
     notes = []
     size, name = practices["list_size"], practices["name"]
     if scenario.oversize == "own_hub":
@@ -174,11 +177,6 @@ def plan_notes(result: mip.SolveResult, practices: pd.DataFrame, scenario: Scena
         notes.append(
             f"candidate site {code} {name[code]} (not a practice) "
             + ("is a hub site" if used else "is not used: no hub is better sited there")
-        )
-    for code in a.index[a.isna()].difference(locations):
-        notes.append(
-            f"practice {code} {name[code]} ({size[code]:,} patients) is optional and left "
-            "out: no hub could take it within the rules"
         )
     if len(result.stages) > 1:
         notes.append(
@@ -210,7 +208,7 @@ def write_outputs(res: RunResult, fmap, out: Path, maps_dir: Path | None) -> Non
         gis.write_gpkg(res.catchments, out / "layers.gpkg")
     if res.comparison is not None:
         res.comparison.to_csv(out / "comparison.csv", index_label="measure")
-    if res.rejects is not None and len(res.rejects):
+    if res.rejects is not None:  # always written: an old one must not stay behind
         tables.write_table(res.rejects, out / "rejects.csv")
     matrix.save_matrix(res.matrix, out / "matrix.csv")
     maps.save_map(fmap, out / "map.html")

@@ -170,7 +170,7 @@ def test_drop_invalid_writes_rejects(tmp_path):
     rejects = pd.read_csv(out / "rejects.csv")
     assert list(rejects["practice_code"]) == ["T5"]
     assert "'lots' is not a number" in rejects["reason"][0]
-    assert "left out 1 practices with problems" in r.output
+    assert "T5 Broken Row Surgery (patients unknown)" in r.output
     assert "T5" not in pd.read_csv(out / "assignment.csv")["practice_code"].tolist()
 
 

@@ -55,12 +55,42 @@ class Problem:
         return self.text
 
 
+#: The columns of a table of practices left out (``rejects.csv``): one row per practice
+#: (per file row), its patients (``<NA>`` when the file's list size is unusable), the
+#: kind of reason (one line of the report's count table) and the reason in full.
+LEFT_OUT_COLUMNS = ["practice_code", "name", "patients", "category", "reason"]
+
+#: The ``category`` of practices left out because their rows have problems.
+INVALID = "problems in the input data (--drop-invalid)"
+
+
+def left_out_frame(rows: pd.DataFrame | list[dict] | None = None) -> pd.DataFrame:
+    """A table of practices left out, with :data:`LEFT_OUT_COLUMNS` (``patients`` as
+    nullable integers); extra columns in ``rows`` are kept after them."""
+    df = pd.DataFrame(rows if rows is not None else [], columns=None)
+    for col in LEFT_OUT_COLUMNS:
+        if col not in df.columns:
+            df[col] = pd.Series(dtype=object)
+    df["patients"] = pd.to_numeric(df["patients"], errors="coerce").astype("Int64")
+    rest = [c for c in df.columns if c not in LEFT_OUT_COLUMNS]
+    return df[LEFT_OUT_COLUMNS + rest].reset_index(drop=True)
+
+
+def usable_list_size(values: pd.Series) -> pd.Series:
+    """List sizes as numbers where they are whole, above zero and not above
+    :data:`MAX_LIST_SIZE`; NaN elsewhere."""
+    size = pd.to_numeric(values, errors="coerce")
+    return size.where((size > 0) & (size <= MAX_LIST_SIZE) & (size % 1 == 0))
+
+
 @dataclass
 class PracticeTable:
     """Validated practices plus what was rejected and why."""
 
     practices: gpd.GeoDataFrame
-    rejects: pd.DataFrame  # practice_code, reason (one row per problem)
+    #: one row per file row left out (:func:`left_out_frame`), with the row's other
+    #: columns (area codes, coordinates) after :data:`LEFT_OUT_COLUMNS`
+    rejects: pd.DataFrame
     notes: list[str] = field(default_factory=list)
 
 
@@ -176,9 +206,16 @@ def finish_practices(
             [str(p) for p in problems],
         )
     bad = {p.practice for p in problems}
-    rejects = pd.DataFrame(
-        [{"practice_code": p.practice, "reason": p.text} for p in problems],
-        columns=["practice_code", "reason"],
+    reasons: dict[str | None, list[str]] = {}
+    for p in problems:
+        reasons.setdefault(p.practice, []).append(p.text)
+    dropped = df[df["practice_code"].isin(bad)]
+    rejects = left_out_frame(
+        dropped.drop(columns=["line", "list_size"], errors="ignore").assign(
+            patients=usable_list_size(dropped["list_size"]),
+            category=INVALID,
+            reason=["; ".join(reasons[c]) for c in dropped["practice_code"]],
+        )
     )
     df = df[~df["practice_code"].isin(bad)].copy()
     if df.empty:
@@ -190,8 +227,7 @@ def finish_practices(
     gdf = gpd.GeoDataFrame(
         df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326"
     ).set_index("practice_code", drop=True)
-    notes = [f"left out {len(bad)} practices with problems (see rejects.csv)"] if bad else []
-    return PracticeTable(gdf, rejects, notes)
+    return PracticeTable(gdf, rejects, [])
 
 
 #: Encodings tried in turn for a planner's CSV: UTF-8 (with or without the byte-order

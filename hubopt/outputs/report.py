@@ -29,7 +29,8 @@ import shapely
 from markupsafe import Markup
 from shapely.geometry.base import BaseGeometry
 
-from hubopt.inputs import BNG
+from hubopt.inputs import BNG, left_out_frame
+from hubopt.outputs import tables
 from hubopt.outputs.catchments import Catchments
 from hubopt.outputs.colours import BREACH, UNGROUPED
 from hubopt.outputs.result import RunResult
@@ -497,6 +498,36 @@ def _sources(sc) -> dict:
     }
 
 
+def _counts(res: RunResult) -> dict | None:
+    """Practices and patients read = grouped + left out, by reason, and each practice
+    left out with its patients (None when the run did not record what it read)."""
+    if res.read is None:
+        return None
+    left = res.rejects if res.rejects is not None else left_out_frame()
+    table = tables.count_table(res.read, res.assignment, left)
+    rows = [
+        {
+            "what": what,
+            "practices": f"{int(r['practices']):,}",
+            "patients": f"{int(r['patients']):,}",
+            "unknown": int(r["unknown"]),
+            "kind": "sum" if what == "read" else ("bad" if what == "unaccounted" else ""),
+        }
+        for what, r in table.iterrows()
+    ]
+    unaccounted = table.loc["unaccounted"]
+    adds_up = unaccounted["practices"] == 0 and unaccounted["patients"] == 0
+    return {
+        "rows": rows if not adds_up else rows[:-1],
+        "adds_up": adds_up,
+        "left_out": [
+            {"code": r.practice_code, "name": r.name, "patients": _n(r.patients),
+             "reason": r.reason}
+            for r in left.itertuples()
+        ],  # fmt: skip
+    }
+
+
 def _comparison(res: RunResult) -> dict | None:
     """The proposal and today's grouping side by side (None: no current grouping)."""
     if res.comparison is None:
@@ -535,6 +566,7 @@ def render(res: RunResult, *, map_href: str | None = "map.html") -> str:
         overview=Markup(overview),
         inset=Markup(inset),
         comparison=_comparison(res),
+        counts=_counts(res),
         breaches=_breaches(res),
         notes=list(res.notes),
         moves=_moves(c),

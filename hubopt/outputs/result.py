@@ -35,6 +35,8 @@ class RunResult:
     notes: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     catchments: Catchments | None = None  # what the map and report draw
+    #: practices and patients of the area read by the inputs stage (kept + left out)
+    read: tuple[int, int] | None = None
 
     def summary(self) -> dict:
         h = self.hubs
