@@ -17,8 +17,10 @@ What the map shows (see :func:`proposal_map`):
   (out-of-band hubs, practices over the travel cap), **practices that move** between
   today and the proposal, and the **legend** (figures per hub of the view shown).
 - Labels that would overlap are hidden at that zoom, and an **inset** at the bottom
-  right enlarges the crowded area (a town centre at county zoom); it disappears once
-  the map is zoomed in far enough for every label.
+  right enlarges the densest crowded part (a city centre at county zoom: the hidden
+  labels closer than :data:`CROWD_LINK_PX` to each other, the part with the most); it
+  is left off when it would enlarge less than :data:`MIN_ENLARGEMENT` times, and
+  disappears once the map is zoomed in far enough for every label.
 
 The HTML is self-contained: Leaflet (BSD-2-Clause) and jQuery (MIT), which folium's
 popups need, are inlined from ``hubopt/outputs/vendor`` (licences beside them) instead of
@@ -561,6 +563,15 @@ def _legend_html(c: Catchments, *, title: str, status: str, cap: float, band) ->
     )
 
 
+#: Labels hidden for crowding that lie closer than this (pixels, at the map's zoom)
+#: belong to one crowded part; the inset enlarges the part with the most of them.
+CROWD_LINK_PX = 150
+
+#: The inset is left off unless it enlarges its part at least this many times: a box
+#: that covers the whole area at the overview's scale shows nothing new.
+MIN_ENLARGEMENT = 2.0
+
+
 class _Controls(MacroElement):
     """Legend, view-following layers, label decluttering and the inset map."""
 
@@ -725,18 +736,38 @@ class _Controls(MacroElement):
     if (insetBounds) map.fitBounds(insetBounds);
   });
 
+  function hideInset() {
+    insetBox.style.display = "none";
+    map.removeLayer(locator);
+  }
+  // The crowded part the inset enlarges: hidden labels closer than CROWD_LINK_PX on the
+  // main map belong to one part (single linkage); the part with the most hidden labels
+  // is the densest (a city centre at county zoom). Hidden labels elsewhere show when
+  // the map is zoomed in.
+  var CROWD_LINK_PX = {{ this.link_px }}, MIN_ENLARGEMENT = {{ this.min_enlargement }};
+  function densestPart(homes) {
+    var xy = homes.map(function (ll) { return map.latLngToContainerPoint(ll); });
+    var part = homes.map(function (_, i) { return i; });
+    function root(i) { while (part[i] !== i) i = part[i] = part[part[i]]; return i; }
+    xy.forEach(function (a, i) {
+      xy.forEach(function (b, j) {
+        if (j > i && a.distanceTo(b) < CROWD_LINK_PX) part[root(i)] = root(j);
+      });
+    });
+    var size = {}, best = null;
+    homes.forEach(function (_, i) {
+      var r = root(i);
+      size[r] = (size[r] || 0) + 1;
+      if (best === null || size[r] > size[best]) best = r;
+    });
+    return homes.filter(function (_, i) { return root(i) === best; });
+  }
+
   function refresh() {
     var v = activeView();
     var hidden = declutter(map, labelsOf(views[v]), false, true);
-    if (!hidden.length) {
-      insetBox.style.display = "none";
-      map.removeLayer(locator);
-      return;
-    }
-    var pts = [];
-    hidden.forEach(function (h) {
-      pts.push(h.b.l._hubHome);
-    });
+    if (!hidden.length) return hideInset();
+    var pts = densestPart(hidden.map(function (h) { return h.b.l._hubHome; }));
     insetBox.style.display = "";
     insetMap.invalidateSize();
     if (insetView !== v) {
@@ -788,6 +819,8 @@ class _Controls(MacroElement):
           p.y - a[1] + s[1] > size.y) l.setOpacity(0);
     });
     var factor = Math.pow(2, insetMap.getZoom() - map.getZoom());
+    // an "enlargement" that hardly enlarges shows nothing the main map does not
+    if (factor < MIN_ENLARGEMENT) return hideInset();
     insetBox.querySelector(".hubopt-inset-title span").textContent = factor.toFixed(0);
   }
   map.on("baselayerchange", function () { syncView(); refresh(); });
@@ -831,6 +864,8 @@ class _Controls(MacroElement):
         self.breaches = breaches.get_name()
         self.legend_layer = legend_layer.get_name()
         self.legend = legend
+        self.link_px = CROWD_LINK_PX
+        self.min_enlargement = MIN_ENLARGEMENT
 
 
 #: CDN scripts swapped for vendored copies; any other CDN asset is dropped (unused).
