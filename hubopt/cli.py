@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from hubopt import pipeline
 from hubopt.errors import HuboptError, InputError
+from hubopt.outputs import units
 from hubopt.scenario import Scenario, load_scenario
 
 log = logging.getLogger("hubopt")
@@ -154,14 +155,15 @@ def progress_line() -> Iterator[Callable[[str], None]]:
 
 def format_summary(result: pipeline.RunResult) -> str:
     s = result.summary()
+    w = units.minutes_of(result.matrix)
     lines = [
         f"Scenario {s['scenario']}: {s['practices']} practices, {s['patients']:,} patients",
         f"Status: {s['status_text']}",
         f"Hubs: {s['hubs']} ({s['hubs_in_band']} within "
         f"{result.scenario.population_min:,}-{result.scenario.population_max:,}), "
         f"population {s['population_min']:,} to {s['population_max']:,}",
-        f"Travel to hub site: worst {s['worst_minutes']:.1f} min, patient-weighted mean "
-        f"{s['mean_minutes']:.1f} min (cap {result.scenario.travel_cap_minutes:g})",
+        f"Travel to hub site: worst {w(s['worst_minutes'])}, patient-weighted mean "
+        f"{w(s['mean_minutes'])}, cap {result.scenario.travel_cap_minutes:g} min",
         f"Checks: {result.checks.summary()}",
         "Seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in s["seconds"].items()),
     ]

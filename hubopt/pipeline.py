@@ -19,7 +19,7 @@ from hubopt import inputs, model
 from hubopt.errors import InfeasibleError, InputError, OutputExistsError, SolverError
 from hubopt.inputs import load
 from hubopt.model import adjacency, check, diagnose
-from hubopt.outputs import catchments, evaluate, gis, maps, report, tables
+from hubopt.outputs import catchments, evaluate, gis, maps, report, tables, units
 from hubopt.outputs.result import RunResult
 from hubopt.roads import matrix, network
 from hubopt.scenario import Scenario
@@ -144,6 +144,7 @@ def run(
             cap=scenario.travel_cap_minutes,
             band=(scenario.population_min, scenario.population_max),
             catchments=areas,
+            minutes=units.minutes_of(minutes),
         )
     res = RunResult(
         scenario, practices, minutes, result, checks, assignment, hubs, geo, comparison,
@@ -193,11 +194,15 @@ def plan_notes(result: mip.SolveResult, practices: pd.DataFrame, scenario: Scena
 def write_outputs(res: RunResult, fmap, out: Path, maps_dir: Path | None) -> None:
     """Write the tables, GeoJSON, matrix, map and summary; record them in ``res.files``."""
     out.mkdir(parents=True, exist_ok=True)
+    kind = units.minutes_of(res.matrix).kind  # every minute column says how it was made
     tables.write_table(
-        tables.with_coordinates(res.assignment, res.practices), out / "assignment.csv"
+        tables.with_coordinates(res.assignment, res.practices).assign(travel_times=kind),
+        out / "assignment.csv",
     )
     tables.write_table(
-        tables.with_coordinates(res.hubs, res.practices, code="site_code", prefix="site_"),
+        tables.with_coordinates(res.hubs, res.practices, code="site_code", prefix="site_").assign(
+            travel_times=kind
+        ),
         out / "hubs.csv",
     )
     tables.write_geojson(res.geo, out / "hubs.geojson")
@@ -316,7 +321,7 @@ def compare_with_current(
         practices["list_size"],
     )
     table.loc["practices moved vs current"] = [int(moved.sum()), 0]
-    return table
+    return table.rename(index=units.minutes_of(minutes).measure)
 
 
 def solve_matrix(

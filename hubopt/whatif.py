@@ -40,7 +40,7 @@ import pandas as pd
 from hubopt import inputs, pipeline
 from hubopt.errors import HuboptError, InfeasibleError, InputError, SolverError
 from hubopt.inputs import load
-from hubopt.outputs import evaluate, maps, tables
+from hubopt.outputs import evaluate, maps, tables, units
 from hubopt.scenario import Scenario, load_scenario
 from hubopt.solver.mip import SolveResult
 
@@ -377,6 +377,7 @@ class Outcome:
             boundary=a.boundary,
             current=current,
             current_scored=None if current is None else _score_today(a, s),
+            minutes=units.minutes_of(a.minutes),
         )
 
     def __repr__(self) -> str:

@@ -36,6 +36,8 @@ from hubopt.outputs.catchments import Catchments
 from hubopt.outputs.colours import BREACH, UNGROUPED
 from hubopt.outputs.maps import CROWD_LINK_PX, MIN_ENLARGEMENT
 from hubopt.outputs.result import RunResult
+from hubopt.outputs.units import minutes_of
+from hubopt.roads.matrix import describe_source
 
 #: Scenario attributes that name input files, in the order they are listed.
 SOURCE_FIELDS = (
@@ -353,7 +355,7 @@ def _figures(res: RunResult) -> dict:
         "out_of_band": len(h) - in_band - exempt,
         "smallest": f"{int(h['list_size'].min()):,}",
         "largest": f"{int(h['list_size'].max()):,}",
-        "worst": f"{a['minutes_to_hub'].max():.1f} min",
+        "worst": f"{a['minutes_to_hub'].max():.1f} min",  # the caption says how measured
         "over_cap": len(_over_cap(res)),
         "mean": f"{mean:.1f} min",
     }
@@ -605,6 +607,8 @@ def render(res: RunResult, *, map_href: str | None = "map.html") -> str:
         inset_factor=f"{factor:.0f}",
         comparison=_comparison(res),
         counts=_counts(res),
+        words=minutes_of(res.matrix),
+        travel_source=describe_source(res.matrix),
         breaches=_breaches(res),
         notes=list(res.notes),
         moves=_moves(c),
