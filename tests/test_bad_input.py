@@ -42,7 +42,10 @@ def test_twenty_digit_list_size(tmp_path):
                                   "T2,Middle Road Practice,52.600,-1.090,99999999999999999999")  # fmt: skip
     r = _run(tmp_path, _scenario(tmp_path, rows))
     assert r.exit_code == 2, r.output
-    assert "practices.csv line 3 (T2): list_size 99999999999999999999 is more than 1,000,000" in r.output
+    assert (
+        "practices.csv line 3 (T2): list_size 99999999999999999999 is more than 1,000,000"
+        in r.output
+    )
 
 
 def test_twenty_digit_list_size_dropped_with_drop_invalid(tmp_path):

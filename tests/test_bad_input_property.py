@@ -107,8 +107,12 @@ rules = st.fixed_dictionaries(
 
 def scenario_toml(values: dict, *, current: bool) -> str:
     # JSON scalars and lists of strings are valid TOML values
-    rule_lines = "\n".join(f"{k} = {json.dumps(v)}" for k, v in values.items() if k != "min_list_size")
-    area = f"[area]\nmin_list_size = {values['min_list_size']}\n" if "min_list_size" in values else ""
+    rule_lines = "\n".join(
+        f"{k} = {json.dumps(v)}" for k, v in values.items() if k != "min_list_size"
+    )
+    area = (
+        f"[area]\nmin_list_size = {values['min_list_size']}\n" if "min_list_size" in values else ""
+    )
     return (
         '[scenario]\nname = "prop"\n[inputs]\npractices = "practices.csv"\n'
         + ('current = "current.csv"\n' if current else "")

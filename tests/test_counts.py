@@ -73,9 +73,11 @@ def test_read_equals_grouped_plus_left_out_by_reason(tmp_path):
 def test_rows_left_out_outside_the_area_are_not_counted(tmp_path):
     """Area ccg = X1: T6 (X2, broken) is outside the area and neither counted nor
     listed; T5 (X1, broken) is in it."""
-    rows = "practice_code,name,lat,lon,list_size,ccg_code\n" + "".join(
-        f"{line},X1\n" for line in TINY_PRACTICES.splitlines()[1:]
-    ) + "T5,Broken In Surgery,52.6,-1.09,,X1\nT6,Broken Out Surgery,52.6,-1.09,,X2\n"
+    rows = (
+        "practice_code,name,lat,lon,list_size,ccg_code\n"
+        + "".join(f"{line},X1\n" for line in TINY_PRACTICES.splitlines()[1:])
+        + "T5,Broken In Surgery,52.6,-1.09,,X1\nT6,Broken Out Surgery,52.6,-1.09,,X2\n"
+    )
     scen = tiny_scenario_file(
         tmp_path, network=False, network_lines=STRAIGHT, inputs_extra='[area]\nccg = ["X1"]'
     )

@@ -23,7 +23,9 @@ def test_every_minute_figure_says_straight_line_estimate(tmp_path):
         inputs_extra='current = "current.csv"',
     )  # fmt: skip
     out = tmp_path / "out"
-    r = CliRunner().invoke(main, ["run", scen, "--out", str(out), "--maps-dir", str(tmp_path / "m")])
+    r = CliRunner().invoke(
+        main, ["run", scen, "--out", str(out), "--maps-dir", str(tmp_path / "m")]
+    )
     assert r.exit_code == 0, r.output
     assert re.search(r"worst [\d.]+ min \(straight-line est.\), patient-weighted mean", r.output)
     assert "worst minutes to site (straight-line est.)" in r.output  # comparison table
@@ -64,7 +66,10 @@ def test_every_minute_figure_says_straight_line_estimate(tmp_path):
 def test_road_minutes_keep_their_words():
     w = units.ROAD
     assert (w.unit, w.travel, w.kind, w(12.34)) == ("min", "road minutes", "road", "12.3 min")
-    assert w.header("worst") == "worst min" and w.measure("worst minutes to site") == "worst minutes to site"
+    assert (
+        w.header("worst") == "worst min"
+        and w.measure("worst minutes to site") == "worst minutes to site"
+    )
     e = units.Minutes(estimate=True)
     assert e(12.34) == "12.3 min (straight-line est.)" and e(float("nan")) == "-"
     assert e.measure("hubs") == "hubs"

@@ -32,8 +32,8 @@ from hubopt.inputs.practices import (
     read_sites,
     read_text_csv,
     require_columns,
-    usable_list_size,
     site_only_codes,
+    usable_list_size,
 )
 
 __all__ = [

@@ -79,9 +79,7 @@ def rejects_in_area(
     return ~placed | inside.reindex(rejects.index, fill_value=False)
 
 
-def left_out_by_rules(
-    selection: area.Selection, practices: pd.DataFrame
-) -> pd.DataFrame:
+def left_out_by_rules(selection: area.Selection, practices: pd.DataFrame) -> pd.DataFrame:
     """The area's exclusion rules' practices (closed, small lists, ...) with their names
     and patients, as a table of practices left out."""
     out = selection.left_out

@@ -344,7 +344,9 @@ def read_practices_table(
     require_columns(df, PRACTICE_COLUMNS, path, "practices", hint=hint)
     df.insert(0, "line", line)
     df["practice_code"] = df["practice_code"].astype(str)
-    table = finish_practices(df, check_practices(df, label), source=label, drop_invalid=drop_invalid)
+    table = finish_practices(
+        df, check_practices(df, label), source=label, drop_invalid=drop_invalid
+    )
     table.notes = notes + table.notes
     return table
 

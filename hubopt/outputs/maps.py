@@ -534,8 +534,8 @@ def _legend_html(
         f"{moved}"
         "<table class='hubopt-table'><tr><th align=left>hub</th><th align=left>site</th>"
         "<th title='practices'>pr.</th><th>patients</th>"
-        f"<th title='worst {words.travel} from a member to the hub site'>{words.header('worst')}</th>"
-        "<th></th>"
+        f"<th title='worst {words.travel} from a member to the hub site'>"
+        f"{words.header('worst')}</th><th></th>"
         f"</tr>{rows}</table></div>"
     )
     current = ""
@@ -558,7 +558,8 @@ def _legend_html(
             "patient-weighted travel). A group has the colour of the proposed hub it shares "
             "most patients with."
             "<table class='hubopt-table'><tr><th align=left>group</th><th align=left>name</th>"
-            f"<th title='practices'>pr.</th><th>patients</th><th>{words.header('worst')}</th><th></th>"
+            "<th title='practices'>pr.</th><th>patients</th>"
+            f"<th>{words.header('worst')}</th><th></th>"
             f"<th title='matched proposed hub'>&rarr;</th></tr>{cur_rows}</table></div>"
         )
     location_key = (

@@ -240,9 +240,7 @@ def densest_part(points: pd.DataFrame, link: float) -> pd.Index:
     return points.index[parts == sizes.index[0]]
 
 
-def overview_svgs(
-    c: Catchments, *, width: int = 470, height: int = 360
-) -> tuple[str, str, float]:
+def overview_svgs(c: Catchments, *, width: int = 470, height: int = 360) -> tuple[str, str, float]:
     """The proposal as a static map, an enlargement of its densest crowded part ('' if
     none) and how many times it enlarges (0 without one).
 
@@ -560,8 +558,12 @@ def _counts(res: RunResult) -> dict | None:
         "rows": rows if not adds_up else rows[:-1],
         "adds_up": adds_up,
         "left_out": [
-            {"code": r.practice_code, "name": r.name, "patients": _n(r.patients),
-             "reason": r.reason}
+            {
+                "code": r.practice_code,
+                "name": r.name,
+                "patients": _n(r.patients),
+                "reason": r.reason,
+            }
             for r in left.itertuples()
         ],  # fmt: skip
     }

@@ -168,7 +168,12 @@ def count_table(
     ]
     for category, g in left_out.groupby("category", sort=False):
         rows.append(
-            (f"left out: {category}", len(g), int(g["patients"].sum()), int(g["patients"].isna().sum()))
+            (
+                f"left out: {category}",
+                len(g),
+                int(g["patients"].sum()),
+                int(g["patients"].isna().sum()),
+            )
         )
     practices = read[0] - sum(r[1] for r in rows[1:])
     patients = read[1] - sum(r[2] for r in rows[1:])

@@ -43,9 +43,11 @@ class Minutes:
         est.)`` on a second, smaller line so a narrow column stays narrow."""
         return f"{label} min" + (f"<br><small>({ESTIMATE})</small>" if self.estimate else "")
 
-    def __call__(self, value: object, digits: int = 1) -> str:
+    def __call__(self, value: float | None, digits: int = 1) -> str:
         """A figure with its unit, e.g. ``12.3 min (straight-line est.)``; ``-`` if missing."""
-        return f"{float(value):.{digits}f} {self.unit}" if pd.notna(value) else "-"
+        if value is None or pd.isna(value):
+            return "-"
+        return f"{float(value):.{digits}f} {self.unit}"
 
     def measure(self, name: str) -> str:
         """A measure's name (e.g. ``worst minutes to site``) with the estimate said."""
