@@ -453,7 +453,7 @@ def evaluate_groupings(
         practices = loaded.practices
         given = {"current": loaded.current} if loaded.current is not None else {}
         for name, path in groupings.items():
-            given[name] = inputs.read_grouping(path, practices)
+            given[name] = inputs.read_grouping(path, practices, notes=notes)
     minutes = travel_matrix(scenario, practices, timings=timings, notes=notes)
     with _stage(timings, "evaluate"):
         scored = {
