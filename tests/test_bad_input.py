@@ -106,3 +106,17 @@ def test_file_neither_utf8_nor_windows_1252(tmp_path):
     assert r.exit_code == 2, r.output
     assert "neither UTF-8 nor Windows-1252" in r.output
     assert "save it as CSV UTF-8" in r.output
+
+
+def test_lower_band_of_zero_with_a_soft_band_plans(tmp_path):
+    """Found by the property test: with population_min = 0 and band =
+    "rural_exception" the shortfall objective has variables in no constraint (CBC
+    reports no value for them); the staged solve read that as no value at all."""
+    rows = "practice_code,name,lat,lon,list_size\nT1,Practice 0,52.6250,-1.1250,1000\nT2,Practice 1,52.6250,-1.1250,1000\n"
+    scen = _scenario(
+        tmp_path, rows, population_min=0, travel_cap_minutes=30, band="rural_exception"
+    )
+    r = _run(tmp_path, scen)
+    assert r.exit_code == 0, r.output
+    assert "Status: optimal (proven)" in r.output
+    assert "objective_matches ok" in r.output

@@ -41,18 +41,21 @@ name = st.one_of(st.sampled_from(["Top Street Surgery", "Café – St Mary’s"]
 
 
 @st.composite
-def practices_csv(draw) -> bytes:
-    """A practices file: mostly sound rows, some broken, sometimes a broken file."""
-    kind = draw(st.sampled_from(["rows"] * 12 + ["empty", "header", "no_column"]))
+def practices_csv(draw, *, sound: bool = False) -> bytes:
+    """A practices file: mostly sound rows, some broken, sometimes a broken file
+    (``sound``: two to five sound rows)."""
+    kind = (
+        "rows" if sound else draw(st.sampled_from(["rows"] * 12 + ["empty", "header", "no_column"]))
+    )
     if kind == "empty":
         return b""
     columns = list(COLUMNS)
     if kind == "no_column":
         columns.remove(draw(st.sampled_from(COLUMNS)))
-    n = 0 if kind == "header" else draw(st.integers(1, 5))
+    n = 0 if kind == "header" else draw(st.integers(2 if sound else 1, 5))
     rows = []
     for i in range(n):
-        if draw(st.integers(0, 5)) > 0:  # mostly sound rows
+        if sound or draw(st.integers(0, 5)) > 0:  # mostly sound rows
             row = {"practice_code": CODES[i], "name": f"Practice {i}",
                    "lat": draw(good_lat), "lon": draw(good_lon),
                    "list_size": str(draw(st.integers(1_000, 30_000)))}  # fmt: skip
@@ -121,6 +124,41 @@ def scenario_toml(values: dict, *, current: bool) -> str:
     )
 
 
+#: Command-line overrides (numbers, as click accepts them, but not always sensible).
+overrides = st.just([]) | st.just([]) | st.lists(
+    st.sampled_from(
+        [["--cap", "20"], ["--cap", "0"], ["--cap", "-3"], ["--min-pop", "0"],
+         ["--min-pop", "90000"], ["--max-pop", "-1"], ["--max-pop", "60000"],
+         ["--time-limit", "0"], ["--time-limit", "5"]]
+    ),
+    max_size=2,
+)  # fmt: skip
+
+
+#: Sound rules: most runs with them end in a plan (some name a code the table lacks).
+sound_rules = st.fixed_dictionaries(
+    {
+        "population_min": st.sampled_from([0, 5_000, 10_000]),
+        "population_max": st.sampled_from([50_000, 100_000]),
+        "travel_cap_minutes": st.sampled_from([30, 120]),
+    },
+    optional={
+        "oversize": st.sampled_from(["own_hub", "error"]),
+        "band": st.sampled_from(["strict", "rural_exception", "elastic"]),
+        "exempt": codes_named,
+        "optional": codes_named,
+        "contiguous": st.booleans(),
+    },
+)
+
+#: (practices, current, rules, --drop-invalid, overrides): anything goes, or sound files
+#: and rules, so that plans are checked as often as errors.
+cases = st.one_of(
+    st.tuples(practices_csv(), current_csv(), rules, st.booleans(), overrides),
+    st.tuples(practices_csv(sound=True), current_csv(), sound_rules, st.booleans(), st.just([])),
+)
+
+
 @settings(
     max_examples=80,
     deadline=None,
@@ -128,13 +166,9 @@ def scenario_toml(values: dict, *, current: bool) -> str:
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-@given(
-    practices=practices_csv(),
-    current=current_csv(),
-    values=rules,
-    drop_invalid=st.booleans(),
-)
-def test_every_run_ends_in_a_plan_or_a_clear_error(practices, current, values, drop_invalid):
+@given(case=cases)
+def test_every_run_ends_in_a_plan_or_a_clear_error(case):
+    practices, current, values, drop_invalid, options = case
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         (d / "practices.csv").write_bytes(practices)
@@ -142,9 +176,10 @@ def test_every_run_ends_in_a_plan_or_a_clear_error(practices, current, values, d
             (d / "current.csv").write_bytes(current)
         (d / "s.toml").write_text(scenario_toml(values, current=current is not None))
         args = ["run", str(d / "s.toml"), "--out", str(d / "out"), "--maps-dir", str(d / "m")]
-        r = CliRunner().invoke(main, args + (["--drop-invalid"] if drop_invalid else []))
+        extra = [o for pair in options for o in pair] + (["--drop-invalid"] if drop_invalid else [])
+        r = CliRunner().invoke(main, args + extra)
         event(f"exit {r.exit_code}")
-        assert r.exit_code in (0, 2, 5), (r.exit_code, r.output, practices, current, values)
+        assert r.exit_code in (0, 2, 5), (r.exit_code, r.output, practices, current, values, extra)
         assert "Traceback" not in r.output and "unexpected problem" not in r.output, r.output
         if r.exit_code == 0:
             summary = json.loads((d / "out" / "summary.json").read_text())
