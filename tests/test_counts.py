@@ -113,3 +113,20 @@ def test_count_table_shows_practices_unaccounted_for():
     assert counts.loc["grouped into hubs"].tolist() == [1, 10, 0]
     assert counts.loc[f"left out: {tables.UNASSIGNED}"].tolist() == [1, 20, 0]
     assert counts.loc["unaccounted"].tolist() == [1, 15, 0]
+
+
+def test_report_says_when_counts_do_not_add_up(tmp_path):
+    """A practice lost between stages (here: the inputs stage said it read one more
+    than the plan and the rejects hold) is flagged in red on the report."""
+    from hubopt import pipeline
+    from hubopt.outputs import report
+    from hubopt.scenario import load_scenario
+
+    scen = tiny_scenario_file(tmp_path, network=False, network_lines=STRAIGHT)
+    res = pipeline.run(load_scenario(scen), out_dir=None)
+    assert res.read == (4, 40_000)
+    assert "do not add up" not in report.render(res)
+    res.read = (5, 41_000)
+    page = report.render(res)
+    assert "The counts do not add up" in page
+    assert "<td>unaccounted</td><td class=n>1</td><td class=n>1,000" in page
