@@ -21,7 +21,7 @@ from hubopt import batch, pipeline
 from hubopt.errors import HuboptError, InputError
 from hubopt.inputs import onboard
 from hubopt.inputs.area import left_out_lines
-from hubopt.outputs import evaluate
+from hubopt.outputs import evaluate, units
 from hubopt.scenario import BAND_MODES, Scenario, load_scenario
 
 log = logging.getLogger("hubopt")
@@ -181,14 +181,15 @@ def progress_line() -> Iterator[Callable[[str], None]]:
 
 def format_summary(result: pipeline.RunResult) -> str:
     s = result.summary()
+    w = units.minutes_of(result.matrix)
     lines = [
         f"Scenario {s['scenario']}: {s['practices']} practices, {s['patients']:,} patients",
         f"Status: {s['status_text']}",
         f"Hubs: {s['hubs']} ({s['hubs_in_band']} within "
         f"{result.scenario.population_min:,}-{result.scenario.population_max:,}), "
         f"population {s['population_min']:,} to {s['population_max']:,}",
-        f"Travel to hub site: worst {s['worst_minutes']:.1f} min, patient-weighted mean "
-        f"{s['mean_minutes']:.1f} min (cap {result.scenario.travel_cap_minutes:g})",
+        f"Travel to hub site: worst {w(s['worst_minutes'])}, patient-weighted mean "
+        f"{w(s['mean_minutes'])}, cap {result.scenario.travel_cap_minutes:g} min",
         f"Checks: {result.checks.summary()}",
         "Seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in s["seconds"].items()),
     ]
@@ -297,9 +298,9 @@ def format_onboarding(done: onboard.Onboarding) -> str:
             f"Today's PCNs: {pcns['groups']}, {in_band} of them within {band[0]:,}-{band[1]:,} "
             f"patients; {pcns['practices_ungrouped']} practices in no PCN"
         )
-    out = loaded.left_out
+    out = loaded.rejects
     if len(out):
-        lines.append(f"Left out: {len(out)} practices, {int(out['list_size'].sum()):,} patients:")
+        lines.append(f"Left out: {len(out)} practices, {int(out['patients'].sum()):,} patients:")
         lines += [f"  - {line}" for line in left_out_lines(out)]
     else:
         lines.append("Left out: none")

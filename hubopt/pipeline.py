@@ -19,7 +19,7 @@ from hubopt import inputs, model
 from hubopt.errors import InfeasibleError, InputError, OutputExistsError, SolverError
 from hubopt.inputs import load
 from hubopt.model import adjacency, check, diagnose
-from hubopt.outputs import catchments, evaluate, gis, maps, report, tables
+from hubopt.outputs import catchments, evaluate, gis, maps, report, tables, units
 from hubopt.outputs.result import RunResult
 from hubopt.roads import matrix, network
 from hubopt.scenario import Scenario
@@ -138,6 +138,8 @@ def run_inputs(
     )  # fmt: skip
     with _stage(timings, "report"):
         assignment = tables.assignment_table(result.assignment, practices, minutes)
+        left_out = tables.left_out_table(loaded.rejects, assignment)
+        notes += tables.left_out_notes(left_out)
         hubs = tables.hub_table(assignment, practices, scenario)
         geo = tables.hubs_geodataframe(assignment, hubs, practices)
         comparison = compare_with_current(
@@ -165,14 +167,16 @@ def run_inputs(
             band=(scenario.population_min, scenario.population_max),
             catchments=areas,
             choices=choices,
+            minutes=units.minutes_of(minutes),
         )
     res = RunResult(
         scenario, practices, minutes, result, checks, assignment, hubs, geo, comparison,
-        loaded.rejects, timings, notes,
+        left_out, timings, notes,
     )  # fmt: skip
     res.catchments = areas
     res.published = loaded.published
     res.choices = choices
+    res.read = loaded.read()
     if out is not None:
         with _stage(timings, "write"):
             write_outputs(res, fmap, out, mdir)
@@ -180,8 +184,8 @@ def run_inputs(
 
 
 def plan_notes(result: mip.SolveResult, practices: pd.DataFrame, scenario: Scenario) -> list[str]:
-    """What a planner should know about the plan: hubs on their own, practices left
-    out, the staged objectives."""
+    """What a planner should know about the plan: hubs on their own, candidate sites,
+    the staged objectives (practices left out: :func:`hubopt.outputs.tables.left_out_notes`)."""
     notes = []
     size, name = practices["list_size"], practices["name"]
     if scenario.oversize == "own_hub":
@@ -200,11 +204,6 @@ def plan_notes(result: mip.SolveResult, practices: pd.DataFrame, scenario: Scena
             f"candidate site {code} {name[code]} (not a practice) "
             + ("is a hub site" if used else "is not used: no hub is better sited there")
         )
-    for code in a.index[a.isna()].difference(locations):
-        notes.append(
-            f"practice {code} {name[code]} ({size[code]:,} patients) is optional and left "
-            "out: no hub could take it within the rules"
-        )
     if len(result.stages) > 1:
         notes.append(
             "objectives in order: "
@@ -220,11 +219,15 @@ def plan_notes(result: mip.SolveResult, practices: pd.DataFrame, scenario: Scena
 def write_outputs(res: RunResult, fmap, out: Path, maps_dir: Path | None) -> None:
     """Write the tables, GeoJSON, matrix, map and summary; record them in ``res.files``."""
     out.mkdir(parents=True, exist_ok=True)
+    kind = units.minutes_of(res.matrix).kind  # every minute column says how it was made
     tables.write_table(
-        tables.with_coordinates(res.assignment, res.practices), out / "assignment.csv"
+        tables.with_coordinates(res.assignment, res.practices).assign(travel_times=kind),
+        out / "assignment.csv",
     )
     tables.write_table(
-        tables.with_coordinates(res.hubs, res.practices, code="site_code", prefix="site_"),
+        tables.with_coordinates(res.hubs, res.practices, code="site_code", prefix="site_").assign(
+            travel_times=kind
+        ),
         out / "hubs.csv",
     )
     tables.write_geojson(res.geo, out / "hubs.geojson")
@@ -235,7 +238,7 @@ def write_outputs(res: RunResult, fmap, out: Path, maps_dir: Path | None) -> Non
         gis.write_gpkg(res.catchments, out / "layers.gpkg")
     if res.comparison is not None:
         res.comparison.to_csv(out / "comparison.csv", index_label="measure")
-    if res.rejects is not None and len(res.rejects):
+    if res.rejects is not None:  # always written: an old one must not stay behind
         tables.write_table(res.rejects, out / "rejects.csv")
     matrix.save_matrix(res.matrix, out / "matrix.csv")
     maps.save_map(fmap, out / "map.html")
@@ -343,7 +346,7 @@ def compare_with_current(
         practices["list_size"],
     )
     table.loc["practices moved vs current"] = [int(moved.sum()), 0]
-    return table
+    return table.rename(index=units.minutes_of(minutes).measure)
 
 
 def solve_matrix(
@@ -373,6 +376,8 @@ def solve_matrix(
     if scenario.contiguous:
         with _stage(timings, "neighbours"):
             neighbours = adjacency.practice_neighbours(practices, boundary)
+    # codes named by the rules first: an unknown code is the planner's slip, not infeasibility
+    model.validate_rules(practices, scenario, current=current, neighbours=neighbours)
     with _stage(timings, "diagnose"):
         problems = diagnose.diagnose(practices, minutes, scenario)
         if scenario.band != "strict":
@@ -532,7 +537,7 @@ def evaluate_groupings(
         practices = loaded.practices
         given = {"current": loaded.current} if loaded.current is not None else {}
         for name, path in groupings.items():
-            given[name] = inputs.read_grouping(path, practices)
+            given[name] = inputs.read_grouping(path, practices, notes=notes)
     minutes = travel_matrix(scenario, practices, timings=timings, notes=notes)
     with _stage(timings, "evaluate"):
         scored = {

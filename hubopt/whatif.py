@@ -41,7 +41,7 @@ from hubopt import inputs, pipeline
 from hubopt.errors import HuboptError, InfeasibleError, InputError, SolverError
 from hubopt.inputs import load
 from hubopt.model.check import CheckReport
-from hubopt.outputs import evaluate, maps, tables
+from hubopt.outputs import evaluate, maps, tables, units
 from hubopt.scenario import Scenario, load_scenario
 from hubopt.solver.choices import Choices, prices_frame
 from hubopt.solver.mip import SolveResult
@@ -380,6 +380,7 @@ class Outcome:
             boundary=a.boundary,
             current=current,
             current_scored=None if current is None else _score_today(a, s),
+            minutes=units.minutes_of(a.minutes),
         )
 
     def __repr__(self) -> str:

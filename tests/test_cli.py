@@ -43,8 +43,9 @@ def test_run_writes_outputs_and_refuses_to_overwrite(tmp_path):
     a = pd.read_csv(out / "assignment.csv")
     assert list(a.columns) == [
         "practice_code", "practice_name", "list_size", "hub_id",
-        "hub_site_code", "hub_site_name", "minutes_to_hub", "lat", "lon",
+        "hub_site_code", "hub_site_name", "minutes_to_hub", "lat", "lon", "travel_times",
     ]  # fmt: skip
+    assert set(a["travel_times"]) == {"road"}
     assert set(a["hub_id"]) == {"H01"}
     before = (out / "hubs.csv").read_text()
     again = _invoke("run", scen, "--out", str(out), "--maps-dir", str(maps))
@@ -170,7 +171,7 @@ def test_drop_invalid_writes_rejects(tmp_path):
     rejects = pd.read_csv(out / "rejects.csv")
     assert list(rejects["practice_code"]) == ["T5"]
     assert "'lots' is not a number" in rejects["reason"][0]
-    assert "left out 1 practices with problems" in r.output
+    assert "T5 Broken Row Surgery (patients unknown)" in r.output
     assert "T5" not in pd.read_csv(out / "assignment.csv")["practice_code"].tolist()
 
 

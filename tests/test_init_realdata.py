@@ -39,7 +39,7 @@ def test_north_cumbria_keeps_its_38_practices_of_1000_or_more():
     assert len(p) == 38
     assert {c: int(p.at[c, "list_size"]) for c in WORKINGTON} == WORKINGTON
     assert sum(WORKINGTON.values()) == 23_923
-    assert list(loaded.left_out["practice_code"]) == ["A82620"]
+    assert list(loaded.rejects["practice_code"]) == ["A82620"]
     assert any(n.startswith("kept 4 practices (23,923 patients)") for n in loaded.notes)
     assert loaded.published["list_sizes"] == "2021-01-01 (EXTRACT_DATE column)"
 

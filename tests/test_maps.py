@@ -249,3 +249,112 @@ def test_crowded_labels_move_to_an_inset(tmp_path, line_area):
     shown = opacity.findall(main)
     assert len(shown) == 16 and shown.count("0") == 4, "the town's four labels are hidden"
     assert opacity.findall(inset_map).count("1") >= 4, "and shown in the inset"
+
+
+def two_towns():
+    """The crowded town of :func:`crowded_town` (four hubs 300 m apart, at 52.40,
+    -0.60) and a second town of two hubs 300 m apart 35 km north-east: both are
+    crowded at county zoom, the first (four hidden labels) is the densest part.
+
+    ::
+
+        V1 V2                     (second town, two hubs)
+
+                    R4
+                 S  S  S
+        R1       S TT  S       R2  (first town, four hubs)
+                   TT
+                 S  S  S
+                    R3
+    """
+    from tests.conftest import practices_frame
+
+    practices, _, _ = crowded_town()
+    rows = [
+        (c, practices.at[c, "name"], practices.at[c, "lat"], practices.at[c, "lon"], 35_000)
+        for c in practices.index
+    ]
+    rows += [
+        ("V1", "Village West", 52.62, -0.25),
+        ("V2", "Village East", 52.62, -0.2456),
+    ]
+    rows = [(*r, 35_000) if len(r) == 4 else r for r in rows]
+    practices = practices_frame(rows)
+    codes = list(practices.index)
+    t = pd.DataFrame(0.0, index=codes, columns=codes)
+    return practices, t, pd.Series({c: c for c in codes})
+
+
+def _drawn(practices, t, plan, line_area):
+    _, _, scenario = line_area
+    a = tables.assignment_table(plan, practices, t)
+    hubs = tables.hub_table(a, practices, scenario)
+    return a, hubs, catchments.build(a, hubs, practices)
+
+
+def _label_ids(svg: str) -> set[str]:
+    return set(re.findall(r'font-weight="bold">(H\d+)</text>', svg))
+
+
+def test_report_enlarges_the_densest_part_only(line_area):
+    """The report's enlargement shows the first town (four hubs), not the second, and
+    magnifies it (x2 or more); the second town's labels stay on the overview."""
+    from hubopt.outputs import report
+
+    a, hubs, c = _drawn(*two_towns(), line_area)
+    overview, inset, factor = report.overview_svgs(c)
+    hub_of = hubs.set_index("site_code")["hub_id"]
+    town = {hub_of[k] for k in ("T1", "T2", "T3", "T4")}
+    village = {hub_of["V1"], hub_of["V2"]}
+    assert factor >= maps.MIN_ENLARGEMENT
+    assert town <= _label_ids(inset)
+    assert not village & _label_ids(inset)
+    assert not town & _label_ids(overview)
+    assert 'stroke-dasharray="3 2"' in overview  # the enlarged box, marked
+
+
+def test_report_leaves_the_enlargement_off_without_a_dense_part(line_area):
+    """A 12 x 12 grid of one-practice hubs 1.2 km apart: every label is crowded, but
+    evenly, so the only "part" is the whole area and nothing would be enlarged."""
+    import numpy as np
+
+    from hubopt.outputs import report
+    from tests.conftest import practices_frame
+
+    rows = [
+        (f"G{i:02d}{j:02d}", f"Grid {i} {j}", 52.40 + 0.011 * i, -0.60 + 0.018 * j, 35_000)
+        for i in range(12)
+        for j in range(12)
+    ]
+    practices = practices_frame(rows)
+    codes = list(practices.index)
+    t = pd.DataFrame(0.0, index=codes, columns=codes)
+    _, _, c = _drawn(practices, t, pd.Series({k: k for k in codes}), line_area)
+    overview, inset, factor = report.overview_svgs(c)
+    assert inset == "" and factor == 0
+    shown = _label_ids(overview)
+    assert 0 < len(shown) < len(rows) and np.isfinite(len(shown))
+    assert 'stroke-dasharray="3 2"' not in overview
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_map_inset_enlarges_the_densest_part(tmp_path, line_area):
+    """In the browser: the inset enlarges the first town (x2 or more) and its locator
+    box lies around that town, not around both towns."""
+    a, hubs, c = _drawn(*two_towns(), line_area)
+    practices = two_towns()[0]
+    fmap = maps.proposal_map(a, hubs, practices, title="towns", status="s", cap=10, catchments=c)
+    path = tmp_path / "towns.html"
+    maps.save_map(fmap, path)
+    dom = rendered_dom(path, width=1200, height=800)
+    factor = re.search(r"Crowded area enlarged ×<span>(\d+)</span>", dom)
+    assert factor and int(factor.group(1)) >= 2, "no real enlargement"
+    inset_map = dom.split('class="hubopt-inset-map', 1)[1]
+    hub_of = hubs.set_index("site_code")["hub_id"]
+    shown = re.findall(
+        r'hubopt-label-icon[^>]*opacity: 1[^>]*>\s*<div class="hubopt-label"[^>]*>[^<]*?(H\d+)<small>',
+        inset_map,
+    )
+    assert {hub_of[k] for k in ("T1", "T2", "T3", "T4")} <= set(shown), shown
+    assert not {hub_of["V1"], hub_of["V2"]} & set(shown), shown

@@ -203,8 +203,8 @@ def test_dormant_in_a_later_register_is_kept_and_named(tmp_path):
     assert "C82003 OLD PRACTICE, 4,000 patients" in kept
     assert "dormant in the register dated 2021-03-01 (date of the file in the archive)" in kept
     assert "after as_at 2021-01-01" in kept
-    row = loaded.left_out.set_index("practice_code").loc["C82004"]
-    assert (row["name"], row["list_size"], row["rule"]) == ("PRISON HEALTH", 800, area.CLOSED)
+    row = loaded.rejects.set_index("practice_code").loc["C82004"]
+    assert (row["name"], row["patients"], row["category"]) == ("PRISON HEALTH", 800, area.CLOSED)
     assert row["reason"] == "closed on 2020-11-30, on or before as_at 2021-01-01"
     assert (
         "left out C82004 PRISON HEALTH, 800 patients: closed on 2020-11-30, on or before "
@@ -221,9 +221,9 @@ def test_dormant_on_or_before_as_at_is_left_out_and_named(tmp_path):
     """The register is of December 2020: C82003 was dormant by 1 Jan 2021."""
     loaded = load.load_inputs(_scenario(_downloads(tmp_path, (2020, 12, 1, 0, 0, 0))))
     assert set(loaded.practices.index) == {"C82001", "C82002"}
-    out = loaded.left_out.set_index("practice_code")
+    out = loaded.rejects.set_index("practice_code")
     assert set(out.index) == {"C82003", "C82004"}
-    assert out.loc["C82003", "list_size"] == 4000
+    assert out.loc["C82003", "patients"] == 4000
     assert out.loc["C82003", "reason"] == (
         "dormant in the register dated 2020-12-01 (date of the file in the archive), "
         "on or before as_at 2021-01-01"

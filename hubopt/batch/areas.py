@@ -227,7 +227,7 @@ def split_areas(
         )
         try:
             area.inputs = load.inputs_for_area(table, scenario, boundary=boundary)
-            area.left_out = area.inputs.left_out
+            area.left_out = area.inputs.rejects
             area.key = content_key(scenario, area.inputs)
         except InputError as exc:
             area.error = str(exc)

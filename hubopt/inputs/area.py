@@ -22,11 +22,9 @@ import pandas as pd
 
 from hubopt.errors import InputError
 from hubopt.inputs import Problem
-from hubopt.inputs.practices import BNG
+from hubopt.inputs.practices import BNG, left_out_frame
 from hubopt.scenario import Scenario
 
-#: One row per practice an area rule left out.
-LEFT_OUT_COLUMNS = ["practice_code", "name", "list_size", "rule", "reason"]
 #: A practice selected by code but this far outside the boundary is flagged (metres).
 FAR_OUTSIDE_M = 5_000.0
 
@@ -37,7 +35,7 @@ class Selection:
 
     practices: gpd.GeoDataFrame
     report: list[str] = field(default_factory=list)
-    left_out: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LEFT_OUT_COLUMNS))
+    left_out: pd.DataFrame = field(default_factory=left_out_frame)
 
 
 def _codes_match(column: pd.Series, wanted: tuple[str, ...]) -> pd.Series:
@@ -161,16 +159,15 @@ def select_area(
             + (" ..." if len(dropped) > 8 else "")
         )
         reasons = details.get(why, pd.Series(why, index=dropped.index))
-        rows = pd.DataFrame(
+        rows = left_out_frame(
             [{"practice_code": c, "name": _name(chosen, c),
-              "list_size": int(chosen.at[c, "list_size"]), "rule": why, "reason": reasons[c]}
-             for c in dropped.index],
-            columns=LEFT_OUT_COLUMNS,
+              "patients": int(chosen.at[c, "list_size"]), "category": why, "reason": reasons[c]}
+             for c in dropped.index]
         )  # fmt: skip
         report += [f"left out {line}" for line in left_out_lines(rows)]
         out_rows += rows.to_dict("records")
         chosen = chosen[~mask]
-    left_out = pd.DataFrame(out_rows, columns=LEFT_OUT_COLUMNS)
+    left_out = left_out_frame(out_rows)
     return Selection(chosen, report, left_out), problems
 
 
@@ -187,7 +184,9 @@ def left_out_lines(left_out: pd.DataFrame) -> list[str]:
     """``A82620 GLENRIDDING HEALTH CENTRE, 855 patients: fewer than 1,000 patients``:
     each practice of a :attr:`Selection.left_out` table with its patients and reason."""
     return [
-        f"{r.practice_code}{' ' + r.name if r.name else ''}, {r.list_size:,} patients: {r.reason}"
+        f"{r.practice_code}{' ' + r.name if isinstance(r.name, str) and r.name else ''}, "
+        + (f"{int(r.patients):,} patients" if pd.notna(r.patients) else "patients unknown")
+        + f": {r.reason}"
         for r in left_out.itertuples()
     ]
 

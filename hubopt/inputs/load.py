@@ -32,16 +32,53 @@ class Inputs:
     boundary: gpd.GeoDataFrame | None = None
     current: pd.DataFrame | None = None  # group_id, group_name by practice code
     notes: list[str] = field(default_factory=list)
-    rejects: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=["practice_code", "reason"])
-    )
+    #: the area's practices left out, one row each (:func:`hubopt.inputs.left_out_frame`)
+    rejects: pd.DataFrame = field(default_factory=inputs.left_out_frame)
     sources: dict[str, str] = field(default_factory=dict)
-    #: practices the area's rules left out: code, name, list_size, rule, reason
-    left_out: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=area.LEFT_OUT_COLUMNS)
-    )
     #: input (scenario key) -> the date the NHS file is of and how that is known
     published: dict[str, str] = field(default_factory=dict)
+
+    def read(self) -> tuple[int, int]:
+        """Practices and patients of the area read from the files: those kept (not the
+        candidate sites) and those left out (patients where their list size is usable)."""
+        kept = self.practices.drop(index=inputs.site_only_codes(self.practices))
+        patients = int(kept["list_size"].sum()) + int(self.rejects["patients"].sum())
+        return len(kept) + len(self.rejects), patients
+
+
+#: The ``category`` of practices chosen by code but far outside the area's boundary.
+FAR_OUTSIDE = "far outside the area's boundary (--drop-invalid)"
+
+
+def rejects_in_area(
+    rejects: pd.DataFrame, scenario: Scenario, boundary: gpd.GeoDataFrame | None
+) -> pd.Series:
+    """Which rows left out for problems belong to the chosen area (a mask).
+
+    By code (``[area] ccg``, ``icb``, ``practices``) when the area is chosen by code; by
+    position inside the boundary when it is chosen by boundary (a row with no usable
+    position counts as in the area: it cannot be placed outside it); every row when
+    the whole file is the area.
+    """
+    s = scenario
+    blank = pd.Series("", index=rejects.index)
+    if s.ccg or s.icb or s.practice_codes:
+        keep = pd.Series(True, index=rejects.index)
+        if s.ccg:
+            keep &= area._codes_match(rejects.get("ccg_code", blank), s.ccg)
+        if s.icb:
+            keep &= area._codes_match(rejects.get("icb_code", blank), s.icb)
+        if s.practice_codes:
+            keep &= rejects["practice_code"].isin(s.practice_codes)
+        return keep
+    if boundary is None or rejects.empty:
+        return pd.Series(True, index=rejects.index)
+    lat = pd.to_numeric(rejects.get("lat", blank), errors="coerce")
+    lon = pd.to_numeric(rejects.get("lon", blank), errors="coerce")
+    placed = lat.notna() & lon.notna()
+    pts = gpd.GeoSeries(gpd.points_from_xy(lon, lat), index=rejects.index, crs="EPSG:4326")
+    inside = pts[placed].to_crs(BNG).within(area.boundary_area(boundary, s))
+    return ~placed | inside.reindex(rejects.index, fill_value=False)
 
 
 def read_all_practices(scenario: Scenario) -> inputs.PracticeTable:
@@ -144,28 +181,42 @@ def inputs_for_area(
     (:mod:`hubopt.batch`)."""
     s = scenario
     selection, problems = area.select_area(table.practices, s, boundary=boundary)
-    rejects = table.rejects
+    invalid = table.rejects[rejects_in_area(table.rejects, s, boundary).to_numpy()]
+    parts = [invalid[inputs.LEFT_OUT_COLUMNS], selection.left_out]
     if problems:
         if not s.drop_invalid or any(p.practice is None for p in problems):
             raise InputError("The chosen area has problems:", [str(p) for p in problems])
-        bad = {p.practice for p in problems}
-        selection.practices = selection.practices.drop(index=list(bad))
-        rejects = pd.concat(
-            [
-                rejects,
-                pd.DataFrame([{"practice_code": p.practice, "reason": p.text} for p in problems]),
-            ],
-            ignore_index=True,
+        bad = [p.practice for p in problems]
+        far = selection.practices.loc[bad]
+        parts.append(
+            inputs.left_out_frame(
+                {
+                    "practice_code": bad,
+                    "name": far["name"].to_numpy(),
+                    "patients": far["list_size"].to_numpy(),
+                    "category": FAR_OUTSIDE,
+                    "reason": [p.text for p in problems],
+                }
+            )
         )
+        selection.practices = selection.practices.drop(index=bad)
+    rejects = inputs.left_out_frame(pd.concat([p for p in parts if len(p)] or [parts[0]]))
     practices = selection.practices
+    notes = table.notes + selection.report
     if s.current_from_pcn:
         current = current_from_pcn(practices)
     elif s.current is not None:
-        current = inputs.read_grouping(s.current, practices, known=table.practices.index)
+        current = inputs.read_grouping(
+            s.current,
+            practices,
+            # a practice left out for problems is known: its group is simply not used
+            known=table.practices.index.union(table.rejects["practice_code"].dropna()),
+            notes=notes,
+        )
     else:
         current = None
     if s.sites is not None:
-        sites = inputs.read_sites(s.sites)
+        sites = inputs.read_sites(s.sites, notes=notes)
         if boundary is not None:
             _sites_inside(sites, area.boundary_area(boundary, s), s.sites.name)
         practices = with_sites(practices, sites, s.sites.name)
@@ -175,8 +226,4 @@ def inputs_for_area(
                   "postcodes", "boundary", "current", "sites", "network")
         if getattr(s, k) is not None
     }  # fmt: skip
-    notes = table.notes + selection.report
-    return Inputs(
-        practices, boundary, current, notes, rejects, sources, selection.left_out,
-        published or {},
-    )  # fmt: skip
+    return Inputs(practices, boundary, current, notes, rejects, sources, published or {})

@@ -489,7 +489,7 @@ def init_area(
         if loaded.practices.empty:
             raise InputError(
                 f"No practices are left in {chosen} after the area's rules:",
-                left_out_lines(loaded.left_out)
+                left_out_lines(loaded.rejects)
                 + ["change the rules in [area] (exclude_non_gp, exclude_closed, min_list_size)"],
             )  # fmt: skip
     except Exception:

@@ -7,6 +7,7 @@ Line numbers are the file's own (the header is line 1).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,8 @@ import pandas as pd
 
 from hubopt.errors import InputError
 
+log = logging.getLogger(__name__)
+
 #: Columns a practices CSV must have, and what each means (used in messages).
 PRACTICE_COLUMNS = {
     "practice_code": "the ODS practice code, e.g. C82001",
@@ -24,6 +27,10 @@ PRACTICE_COLUMNS = {
     "lon": "longitude in degrees (WGS84)",
     "list_size": "registered patients, a whole number",
 }
+
+#: More registered patients than any practice could have (England's largest lists are
+#: about a tenth of this): a list size above it is a wrong column or a typing slip.
+MAX_LIST_SIZE = 1_000_000
 
 #: British National Grid: metres, valid for all of England; every distance and area
 #: hubopt measures is in it.
@@ -48,12 +55,42 @@ class Problem:
         return self.text
 
 
+#: The columns of a table of practices left out (``rejects.csv``): one row per practice
+#: (per file row), its patients (``<NA>`` when the file's list size is unusable), the
+#: kind of reason (one line of the report's count table) and the reason in full.
+LEFT_OUT_COLUMNS = ["practice_code", "name", "patients", "category", "reason"]
+
+#: The ``category`` of practices left out because their rows have problems.
+INVALID = "problems in the input data (--drop-invalid)"
+
+
+def left_out_frame(rows: pd.DataFrame | list[dict] | None = None) -> pd.DataFrame:
+    """A table of practices left out, with :data:`LEFT_OUT_COLUMNS` (``patients`` as
+    nullable integers); extra columns in ``rows`` are kept after them."""
+    df = pd.DataFrame(rows if rows is not None else [], columns=None)
+    for col in LEFT_OUT_COLUMNS:
+        if col not in df.columns:
+            df[col] = pd.Series(dtype=object)
+    df["patients"] = pd.to_numeric(df["patients"], errors="coerce").astype("Int64")
+    rest = [c for c in df.columns if c not in LEFT_OUT_COLUMNS]
+    return df[LEFT_OUT_COLUMNS + rest].reset_index(drop=True)
+
+
+def usable_list_size(values: pd.Series) -> pd.Series:
+    """List sizes as numbers where they are whole, above zero and not above
+    :data:`MAX_LIST_SIZE`; NaN elsewhere."""
+    size = pd.to_numeric(values, errors="coerce")
+    return size.where((size > 0) & (size <= MAX_LIST_SIZE) & (size % 1 == 0))
+
+
 @dataclass
 class PracticeTable:
     """Validated practices plus what was rejected and why."""
 
     practices: gpd.GeoDataFrame
-    rejects: pd.DataFrame  # practice_code, reason (one row per problem)
+    #: one row per file row left out (:func:`left_out_frame`), with the row's other
+    #: columns (area codes, coordinates) after :data:`LEFT_OUT_COLUMNS`
+    rejects: pd.DataFrame
     notes: list[str] = field(default_factory=list)
 
 
@@ -134,7 +171,17 @@ def check_practices(df: pd.DataFrame, label: str) -> list[Problem]:
                 code[i],
             )
         )
-    for i in df.index[size.notna() & (size > 0) & (size % 1 != 0)]:
+    too_big = size.notna() & (size > MAX_LIST_SIZE)
+    for i in df.index[too_big]:
+        problems.append(
+            Problem(
+                f"{where(i)}: list_size {df.at[i, 'list_size']} is more than "
+                f"{MAX_LIST_SIZE:,} patients, more than any practice could have; check the "
+                "column holds registered patients",
+                code[i],
+            )
+        )
+    for i in df.index[size.notna() & (size > 0) & ~too_big & (size % 1 != 0)]:
         problems.append(
             Problem(
                 f"{where(i)}: list_size {df.at[i, 'list_size']} must be a whole number of patients",
@@ -159,9 +206,16 @@ def finish_practices(
             [str(p) for p in problems],
         )
     bad = {p.practice for p in problems}
-    rejects = pd.DataFrame(
-        [{"practice_code": p.practice, "reason": p.text} for p in problems],
-        columns=["practice_code", "reason"],
+    reasons: dict[str | None, list[str]] = {}
+    for p in problems:
+        reasons.setdefault(p.practice, []).append(p.text)
+    dropped = df[df["practice_code"].isin(bad)]
+    rejects = left_out_frame(
+        dropped.drop(columns=["line", "list_size"], errors="ignore").assign(
+            patients=usable_list_size(dropped["list_size"]),
+            category=INVALID,
+            reason=["; ".join(reasons[c]) for c in dropped["practice_code"]],
+        )
     )
     df = df[~df["practice_code"].isin(bad)].copy()
     if df.empty:
@@ -173,16 +227,56 @@ def finish_practices(
     gdf = gpd.GeoDataFrame(
         df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326"
     ).set_index("practice_code", drop=True)
-    notes = [f"left out {len(bad)} practices with problems (see rejects.csv)"] if bad else []
-    return PracticeTable(gdf, rejects, notes)
+    return PracticeTable(gdf, rejects, [])
 
 
-def read_text_csv(path: Path, what: str, *, rename: dict[str, str] | None = None) -> pd.DataFrame:
-    """A CSV as stripped text (nothing parsed), or an InputError naming the ``what`` file."""
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InputError(f"Could not read {what} file {path}.", [str(exc)]) from None
+#: Encodings tried in turn for a planner's CSV: UTF-8 (with or without the byte-order
+#: mark Excel writes), then Windows-1252, which NHS systems and Excel often export.
+CSV_ENCODINGS = ("utf-8-sig", "cp1252")
+
+
+def read_text_csv(
+    path: Path,
+    what: str,
+    *,
+    rename: dict[str, str] | None = None,
+    notes: list[str] | None = None,
+) -> pd.DataFrame:
+    """A CSV as stripped text (nothing parsed), or an InputError naming the ``what`` file.
+
+    The file is read as UTF-8, else as Windows-1252; reading it as Windows-1252 adds a
+    line to ``notes`` (and the log) so the planner knows how names were read.
+    """
+    failed = ""
+    for encoding in CSV_ENCODINGS:
+        try:
+            df = pd.read_csv(
+                path, dtype=str, keep_default_na=False, skipinitialspace=True, encoding=encoding
+            )
+        except UnicodeDecodeError as exc:
+            failed = str(exc)
+            continue
+        except pd.errors.EmptyDataError:
+            raise InputError(
+                f"The {what} file {path} is empty.",
+                [f"{path.name}: no header row and no rows; give the file its header and rows"],
+            ) from None
+        except (OSError, pd.errors.ParserError) as exc:
+            raise InputError(f"Could not read {what} file {path}.", [str(exc)]) from None
+        if encoding != CSV_ENCODINGS[0]:
+            note = (
+                f"{path.name} is not UTF-8: read as Windows-1252 ({encoding}); check names "
+                "with accents or symbols, or save the file as CSV UTF-8"
+            )
+            log.warning(note)
+            if notes is not None:
+                notes.append(note)
+        break
+    else:
+        raise InputError(
+            f"Could not read {what} file {path}: it is neither UTF-8 nor Windows-1252 text.",
+            [f"{path.name}: {failed}; save it as CSV UTF-8 (in Excel: Save As, CSV UTF-8)"],
+        )
     df.columns = [c.strip() for c in df.columns]
     return df.rename(columns=rename or {}).apply(lambda s: s.str.strip())
 
@@ -227,6 +321,7 @@ def read_practices_table(
     """
     path = Path(path)
     label = path.name
+    notes: list[str] = []
     rename = {theirs: ours for ours, theirs in (columns or {}).items()}
     if path.suffix.lower() in (".geojson", ".json", ".gpkg", ".shp"):
         try:
@@ -243,13 +338,17 @@ def read_practices_table(
         df["lat"], df["lon"] = pts.y, pts.x
         line = np.arange(1, len(df) + 1)  # features, numbered from 1
     else:
-        df = read_text_csv(path, "practices", rename=rename)
+        df = read_text_csv(path, "practices", rename=rename, notes=notes)
         line = np.arange(2, len(df) + 2)
     hint = "; map yours with [inputs.columns]"
     require_columns(df, PRACTICE_COLUMNS, path, "practices", hint=hint)
     df.insert(0, "line", line)
     df["practice_code"] = df["practice_code"].astype(str)
-    return finish_practices(df, check_practices(df, label), source=label, drop_invalid=drop_invalid)
+    table = finish_practices(
+        df, check_practices(df, label), source=label, drop_invalid=drop_invalid
+    )
+    table.notes = notes + table.notes
+    return table
 
 
 def read_practices(path: str | Path, **kwargs) -> gpd.GeoDataFrame:
@@ -266,7 +365,7 @@ SITE_COLUMNS = {
 }
 
 
-def read_sites(path: str | Path) -> gpd.GeoDataFrame:
+def read_sites(path: str | Path, *, notes: list[str] | None = None) -> gpd.GeoDataFrame:
     """Read candidate hub sites that are not practices (e.g. a community hospital).
 
     The CSV has ``site_code, name, lat, lon`` (WGS84; other columns are kept). Every
@@ -276,7 +375,7 @@ def read_sites(path: str | Path) -> gpd.GeoDataFrame:
     ``site_only`` True and point geometry (EPSG:4326).
     """
     path = Path(path)
-    df = read_text_csv(path, "sites")
+    df = read_text_csv(path, "sites", notes=notes)
     require_columns(df, SITE_COLUMNS, path, "sites")
     df.insert(0, "line", np.arange(2, len(df) + 2))
     problems, _ = check_rows(df, path.name, key="site_code", columns=SITE_COLUMNS, thing="site")
@@ -334,7 +433,11 @@ GROUP_COLUMNS = ("group_id", "hub_id", "pcn_code")
 
 
 def read_grouping(
-    path: str | Path, practices: pd.DataFrame, *, known: pd.Index | None = None
+    path: str | Path,
+    practices: pd.DataFrame,
+    *,
+    known: pd.Index | None = None,
+    notes: list[str] | None = None,
 ) -> pd.DataFrame:
     """Read a grouping (today's PCNs, or a proposal's ``assignment.csv``).
 
@@ -348,11 +451,7 @@ def read_grouping(
     path = Path(path)
     label = path.name
     known = practices.index if known is None else known
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InputError(f"Could not read grouping file {path}.", [str(exc)]) from None
-    df.columns = [c.strip() for c in df.columns]
+    df = read_text_csv(path, "grouping", notes=notes)
     group = next((c for c in GROUP_COLUMNS if c in df.columns), None)
     problems = [
         f"{label}: no column '{c}'; columns found: {', '.join(df.columns)}"
@@ -361,7 +460,7 @@ def read_grouping(
     ]
     if problems:
         raise InputError(f"The grouping file {path} has problems:", problems)
-    df = df.apply(lambda s: s.str.strip()).rename(columns={group: "group_id"})
+    df = df.rename(columns={group: "group_id"})
     if "group_name" not in df.columns:
         df["group_name"] = df["pcn_name"] if "pcn_name" in df.columns else df["group_id"]
     df.insert(0, "line", range(2, len(df) + 2))
@@ -375,7 +474,12 @@ def read_grouping(
             problems.append(f"{label} line {row.line} ({row.practice_code}): group_id is empty")
     for code in df["practice_code"][df["practice_code"].duplicated()].unique():
         problems.append(f"{label}: practice {code} is in more than one group; keep one row")
+    df = df[df["practice_code"].isin(practices.index) & df["group_id"].ne("")]
+    if df.empty and not problems:
+        problems.append(
+            f"{label}: groups none of the area's {len(practices)} practices; give a row "
+            "(practice_code, group) for each practice in a group, or leave the file out"
+        )
     if problems:
         raise InputError(f"The grouping file {path} has problems:", problems)
-    df = df[df["practice_code"].isin(practices.index)]
     return df.set_index("practice_code")[["group_id", "group_name"]]

@@ -17,8 +17,10 @@ What the map shows (see :func:`proposal_map`):
   (out-of-band hubs, practices over the travel cap), **practices that move** between
   today and the proposal, and the **legend** (figures per hub of the view shown).
 - Labels that would overlap are hidden at that zoom, and an **inset** at the bottom
-  right enlarges the crowded area (a town centre at county zoom); it disappears once
-  the map is zoomed in far enough for every label.
+  right enlarges the densest crowded part (a city centre at county zoom: the hidden
+  labels closer than :data:`CROWD_LINK_PX` to each other, the part with the most); it
+  is left off when it would enlarge less than :data:`MIN_ENLARGEMENT` times, and
+  disappears once the map is zoomed in far enough for every label.
 
 The HTML is self-contained: Leaflet (BSD-2-Clause) and jQuery (MIT), which folium's
 popups need, are inlined from ``hubopt/outputs/vendor`` (licences beside them) instead of
@@ -44,6 +46,7 @@ from hubopt.model.adjacency import touching
 from hubopt.outputs import catchments as _catchments
 from hubopt.outputs.catchments import Catchments
 from hubopt.outputs.colours import BREACH, PALETTE, colour_graph
+from hubopt.outputs.units import ROAD, Minutes
 from hubopt.solver.choices import Choices
 
 __all__ = ["PALETTE", "BREACH", "hub_colours", "proposal_map", "save_map"]
@@ -112,7 +115,7 @@ def _area(geometry, colour: str, summary: str, members_html: str) -> folium.GeoJ
     )
 
 
-def _members_table(members: pd.DataFrame, minutes_col: str) -> str:
+def _members_table(members: pd.DataFrame, minutes_col: str, words: Minutes) -> str:
     rows = "".join(
         f"<tr><td>{_e(m.practice_name)} ({_e(m.practice_code)})"
         f"{' &#9733;' if m.is_site else ''}</td>"
@@ -121,18 +124,18 @@ def _members_table(members: pd.DataFrame, minutes_col: str) -> str:
     )
     return (
         "<table class='hubopt-members'><tr><th align=left>practice</th><th>patients</th>"
-        f"<th>min</th></tr>{rows}</table>"
+        f"<th>{words.header('')}</th></tr>{rows}</table>"
     )
 
 
-def _hub_summary(h: pd.Series, band, *, name: str, site_label: str) -> str:
+def _hub_summary(h: pd.Series, band, *, name: str, site_label: str, words: Minutes) -> str:
     site = (
         f"{site_label}: {_e(h['site_name'])} ({_e(h['site_code'])})<br>"
         if isinstance(h.get("site_name"), str)
         else ""
     )
     travel = (
-        f"road minutes to {site_label}: worst {_min(h['max_minutes'])}, "
+        f"{words.travel} to {site_label}: worst {_min(h['max_minutes'])}, "
         f"mean {_min(h['mean_minutes'])} (patient-weighted)<br>"
         if pd.notna(h.get("max_minutes"))
         else ""
@@ -143,13 +146,13 @@ def _hub_summary(h: pd.Series, band, *, name: str, site_label: str) -> str:
     )
 
 
-def _practice_popup(p: pd.Series, hub_site_name: str, current: bool) -> str:
+def _practice_popup(p: pd.Series, hub_site_name: str, current: bool, words: Minutes) -> str:
     text = (
         f"<b>{_e(p['practice_name'])}</b> ({_e(p['practice_code'])})<br>"
         f"List size: {_n(p['list_size'])}<br>"
         f"Proposed hub: <b>{_e(p['hub_id'])}</b>, site {_e(hub_site_name)}"
         f"{' (this practice)' if p['is_site'] else ''}<br>"
-        f"Road minutes to hub site: {_min(p['minutes_to_hub'])}"
+        f"{words.travel.capitalize()} to hub site: {_min(p['minutes_to_hub'])}"
     )
     if current:
         today = (
@@ -192,7 +195,7 @@ def _site_marker(p: pd.Series, icon_html: str, tooltip: str) -> folium.Marker:
     )
 
 
-def _proposal_group(c: Catchments, hubs: pd.DataFrame, band, *, overlay: bool):
+def _proposal_group(c: Catchments, hubs: pd.DataFrame, band, *, overlay: bool, words: Minutes):
     layer = folium.FeatureGroup(name="Proposal: hubs and their areas", overlay=overlay, show=True)
     members = c.practices
     points = c.site_points
@@ -200,11 +203,14 @@ def _proposal_group(c: Catchments, hubs: pd.DataFrame, band, *, overlay: bool):
     has_current = "moved" in members
     for _, h in c.proposal.iterrows():
         colour = c.colours[h["hub_id"]]
-        summary = _hub_summary(h, band, name=f"Hub {_e(h['hub_id'])}", site_label="hub site")
+        summary = _hub_summary(
+            h, band, name=f"Hub {_e(h['hub_id'])}", site_label="hub site", words=words
+        )
         mem = members[members["hub_id"] == h["hub_id"]].sort_values("minutes_to_hub")
         if h.geometry is None or h.geometry.is_empty:
             continue  # no area of its own (shares a building with a bigger hub)
-        _area(h.geometry, colour, summary, _members_table(mem, "minutes_to_hub")).add_to(layer)
+        table = _members_table(mem, "minutes_to_hub", words)
+        _area(h.geometry, colour, summary, table).add_to(layer)
     xy = points[["lat", "lon"]]
     for _, p in members.iterrows():
         if not p["is_site"] and p["hub_site_code"]:
@@ -225,12 +231,12 @@ def _proposal_group(c: Catchments, hubs: pd.DataFrame, band, *, overlay: bool):
             fill_color=p["colour"],
             fill_opacity=0.95,
             popup=folium.Popup(
-                _practice_popup(p, site_names.get(p["hub_site_code"], ""), has_current),
+                _practice_popup(p, site_names.get(p["hub_site_code"], ""), has_current, words),
                 max_width=340,
             ),
             tooltip=folium.Tooltip(
                 f"{_e(p['practice_name'])} ({_e(p['practice_code'])}): hub {_e(p['hub_id'])}, "
-                f"{_n(p['list_size'])} patients, {_min(p['minutes_to_hub'])} min to the site"
+                f"{_n(p['list_size'])} patients, {words(p['minutes_to_hub'])} to the site"
             ),
         ).add_to(layer)
     for _, p in members[members["is_site"]].iterrows():
@@ -264,7 +270,7 @@ def _proposal_group(c: Catchments, hubs: pd.DataFrame, band, *, overlay: bool):
     return layer
 
 
-def _current_group(c: Catchments, band):
+def _current_group(c: Catchments, band, words: Minutes):
     layer = folium.FeatureGroup(name="Today's groups (e.g. PCNs)", overlay=False, show=False)
     members = c.practices[c.practices["current_group"] != ""]
     for _, g in c.current.iterrows():
@@ -275,12 +281,13 @@ def _current_group(c: Catchments, band):
             band,
             name=f"Today: {_e(g['group_name'])} ({_e(g['group_id'])})",
             site_label="best site",
+            words=words,
         )
         mem = members[members["current_group"] == g["group_id"]].sort_values("current_minutes")
         mem = mem.assign(is_site=mem["practice_code"] == g.get("site_code"))
         if g.geometry is None or g.geometry.is_empty:
             continue
-        table = _members_table(mem, "current_minutes")
+        table = _members_table(mem, "current_minutes", words)
         _area(g.geometry, colour, summary + paired, table).add_to(layer)
     for _, p in members.sort_values("list_size", ascending=False).iterrows():
         folium.CircleMarker(
@@ -312,7 +319,9 @@ def _current_group(c: Catchments, band):
     return layer
 
 
-def _breaches(areas: gpd.GeoDataFrame, key: str, over: pd.DataFrame, minutes_col: str, cap):
+def _breaches(
+    areas: gpd.GeoDataFrame, key: str, over: pd.DataFrame, minutes_col: str, cap, words: Minutes
+):
     """Out-of-band areas (red dashes), exempt ones (grey dashes), practices over the cap."""
     layer = folium.FeatureGroup(name=f"breaches {key}", show=False, control=False)
     for _, h in areas.iterrows():
@@ -340,7 +349,7 @@ def _breaches(areas: gpd.GeoDataFrame, key: str, over: pd.DataFrame, minutes_col
             weight=3,
             fill=False,
             tooltip=folium.Tooltip(
-                f"{_e(p['practice_name'])}: {_min(p[minutes_col])} road minutes to its site, "
+                f"{_e(p['practice_name'])}: {_min(p[minutes_col])} {words.travel} to its site, "
                 f"over the {cap:g} min cap"
             ),
         ).add_to(layer)
@@ -455,6 +464,7 @@ def proposal_map(
     current_scored: tuple[pd.DataFrame, pd.DataFrame] | None = None,
     catchments: Catchments | None = None,
     choices: Choices | None = None,
+    minutes: Minutes = ROAD,
 ) -> folium.Map:
     """Build the reviewer's map of a proposal (see the module docstring).
 
@@ -480,6 +490,9 @@ def proposal_map(
     choices
         :class:`hubopt.solver.choices.Choices` with alternatives: a layer of what stays
         together across the plans (:func:`_choices_layer`) and its key in the legend.
+    minutes
+        How minute figures are labelled (:func:`hubopt.outputs.units.minutes_of` the
+        travel-time matrix): a straight-line estimate says so on every figure.
     """
     c = catchments or _catchments.build(
         assignment,
@@ -500,9 +513,14 @@ def proposal_map(
     bounds = [[south, west], [north, east]]
     fmap.fit_bounds(bounds)  # refitted around the legend and layer box once drawn
 
-    views = {"proposal": _proposal_group(c, hubs, band, overlay=not has_current).add_to(fmap)}
+    words = minutes
+    views = {
+        "proposal": _proposal_group(c, hubs, band, overlay=not has_current, words=words).add_to(
+            fmap
+        )
+    }
     if has_current:
-        views["current"] = _current_group(c, band).add_to(fmap)
+        views["current"] = _current_group(c, band, words).add_to(fmap)
 
     if boundary is not None:
         folium.GeoJson(
@@ -520,12 +538,14 @@ def proposal_map(
     breaches = folium.FeatureGroup(name="Rule breaches", show=True).add_to(fmap)
     over = c.practices[c.practices["minutes_to_hub"] > cap + 1e-6]
     followers = {
-        "proposal": _breaches(c.proposal, "hub_id", over, "minutes_to_hub", cap).add_to(breaches)
+        "proposal": _breaches(c.proposal, "hub_id", over, "minutes_to_hub", cap, words).add_to(
+            breaches
+        )
     }
     if has_current:
         cur_over = c.practices[c.practices["current_minutes"] > cap + 1e-6]
         followers["current"] = _breaches(
-            c.current, "group_id", cur_over, "current_minutes", cap
+            c.current, "group_id", cur_over, "current_minutes", cap, words
         ).add_to(breaches)
         _moved_layer(c).add_to(fmap)
     if choices is not None and choices.alternatives is not None:
@@ -538,7 +558,7 @@ def proposal_map(
         breaches=breaches,
         followers=followers,
         legend_layer=legend_layer,
-        legend=_legend_html(c, title=title, status=status, cap=cap, band=band)
+        legend=_legend_html(c, title=title, status=status, cap=cap, band=band, words=words)
         + _choices_legend(choices),
     ).add_to(fmap)
     return fmap
@@ -556,7 +576,9 @@ def _swatch(colour: str) -> str:
     return f'<span class="hubopt-swatch" style="background:{colour};border-color:{colour}"></span>'
 
 
-def _legend_html(c: Catchments, *, title: str, status: str, cap: float, band) -> str:
+def _legend_html(
+    c: Catchments, *, title: str, status: str, cap: float, band, words: Minutes
+) -> str:
     h = c.proposal
     band_text = f"band {band[0]:,}-{band[1]:,} patients, " if band else ""
     in_band = int((h["in_band"] == "yes").sum())
@@ -576,15 +598,23 @@ def _legend_html(c: Catchments, *, title: str, status: str, cap: float, band) ->
             "compare: matching groups keep their hub's colour."
         )
     exempt = int((h["exemption"].fillna("") != "").sum()) if "exemption" in h else 0
+    estimate = (
+        f"<div class='hubopt-estimate' style='color:{BREACH}'><b>Travel times are a "
+        "straight-line estimate</b>, not road travel: every minute figure is one.</div>"
+        if words.estimate
+        else ""
+    )
     proposal = (
         f"<div data-view='proposal'><div class='hubopt-status'>Solver: {_e(status)}</div>"
+        f"{estimate}"
         f"{len(h)} hubs, {in_band} in the {band_text}"
-        f"{f'{exempt} exempt, ' if exempt else ''}travel cap {cap:g} min"
+        f"{f'{exempt} exempt, ' if exempt else ''}travel cap {cap:g} {words.unit}"
         f"{f'; <b style=color:{BREACH}>{over} practices over the cap</b>' if over else ''}."
         f"{moved}"
         "<table class='hubopt-table'><tr><th align=left>hub</th><th align=left>site</th>"
         "<th title='practices'>pr.</th><th>patients</th>"
-        "<th title='worst road minutes from a member to the hub site'>worst min</th><th></th>"
+        f"<th title='worst {words.travel} from a member to the hub site'>"
+        f"{words.header('worst')}</th><th></th>"
         f"</tr>{rows}</table></div>"
     )
     current = ""
@@ -601,12 +631,14 @@ def _legend_html(c: Catchments, *, title: str, status: str, cap: float, band) ->
         cur_in = int((g.get("in_band", pd.Series(dtype=str)) == "yes").sum())
         current = (
             "<div data-view='current' style='display:none'>"
-            f"<div class='hubopt-status'>Today's groups</div>{len(g)} groups, {cur_in} in the "
+            f"<div class='hubopt-status'>Today's groups</div>{estimate}"
+            f"{len(g)} groups, {cur_in} in the "
             f"{band_text}travel measured to each group's best site (the member that minimises "
             "patient-weighted travel). A group has the colour of the proposed hub it shares "
             "most patients with."
             "<table class='hubopt-table'><tr><th align=left>group</th><th align=left>name</th>"
-            "<th title='practices'>pr.</th><th>patients</th><th>worst min</th><th></th>"
+            "<th title='practices'>pr.</th><th>patients</th>"
+            f"<th>{words.header('worst')}</th><th></th>"
             f"<th title='matched proposed hub'>&rarr;</th></tr>{cur_rows}</table></div>"
         )
     location_key = (
@@ -638,6 +670,15 @@ def _legend_html(c: Catchments, *, title: str, status: str, cap: float, band) ->
         f"<details open><summary><b>hubopt: {_e(title)}</b></summary>"
         f"{proposal}{current}{key}</details>"
     )
+
+
+#: Labels hidden for crowding that lie closer than this (pixels, at the map's zoom)
+#: belong to one crowded part; the inset enlarges the part with the most of them.
+CROWD_LINK_PX = 150
+
+#: The inset is left off unless it enlarges its part at least this many times: a box
+#: that covers the whole area at the overview's scale shows nothing new.
+MIN_ENLARGEMENT = 2.0
 
 
 class _Controls(MacroElement):
@@ -804,18 +845,38 @@ class _Controls(MacroElement):
     if (insetBounds) map.fitBounds(insetBounds);
   });
 
+  function hideInset() {
+    insetBox.style.display = "none";
+    map.removeLayer(locator);
+  }
+  // The crowded part the inset enlarges: hidden labels closer than CROWD_LINK_PX on the
+  // main map belong to one part (single linkage); the part with the most hidden labels
+  // is the densest (a city centre at county zoom). Hidden labels elsewhere show when
+  // the map is zoomed in.
+  var CROWD_LINK_PX = {{ this.link_px }}, MIN_ENLARGEMENT = {{ this.min_enlargement }};
+  function densestPart(homes) {
+    var xy = homes.map(function (ll) { return map.latLngToContainerPoint(ll); });
+    var part = homes.map(function (_, i) { return i; });
+    function root(i) { while (part[i] !== i) i = part[i] = part[part[i]]; return i; }
+    xy.forEach(function (a, i) {
+      xy.forEach(function (b, j) {
+        if (j > i && a.distanceTo(b) < CROWD_LINK_PX) part[root(i)] = root(j);
+      });
+    });
+    var size = {}, best = null;
+    homes.forEach(function (_, i) {
+      var r = root(i);
+      size[r] = (size[r] || 0) + 1;
+      if (best === null || size[r] > size[best]) best = r;
+    });
+    return homes.filter(function (_, i) { return root(i) === best; });
+  }
+
   function refresh() {
     var v = activeView();
     var hidden = declutter(map, labelsOf(views[v]), false, true);
-    if (!hidden.length) {
-      insetBox.style.display = "none";
-      map.removeLayer(locator);
-      return;
-    }
-    var pts = [];
-    hidden.forEach(function (h) {
-      pts.push(h.b.l._hubHome);
-    });
+    if (!hidden.length) return hideInset();
+    var pts = densestPart(hidden.map(function (h) { return h.b.l._hubHome; }));
     insetBox.style.display = "";
     insetMap.invalidateSize();
     if (insetView !== v) {
@@ -867,6 +928,8 @@ class _Controls(MacroElement):
           p.y - a[1] + s[1] > size.y) l.setOpacity(0);
     });
     var factor = Math.pow(2, insetMap.getZoom() - map.getZoom());
+    // an "enlargement" that hardly enlarges shows nothing the main map does not
+    if (factor < MIN_ENLARGEMENT) return hideInset();
     insetBox.querySelector(".hubopt-inset-title span").textContent = factor.toFixed(0);
   }
   map.on("baselayerchange", function () { syncView(); refresh(); });
@@ -910,6 +973,8 @@ class _Controls(MacroElement):
         self.breaches = breaches.get_name()
         self.legend_layer = legend_layer.get_name()
         self.legend = legend
+        self.link_px = CROWD_LINK_PX
+        self.min_enlargement = MIN_ENLARGEMENT
 
 
 #: CDN scripts swapped for vendored copies; any other CDN asset is dropped (unused).

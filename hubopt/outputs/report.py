@@ -27,12 +27,17 @@ import jinja2
 import pandas as pd
 import shapely
 from markupsafe import Markup
+from scipy.cluster.hierarchy import fcluster, linkage
 from shapely.geometry.base import BaseGeometry
 
-from hubopt.inputs import BNG
+from hubopt.inputs import BNG, left_out_frame
+from hubopt.outputs import tables
 from hubopt.outputs.catchments import Catchments
 from hubopt.outputs.colours import BREACH, UNGROUPED
+from hubopt.outputs.maps import CROWD_LINK_PX, MIN_ENLARGEMENT
 from hubopt.outputs.result import RunResult
+from hubopt.outputs.units import minutes_of
+from hubopt.roads.matrix import describe_source
 
 #: Scenario attributes that name input files, in the order they are listed.
 SOURCE_FIELDS = (
@@ -127,14 +132,23 @@ class _Drawing:
         loc = loc.join(_points(loc["lon"], loc["lat"], loc.index))
         return cls(c, c.proposal.to_crs(BNG), p, labels, boundary, loc)
 
-    def crowded(self, frame: _Frame, *, w: float = 40, h: float = 15) -> list[str]:
-        """Hubs whose label would not fit in its area or would overlap another."""
+    def crowded(
+        self,
+        frame: _Frame,
+        *,
+        w: float = 40,
+        h: float = 15,
+        room: bool = True,
+        skip: set[str] = frozenset(),
+    ) -> list[str]:
+        """Hubs whose label would overlap another or (``room``) not fit in its area;
+        labels in ``skip`` are not drawn, so they clash with none."""
         shown: list[tuple[float, float]] = []
         out = []
-        for hub, r in self.labels.iterrows():
+        for hub, r in self.labels.drop(index=list(skip)).iterrows():
             x, y = frame.xy(r["x"], r["y"])
             clash = any(abs(x - a) < w + 2 and abs(y - b) < h + 2 for a, b in shown)
-            if clash or 2 * r["room"] * frame.scale < 0.8 * w:
+            if clash or (room and 2 * r["room"] * frame.scale < 0.8 * w):
                 out.append(hub)
             else:
                 shown.append((x, y))
@@ -216,36 +230,60 @@ class _Drawing:
         return "".join(out)
 
 
-def overview_svgs(c: Catchments, *, width: int = 470, height: int = 360) -> tuple[str, str]:
-    """The proposal as a static map, and an enlargement of its crowded area ('' if none).
+def densest_part(points: pd.DataFrame, link: float) -> pd.Index:
+    """The labels of the crowded part with the most of them: ``points`` (``x``, ``y``)
+    closer than ``link`` to each other belong to one part (single linkage)."""
+    if len(points) < 2:
+        return points.index
+    parts = fcluster(linkage(points[["x", "y"]].to_numpy(), "single"), link, "distance")
+    sizes = pd.Series(parts).value_counts()
+    return points.index[parts == sizes.index[0]]
 
-    Labels that would not fit at the overview's scale are left off it and drawn in the
-    enlargement, whose outline is marked on the overview.
+
+def overview_svgs(c: Catchments, *, width: int = 470, height: int = 360) -> tuple[str, str, float]:
+    """The proposal as a static map, an enlargement of its densest crowded part ('' if
+    none) and how many times it enlarges (0 without one).
+
+    Labels that would not fit at the overview's scale are grouped into crowded parts
+    (:data:`~hubopt.outputs.maps.CROWD_LINK_PX`); the part with the most is left off the
+    overview and drawn in the enlargement, whose outline is marked on the overview.
+    Elsewhere a label is drawn unless it would overlap another. Without a part that
+    the enlargement magnifies :data:`~hubopt.outputs.maps.MIN_ENLARGEMENT` times or
+    more, there is no enlargement.
     """
     d = _Drawing.of(c)
     frame = _Frame(c.area.bounds, width, height)
     crowded = d.crowded(frame)
     if not crowded:
-        return d.svg(frame, title="Proposed hubs"), ""
-    pts = d.labels.loc[crowded, ["x", "y"]]
-    reach = 60 / frame.scale  # practices within 60 px of a crowded label
+        return d.svg(frame, title="Proposed hubs"), "", 0.0
+    part = densest_part(d.labels.loc[crowded], CROWD_LINK_PX / frame.scale)
+    pts = d.labels.loc[part, ["x", "y"]]
+    reach = 30 / frame.scale  # practices within 30 px (each way) of a crowded label
     near = d.practices[
-        [((pts["x"] - x).abs() < reach).any() and ((pts["y"] - y).abs() < reach).any()
+        [(((pts["x"] - x).abs() < reach) & ((pts["y"] - y).abs() < reach)).any()
          for x, y in zip(d.practices["x"], d.practices["y"], strict=True)]
     ]  # fmt: skip
     xs = pd.concat([pts["x"], near["x"]])
     ys = pd.concat([pts["y"], near["y"]])
     pad = 0.12 * max(xs.max() - xs.min(), ys.max() - ys.min(), 500)
     box = (xs.min() - pad, ys.min() - pad, xs.max() + pad, ys.max() + pad)
-    inset = _Frame(box, 300, 240)
-    overview = d.svg(frame, skip=set(crowded), title="Proposed hubs")
+    inset = _Frame(box, width, height)  # as large as the overview: a real enlargement
+    factor = inset.scale / frame.scale
+    if factor < MIN_ENLARGEMENT:
+        return d.svg(frame, skip=set(d.crowded(frame, room=False)), title="Proposed hubs"), "", 0.0
+    skip = set(part) | set(d.crowded(frame, room=False, skip=set(part)))
+    overview = d.svg(frame, skip=skip, title="Proposed hubs")
     x0, y0 = frame.xy(box[0], box[3])
     x1, y1 = frame.xy(box[2], box[1])
     marker = (
         f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{x1 - x0:.1f}" height="{y1 - y0:.1f}" '
         'fill="none" stroke="#333" stroke-width="1.2" stroke-dasharray="3 2"/></svg>'
     )
-    return overview.removesuffix("</svg>") + marker, d.svg(inset, title="Crowded area enlarged")
+    return (
+        overview.removesuffix("</svg>") + marker,
+        d.svg(inset, title="Crowded area enlarged"),
+        factor,
+    )
 
 
 # ------------------------------------------------------------------------ the page
@@ -315,7 +353,7 @@ def _figures(res: RunResult) -> dict:
         "out_of_band": len(h) - in_band - exempt,
         "smallest": f"{int(h['list_size'].min()):,}",
         "largest": f"{int(h['list_size'].max()):,}",
-        "worst": f"{a['minutes_to_hub'].max():.1f} min",
+        "worst": f"{a['minutes_to_hub'].max():.1f} min",  # the caption says how measured
         "over_cap": len(_over_cap(res)),
         "mean": f"{mean:.1f} min",
     }
@@ -499,6 +537,40 @@ def _sources(sc, published: dict[str, str] | None = None) -> dict:
     }
 
 
+def _counts(res: RunResult) -> dict | None:
+    """Practices and patients read = grouped + left out, by reason, and each practice
+    left out with its patients (None when the run did not record what it read)."""
+    if res.read is None:
+        return None
+    left = res.rejects if res.rejects is not None else left_out_frame()
+    table = tables.count_table(res.read, res.assignment, left)
+    rows = [
+        {
+            "what": what,
+            "practices": f"{int(r['practices']):,}",
+            "patients": f"{int(r['patients']):,}",
+            "unknown": int(r["unknown"]),
+            "kind": "sum" if what == "read" else ("bad" if what == "unaccounted" else ""),
+        }
+        for what, r in table.iterrows()
+    ]
+    unaccounted = table.loc["unaccounted"]
+    adds_up = unaccounted["practices"] == 0 and unaccounted["patients"] == 0
+    return {
+        "rows": rows if not adds_up else rows[:-1],
+        "adds_up": adds_up,
+        "left_out": [
+            {
+                "code": r.practice_code,
+                "name": r.name,
+                "patients": _n(r.patients),
+                "reason": r.reason,
+            }
+            for r in left.itertuples()
+        ],  # fmt: skip
+    }
+
+
 def _comparison(res: RunResult) -> dict | None:
     """The proposal and today's grouping side by side (None: no current grouping)."""
     if res.comparison is None:
@@ -571,7 +643,7 @@ def render(res: RunResult, *, map_href: str | None = "map.html") -> str:
 
     sc = res.scenario
     c = getattr(res, "catchments", None)
-    overview, inset = overview_svgs(c) if c is not None else ("", "")
+    overview, inset, factor = overview_svgs(c) if c is not None else ("", "", 0.0)
     return _TEMPLATES.get_template("report.html").render(
         scenario=sc.name,
         description=getattr(sc, "description", ""),
@@ -585,8 +657,12 @@ def render(res: RunResult, *, map_href: str | None = "map.html") -> str:
         # built by overview_svgs from our own numbers, every text in them escaped
         overview=Markup(overview),
         inset=Markup(inset),
+        inset_factor=f"{factor:.0f}",
         comparison=_comparison(res),
         choices=_choices(res),
+        counts=_counts(res),
+        words=minutes_of(res.matrix),
+        travel_source=describe_source(res.matrix),
         breaches=_breaches(res),
         notes=list(res.notes),
         moves=_moves(c),

@@ -38,6 +38,8 @@ class RunResult:
     catchments: Catchments | None = None  # what the map and report draw
     published: dict[str, str] = field(default_factory=dict)  # NHS file -> date it is of
     choices: Choices | None = None  # alternatives, what stays together, rule prices
+    #: practices and patients of the area read by the inputs stage (kept + left out)
+    read: tuple[int, int] | None = None
 
     def summary(self) -> dict:
         h = self.hubs

@@ -12,7 +12,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from hubopt.inputs import BNG, practices_only
+from hubopt.inputs import BNG, LEFT_OUT_COLUMNS, left_out_frame, practices_only
 from hubopt.model.exempt import hub_exemption
 from hubopt.scenario import Scenario
 
@@ -126,6 +126,78 @@ def with_coordinates(
     return table.assign(
         **{f"{prefix}lat": xy["lat"].to_numpy(), f"{prefix}lon": xy["lon"].to_numpy()}
     )
+
+
+#: The ``category`` of optional practices no hub took.
+UNASSIGNED = "optional, and no hub could take it within the rules"
+
+
+def left_out_table(rejects: pd.DataFrame, assignment: pd.DataFrame) -> pd.DataFrame:
+    """Every practice of the area left out of the plan, one row each: those the inputs
+    stage left out (``rejects``, :func:`hubopt.inputs.left_out_frame`) and the optional
+    practices of ``assignment`` (:func:`assignment_table`) that no hub took."""
+    free = assignment[assignment["hub_id"] == ""]
+    unassigned = left_out_frame(
+        {
+            "practice_code": free["practice_code"].to_numpy(),
+            "name": free["practice_name"].to_numpy(),
+            "patients": free["list_size"].to_numpy(),
+            "category": UNASSIGNED,
+            "reason": UNASSIGNED,
+        }
+    )
+    parts = [t[LEFT_OUT_COLUMNS] for t in (rejects, unassigned) if len(t)]
+    return left_out_frame(pd.concat(parts, ignore_index=True) if parts else None)
+
+
+def count_table(
+    read: tuple[int, int], assignment: pd.DataFrame, left_out: pd.DataFrame
+) -> pd.DataFrame:
+    """Practices and patients read = grouped + left out (by reason), one row each.
+
+    ``read`` is the inputs stage's own count (:meth:`hubopt.inputs.load.Inputs.read`);
+    ``grouped`` comes from the plan and ``left out`` from :func:`left_out_table`, so
+    the last row, ``unaccounted``, is zero unless a practice went missing between
+    stages. ``unknown`` counts practices whose patients are not known (an unusable
+    list size in the file).
+    """
+    grouped = assignment[assignment["hub_id"] != ""]
+    rows = [
+        ("read", read[0], read[1], 0),
+        ("grouped into hubs", len(grouped), int(grouped["list_size"].sum()), 0),
+    ]
+    for category, g in left_out.groupby("category", sort=False):
+        rows.append(
+            (
+                f"left out: {category}",
+                len(g),
+                int(g["patients"].sum()),
+                int(g["patients"].isna().sum()),
+            )
+        )
+    practices = read[0] - sum(r[1] for r in rows[1:])
+    patients = read[1] - sum(r[2] for r in rows[1:])
+    rows.append(("unaccounted", practices, patients, 0))
+    return pd.DataFrame(rows, columns=["what", "practices", "patients", "unknown"]).set_index(
+        "what"
+    )
+
+
+def left_out_notes(left_out: pd.DataFrame) -> list[str]:
+    """One note per reason, naming every practice left out with its patients."""
+    notes = []
+    for category, g in left_out.groupby("category", sort=False):
+        named = ", ".join(
+            f"{r.practice_code} {r.name} ("
+            + (f"{int(r.patients):,} patients" if pd.notna(r.patients) else "patients unknown")
+            + ")"
+            for r in g.itertuples()
+        )
+        notes.append(
+            f"left out {len(g)} {'practice' if len(g) == 1 else 'practices'} ({category}; "
+            f"{int(g['patients'].sum()):,} patients): {named}; listed in rejects.csv"
+        )
+    return notes
 
 
 def write_table(df: pd.DataFrame, path: Path) -> None:

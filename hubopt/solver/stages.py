@@ -23,6 +23,19 @@ from hubopt.solver import mip
 _ORDER = ("infeasible", "no-solution", "time-limited", "within-gap", "optimal")
 
 
+def stage_value(expr) -> float:
+    """The value of a stage's objective in the plan just solved. A variable the solver
+    did not report (it is in no constraint, e.g. a shortfall that cannot arise when
+    the lower band is 0) sits at its lower bound, as a minimisation leaves it."""
+    if not isinstance(expr, pulp.LpAffineExpression):
+        return float(pulp.value(expr) or 0.0)
+    total = float(expr.constant)
+    for var, coef in expr.items():
+        at = var.varValue if var.varValue is not None else (var.lowBound or 0.0)
+        total += coef * at
+    return total
+
+
 def solve_stages(
     m: HubModel,
     *,
@@ -67,13 +80,13 @@ def solve_stages(
         if not result.has_solution:
             break
         if k < len(m.stages) - 1:
-            value = pulp.value(expr)
+            value = stage_value(expr)
             keep = expr <= value + 1e-6 * max(1.0, abs(value))
             m.add_rule(model.KEEP_STAGE, keep, f"keep_{name}")
             warm_start = result.assignment
     status = min((s["status"] for s in stages), key=_ORDER.index)
     gaps = [s["gap"] for s in stages if s["gap"] is not None]
-    values = {n: pulp.value(e) for n, e in m.stages} if result.has_solution else {}
+    values = {n: stage_value(e) for n, e in m.stages} if result.has_solution else {}
     return dataclasses.replace(
         result,
         status=status,
