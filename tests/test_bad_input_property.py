@@ -179,11 +179,15 @@ def test_every_run_ends_in_a_plan_or_a_clear_error(case):
         extra = [o for pair in options for o in pair] + (["--drop-invalid"] if drop_invalid else [])
         r = CliRunner().invoke(main, args + extra)
         event(f"exit {r.exit_code}")
-        assert r.exit_code in (0, 2, 5), (r.exit_code, r.output, practices, current, values, extra)
+        # 6 only for "no grouping within the time limit" (a loaded machine), a clear error too
+        timed_out = r.exit_code == 6 and "found no grouping within" in r.output
+        assert r.exit_code in (0, 2, 5) or timed_out, (
+            r.exit_code, r.output, practices, current, values, extra,
+        )  # fmt: skip
         assert "Traceback" not in r.output and "unexpected problem" not in r.output, r.output
         if r.exit_code == 0:
             summary = json.loads((d / "out" / "summary.json").read_text())
             assert all(summary["checks"].values()), summary["checks"]
-            assert summary["status"] in ("optimal", "time_limit")
+            assert summary["status"] in ("optimal", "time-limited", "within-gap")
         else:
             assert r.output.startswith("Error: ") and len(r.output.strip()) > len("Error: ")
