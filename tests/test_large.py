@@ -270,3 +270,26 @@ def test_a_solver_failure_on_the_whole_model_keeps_the_search_plan(monkeypatch):
     assert any("solver failed" in line for line in said)
     assert r.has_solution and r.status in ("time-limited", "optimal")
     assert _checks(inst, r.assignment, r.values).passed
+
+
+@pytest.mark.parametrize("failure", ["crash", "nothing in time"])
+def test_a_small_area_keeps_the_greedy_plan_when_the_model_gives_none(monkeypatch, failure):
+    """Areas of up to DIRECT_PRACTICES go straight to the exact model; when its solver
+    fails or finds nothing in time, the greedy's checked plan is the answer, never
+    "no plan"."""
+    from hubopt.errors import SolverError
+
+    inst = grid(rows=2, cols=6)
+
+    def fail(*args, **kwargs):
+        if failure == "crash":
+            raise SolverError("CBC failed to run.", ["exit code -11"])
+        return stages.mip.SolveResult("no-solution", None, None, None, 1.0, None, "cbc")
+
+    monkeypatch.setattr(plan, "_solve_model", fail)
+    r = plan.solve_area(
+        inst.practices, inst.minutes, inst.scenario, current=inst.current,
+        neighbours=inst.neighbours,
+    )  # fmt: skip
+    assert r.has_solution and r.status == "time-limited"
+    assert _checks(inst, r.assignment, r.values).passed
