@@ -64,6 +64,14 @@ def _f(value: object, spec: str) -> str:
     return format(value, spec)
 
 
+def _stops(value: object) -> str:
+    """Repeatable runs: "work" when every step ended at its work limit or proof, else
+    the steps the clock ended; "-" when the run was not repeatable."""
+    if not isinstance(value, str):
+        return "-"
+    return "work" if value == "none" else value
+
+
 def area_line(row: dict, out: Path) -> str:
     gap = 0.0 if row.get("status") == "optimal" else row.get("gap")
     text = (
@@ -74,7 +82,7 @@ def area_line(row: dict, out: Path) -> str:
         f"{_f(row.get('mean_min'), '.1f'):>5} {_f(row.get('seconds'), '.0f'):>5} "
         f"{_f(row.get('PCN_hubs'), '.0f'):>4} {_f(row.get('PCN_in_band_share'), '.0%'):>5} "
         f"{_f(row.get('PCN_contiguous_share'), '.0%'):>5} {_f(row.get('PCN_mean_min'), '.1f'):>5} "
-        f"{fingerprint(out / str(row.get('folder') or '-'))}"
+        f"{fingerprint(out / str(row.get('folder') or '-'))} {_stops(row.get('clock_stops'))}"
     )
     return f"{text}  {row['reason']}" if isinstance(row.get("reason"), str) else text
 
@@ -82,7 +90,7 @@ def area_line(row: dict, out: Path) -> str:
 HEADER = (
     f"{'area':<8} {'pract':>5} {'patients':>10} {'status':<14} {'gap':>7} {'hubs':>4} "
     f"{'inb':>5} {'cont':>5} {'mean':>5} {'s':>5} {'PCNs':>4} {'Pinb':>5} {'Pcont':>5} "
-    f"{'Pmean':>5} plan"
+    f"{'Pmean':>5} {'plan':<10} ended by"
 )
 
 
@@ -96,6 +104,11 @@ def main() -> None:
     ap.add_argument("--force", action="store_true", help="solve every area again")
     ap.add_argument("--compare", type=Path, help="another run's --out: are the plans the same?")
     ap.add_argument("--data", type=Path, default=HERE.parent.parent / "shared" / "data")
+    ap.add_argument(
+        "--clock-only",
+        action="store_true",
+        help="not repeatable: wall-clock limits only (the code before [solver] repeatable)",
+    )
     args = ap.parse_args()
     nhs_dir = args.data.resolve() / "nhs"
     missing = [f for f in batch.NHS_FILES.values() if not (nhs_dir / f).is_file()]
@@ -107,7 +120,11 @@ def main() -> None:
         name="england",
         rules=RULES,
         area={"min_list_size": 1000},
-        solver={"time_limit_seconds": args.time_limit, "threads": 1},
+        solver={
+            "time_limit_seconds": args.time_limit,
+            "threads": 1,
+            "repeatable": not args.clock_only,
+        },
     )
     codes = tuple(c.strip().upper() for c in (args.areas or "").split(",") if c.strip())
     options = batch.BatchOptions(
@@ -120,7 +137,8 @@ def main() -> None:
         f"{args.time_limit:g} s per area; {args.workers} worker(s), {engine}; out {args.out}\n"
         "inb/cont = share of hubs in band / contiguous; mean = patient-weighted minutes to "
         "the hub site; P* = today's PCNs measured the same way; plan = fingerprint of "
-        "practice -> hub site.\n",
+        "practice -> hub site; ended by = 'work' where every step of a repeatable run ended "
+        "at its work limit or proof, else the steps the clock ended.\n",
         flush=True,
     )
     print(HEADER, flush=True)
@@ -156,6 +174,14 @@ def main() -> None:
         ]
         plans = int(res.summary["hubs"].notna().sum())
         print(f"plans identical to {args.compare}: {len(same)} of {plans} areas")
+        differ = sorted(set(res.summary["folder"].dropna()) - set(same) - {""})
+        if differ:
+            print(f"differ: {', '.join(differ)}")
+    stops = res.summary.get("clock_stops")
+    if stops is not None:
+        ended = stops.dropna()
+        print(f"repeatable: {int((ended == 'none').sum())} of {len(ended)} areas ended by work "
+              "limits or proofs alone")  # fmt: skip
     pct = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
     print(
         f"areas {f['areas']} plans {f['plans']} proven {f['proven']} in_band_share "

@@ -223,8 +223,9 @@ def area_scenario(area: dict, opts: dict, nhs_dir: Path) -> Scenario:
         description=area["name"],
         rules=issue_rules(opts),
         area={**chosen, "min_list_size": opts["min_list_size"]},
-        solver={"name": opts["solver"], "time_limit_seconds": area["time_limit"]},
-    )
+        solver={"name": opts["solver"], "time_limit_seconds": area["time_limit"],
+                "repeatable": False},  # the best plan in the time, as a planner's run
+    )  # fmt: skip
     if opts["heuristic_only"]:
         scenario = scenario.replace(heuristic_only=True)
     return scenario

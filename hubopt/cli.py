@@ -112,6 +112,13 @@ def run_options(f):
         "(the gap is then unknown).",
     )
     @click.option(
+        "--repeatable",
+        is_flag=True,
+        default=None,
+        help="Fixed amounts of work besides the time limit: the same plan on any machine "
+        "([solver] repeatable).",
+    )
+    @click.option(
         "--alternatives",
         type=click.IntRange(min=0),
         help="Also find up to K alternative plans near the best ([output] alternatives).",
@@ -362,6 +369,12 @@ def _area_line(row: dict) -> str:
 @click.option("--min-list-size", type=int, help="Leave out smaller lists.")
 @click.option(
     "--time-limit", "time_limit_seconds", type=float, help="Solver time limit per area (s)."
+)
+@click.option(
+    "--repeatable/--no-repeatable",
+    default=None,
+    help="Fixed amounts of work besides the time limit, so that any number of workers "
+    "gives the same plans [default: on with --nhs-dir, else the file's [solver] repeatable].",
 )
 @click.pass_context
 def batch_cmd(ctx, scenario_file, level, codes, nhs_dir, out_dir, workers, scheduler, force,

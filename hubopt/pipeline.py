@@ -213,6 +213,17 @@ def plan_notes(result: mip.SolveResult, practices: pd.DataFrame, scenario: Scena
                 for st in result.stages
             )
         )
+    if result.clock_stops == ():
+        notes.append(
+            "repeatable run: every step ended at its work limit or its proof, not the "
+            "clock, so these inputs give this plan on any machine"
+        )
+    elif result.clock_stops:
+        notes.append(
+            "repeatable run, but the clock ended " + ", ".join(result.clock_stops)
+            + ": their plans were not used after the first plan (only their bounds), yet "
+            "a quicker machine might get further and find another plan"
+        )  # fmt: skip
     return notes
 
 

@@ -142,11 +142,15 @@ class Scenario:
         middle of the band), ``"fewest_moved"`` (practices leaving their current
         group's hub). A list is taken in order (``lexicographic``) or summed with
         ``objective_weights`` (``weighted``); weighted travel always breaks ties last.
-    solver, time_limit_seconds, gap, threads, warm_start, heuristic_only
+    solver, time_limit_seconds, gap, threads, warm_start, heuristic_only, repeatable
         Solver settings (CBC through PuLP; HiGHS with ``pip install hubopt[highs]``);
         ``warm_start = "current"`` starts from today's grouping where it is valid.
         ``heuristic_only = true`` skips the whole model: the first plan and the
         neighbourhood search only, for a quick look (the gap is then unknown).
+        ``repeatable = true`` gives every step a fixed amount of work besides the
+        clock, so that the same inputs give the same plan whatever the machine's
+        speed or load (one batch worker or many); a step the clock stops anyway is
+        named in the result (:class:`hubopt.solver.instance.Budget`).
     snap_warn_m
         Practices further than this from the road network are reported.
     same_site_m
@@ -236,6 +240,7 @@ class Scenario:
     threads: int = 2
     warm_start: str = "none"
     heuristic_only: bool = False
+    repeatable: bool = False
     snap_warn_m: float = 1000.0
     same_site_m: float = 25.0
     network_kind: str = "road"
@@ -357,6 +362,7 @@ _SCHEMA: dict[str, dict[str, tuple[str, tuple[type, ...]]]] = {
         "threads": ("threads", (int,)),
         "warm_start": ("warm_start", (str,)),
         "heuristic_only": ("heuristic_only", (bool,)),
+        "repeatable": ("repeatable", (bool,)),
     },
     "network": {
         "snap_warn_m": ("snap_warn_m", (int, float)),

@@ -123,13 +123,15 @@ def nhs_scenario(
     description: str = "",
 ) -> Scenario:
     """A scenario over the NHS files of :data:`NHS_FILES` in ``nhs_dir``, compared with
-    today's PCNs, with straight-line travel (no road network covers England here)."""
+    today's PCNs, with straight-line travel (no road network covers England here),
+    repeatable (``[solver] repeatable``: the same plans from one worker or many)
+    unless ``solver`` says otherwise."""
     raw = {
         "scenario": {"name": name, "description": description},
         "inputs": {**NHS_FILES, "current": "pcn"},
         "area": {"as_at": NHS_AS_AT, **(area or {})},
         "rules": dict(rules or {}),
-        "solver": dict(solver or {}),
+        "solver": {"repeatable": True, **(solver or {})},
         "network": {"kind": "straight_line"},
     }
     return scenario_from_dict(raw, base_dir=nhs_dir, where=f"{name} ({nhs_dir})")

@@ -99,6 +99,10 @@ def area_row(res: pipeline.RunResult, area_inputs: load.Inputs) -> Row:
         "patients": int(res.assignment["list_size"].sum()),
         "status": res.solve.status,
         "gap": res.solve.gap,
+        # repeatable runs: the steps the clock ended, "none" when work limits ended all
+        "clock_stops": None
+        if res.solve.clock_stops is None
+        else "; ".join(res.solve.clock_stops) or "none",
         **_figures("", res.assignment, res.hubs),
         "contiguous_share": contiguous_share(plan_groups, neighbours),
     }

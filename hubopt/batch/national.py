@@ -37,6 +37,7 @@ COLUMNS = [
     "worst_min",
     "status",
     "gap",
+    "clock_stops",
     "seconds",
     "PCN_hubs",
     "PCN_hubs_in_band",

@@ -48,6 +48,7 @@ class RunResult:
             "status": self.solve.status,
             "status_text": self.solve.describe(),
             "gap": self.solve.gap,
+            "clock_stops": None if self.solve.clock_stops is None else list(self.solve.clock_stops),
             "objective_patient_minutes": self.solve.objective,
             "objective_stages": self.solve.stages,
             "practices": len(self.assignment),

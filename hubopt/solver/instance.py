@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import networkx as nx
 import numpy as np
@@ -156,13 +156,44 @@ def better(a: Values, b: Values) -> bool:
     return False
 
 
-@dataclass
-class BuildClock:
-    """Seconds spent building models, per variable: tells whether the whole model can
-    still be built (and relaxed) in the time left, on this machine, under its load."""
+#: A repeatable run's work limits. Work is counted in LP iterations (simplex pivots,
+#: :attr:`hubopt.solver.mip.SolveResult.work`), the same on any machine: one part
+#: solve may take :data:`PART_NODES` branch-and-bound nodes per stage, and counts as
+#: its iterations plus :data:`SOLVE_ITERATIONS` (building and reading the model); the
+#: neighbourhood search may spend :data:`ITERATIONS_PER_SECOND` per second of its
+#: share of the time limit; the whole model may take :data:`NODES_PER_SECOND` nodes
+#: per stage per second of its share. Sized on this project's 2-core machine so that
+#: the work, not the clock, ends a step with room to spare under a second worker.
+PART_NODES = 20
+SOLVE_ITERATIONS = 500
+ITERATIONS_PER_SECOND = 1000
+NODES_PER_SECOND = 40
+#: Seconds a part solve may take at most in a repeatable run (its nodes end it first).
+PART_SECONDS_REPEATABLE = 10.0
 
+
+@dataclass
+class Budget:
+    """What the steps of one solve may spend, and what they spent.
+
+    Every step keeps to the wall clock (the time limit is kept). A repeatable run
+    (``[solver] repeatable``) also gives each step a fixed amount of work sized from
+    the time limit (see :data:`PART_NODES`): where the work limit or a proof, not the
+    clock, ends every step, the same inputs give the same plan on any machine under
+    any load (one worker or many). A step the clock ends anyway is counted in
+    ``clock_stops``; after the first plan its plan is not used (only its bound), so
+    that a plan found only on a quick machine never decides the answer.
+
+    It also times model builds, per variable: whether the whole model can still be
+    built (and relaxed) in the time left, on this machine, under its load.
+    """
+
+    repeatable: bool = False
     seconds: float = 0.0
     variables: int = 0
+    #: work done by part solves so far (LP iterations and :data:`SOLVE_ITERATIONS` each)
+    work: int = 0
+    clock_stops: dict[str, int] = field(default_factory=dict)
 
     def record(self, seconds: float, variables: int) -> None:
         self.seconds += seconds
@@ -172,6 +203,20 @@ class BuildClock:
         """Seconds to build a model of ``variables`` (None before any was timed)."""
         return None if self.variables == 0 else variables * self.seconds / self.variables
 
+    def nodes(self, amount: int) -> int | None:
+        """The node limit for a solve: ``amount`` in a repeatable run, else None."""
+        return max(1, int(amount)) if self.repeatable else None
+
+    def stopped(self, step: str) -> None:
+        """The clock, not the work limit, ended ``step``."""
+        self.clock_stops[step] = self.clock_stops.get(step, 0) + 1
+
+    def stops(self) -> tuple[str, ...] | None:
+        """The clock stops as "step (xN)" texts; None for a run that is not repeatable."""
+        if not self.repeatable:
+            return None
+        return tuple(s if n == 1 else f"{s} (x{n})" for s, n in self.clock_stops.items())
+
 
 def solve_part(
     part: Instance,
@@ -180,17 +225,25 @@ def solve_part(
     warm: pd.Series | None = None,
     threads: int = 1,
     solver: str = "cbc",
-    clock: BuildClock | None = None,
+    budget: Budget | None = None,
 ) -> pd.Series | None:
-    """The part's best plan found within ``seconds`` (None: none found)."""
+    """The part's best plan found within ``seconds`` (None: none found; in a repeatable
+    run also when the clock, not :data:`PART_NODES`, ended the solve)."""
     t0 = time.perf_counter()
     try:
         m = part.build()
     except HuboptError:  # e.g. a fixed site that cannot be a site in this part
         return None
-    if clock is not None:
-        clock.record(time.perf_counter() - t0, len(m.x))
-    r = stages.solve_stages(m, time_limit=seconds, threads=threads, solver=solver, warm_start=warm)
+    budget = budget if budget is not None else Budget()
+    budget.record(time.perf_counter() - t0, len(m.x))
+    r = stages.solve_stages(
+        m, time_limit=seconds, threads=threads, solver=solver, warm_start=warm,
+        max_nodes=budget.nodes(PART_NODES),
+    )  # fmt: skip
+    budget.work += r.work + SOLVE_ITERATIONS
+    if budget.repeatable and r.clock_stopped:
+        budget.stopped("part solve")
+        return None
     return r.assignment if r.has_solution else None
 
 

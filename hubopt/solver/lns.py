@@ -23,7 +23,8 @@ part gets the range left by the hubs outside it).
    current plan. The new part is kept only when the whole plan's stage values (band
    breach, patients left out, the objectives, weighted travel; see
    :func:`Instance.values`) improve lexicographically. The search stops when a full
-   round of neighbourhoods improves nothing, or at the deadline.
+   round of neighbourhoods improves nothing, or at the deadline (in a repeatable run,
+   also after a fixed amount of work: :class:`hubopt.solver.instance.Budget`).
 
 The merge-and-re-split move is GerryChain's ReCom idea with the exact model doing the
 split; the search never makes a plan worse and never breaks a rule.
@@ -39,7 +40,15 @@ import pandas as pd
 
 from hubopt import model
 from hubopt.solver import greedy
-from hubopt.solver.instance import BuildClock, Instance, Values, better, positions, solve_part
+from hubopt.solver.instance import (
+    PART_SECONDS_REPEATABLE,
+    Budget,
+    Instance,
+    Values,
+    better,
+    positions,
+    solve_part,
+)
 
 #: Population of a construction piece, in hubs at the band's upper limit.
 PIECE_HUBS = 5
@@ -113,6 +122,7 @@ def construct(
     threads: int = 1,
     solver: str = "cbc",
     report: Callable[[str], None] | None = None,
+    budget: Budget | None = None,
 ) -> pd.Series | None:
     """A first plan for the whole area: grown hub by hub (:func:`hubopt.solver.greedy.grow`)
     where the greedy can, else piece by piece (see the module docstring); None when
@@ -123,6 +133,7 @@ def construct(
     s = inst.scenario
     band = "elastic" if s.band == "strict" else None
     todo = pieces(inst, target=PIECE_HUBS * s.population_max)
+    most = PART_SECONDS_REPEATABLE if budget is not None and budget.repeatable else PART_SECONDS
     plan = pd.Series(np.nan, index=inst.practices.index, dtype=object)
     while todo:
         sizes = [float(inst.practices.loc[c, "list_size"].sum()) for c in todo]
@@ -133,11 +144,15 @@ def construct(
         codes = todo[0]
         left = deadline - time.perf_counter()
         if left <= 0:
+            if budget is not None:
+                budget.stopped("first plan")
             return None
         part = inst.part(codes, hub_range=hub_range, band=band)
         got = None
         if part is not None:
-            got = solve_part(part, seconds=min(PART_SECONDS, left), threads=threads, solver=solver)
+            got = solve_part(
+                part, seconds=min(most, left), threads=threads, solver=solver, budget=budget,
+            )  # fmt: skip
         if got is None:
             if len(todo) == 1:
                 return None
@@ -229,15 +244,19 @@ def improve(
     solver: str = "cbc",
     seed: int = 0,
     report: Callable[[Values, pd.Series], None] | None = None,
-    clock: BuildClock | None = None,
+    budget: Budget | None = None,
+    work: int | None = None,
 ) -> pd.Series:
-    """Large-neighbourhood search from ``plan`` until a round improves nothing or the
-    deadline (see the module docstring). Never returns a worse plan; ``report`` hears
-    of every better one. Ctrl-C raises :class:`Interrupted` with the best plan."""
+    """Large-neighbourhood search from ``plan`` until a round improves nothing, the
+    deadline, or (where given: a work limit) ``work`` more of the budget's work (see
+    :class:`hubopt.solver.instance.Budget` and the module docstring). Never returns a
+    worse plan; ``report`` hears of every better one. Ctrl-C raises
+    :class:`Interrupted` with the best plan."""
     holder = [plan]
+    budget = budget if budget is not None else Budget()
     try:
         return _search(inst, holder, deadline=deadline, threads=threads, solver=solver,
-                       seed=seed, report=report, clock=clock)  # fmt: skip
+                       seed=seed, report=report, budget=budget, work=work)  # fmt: skip
     except KeyboardInterrupt:
         raise Interrupted(holder[0]) from None
 
@@ -259,7 +278,8 @@ def _search(
     solver: str,
     seed: int,
     report: Callable[[Values, pd.Series], None] | None,
-    clock: BuildClock | None,
+    budget: Budget,
+    work: int | None,
 ) -> pd.Series:
     plan = holder[0]
     rng = np.random.default_rng(seed)
@@ -267,7 +287,12 @@ def _search(
     singles = model.singleton_practices(inst.practices, inst.scenario)
     stale: set[frozenset[str]] = set()  # neighbourhoods solved with no gain since
     extra = PART_OVERHEAD  # the most a solve took beyond its time limit so far
-    while time.perf_counter() < deadline:
+    until = None if work is None else budget.work + work
+    part_seconds = PART_SECONDS_REPEATABLE if budget.repeatable else PART_SECONDS
+    while True:
+        if time.perf_counter() >= deadline:
+            budget.stopped("neighbourhood search")
+            break
         hubs = hub_members(plan)
         around = hubs_around(inst, plan, hubs)
         gained = False
@@ -281,6 +306,9 @@ def _search(
                 continue
             left = deadline - time.perf_counter() - extra
             if left <= 0.5:
+                budget.stopped("neighbourhood search")
+                return plan
+            if until is not None and budget.work >= until:
                 return plan
             codes = freed + _loose(inst, plan, freed)
             part = inst.part(
@@ -290,14 +318,14 @@ def _search(
             )
             got = None
             if part is not None:
-                began, seconds = time.perf_counter(), min(PART_SECONDS, left)
+                began, seconds = time.perf_counter(), min(part_seconds, left)
                 got = solve_part(
                     part,
                     seconds=seconds,
                     warm=plan.reindex(part.practices.index),
                     threads=threads,
                     solver=solver,
-                    clock=clock,
+                    budget=budget,
                 )
                 extra = max(extra, time.perf_counter() - began - seconds)
             if got is None:

@@ -85,6 +85,16 @@ class SolveResult:
     steps: dict[str, float] = field(default_factory=dict)
     #: the Lagrangian bound (hubopt.solver.lagrange) when the model is the core model
     lagrange_bound: float | None = None
+    #: the wall clock ended the run (its time limit, or stopped at the deadline), not
+    #: a proof, the gap tolerance or a work limit (``max_nodes``): on a faster or
+    #: quieter machine it would have got further
+    clock_stopped: bool = False
+    #: the solver's LP iterations (simplex pivots): a measure of work done that is the
+    #: same on any machine, unlike seconds (the work clock of a repeatable run)
+    work: int = 0
+    #: steps of a repeatable run (``[solver] repeatable``) that the clock stopped
+    #: (:mod:`hubopt.solver.plan`); None for a run that is not repeatable
+    clock_stops: tuple[str, ...] | None = None
 
     @property
     def has_solution(self) -> bool:
@@ -97,6 +107,8 @@ class SolveResult:
         if self.status in ("time-limited", "within-gap"):
             gap = "unknown" if self.gap is None else f"{self.gap:.2%}"
             what = "time limit" if self.status == "time-limited" else "gap tolerance"
+            if self.status == "time-limited" and self.clock_stops == ():
+                what = "work limit"
             return f"{self.status}: stopped at the {what}, best solution within {gap} of optimal"
         if self.status == "infeasible":
             return "infeasible: no grouping satisfies every rule"
@@ -113,6 +125,9 @@ def parse_cbc_log(text: str) -> dict[str, object]:
         m = re.search(rf"^{label}:\s+{_FLOAT}", text, re.M)
         if m:
             out[key] = float(m.group(1))
+    m = re.search(r"^Total iterations:\s+(\d+)", text, re.M)
+    if m:
+        out["iterations"] = int(m.group(1))
     if "result" not in out:  # a run stopped before its end: the best bound printed so far
         found = re.findall(rf"best possible {_FLOAT}", text)
         found = found or re.findall(rf"^Continuous objective value is {_FLOAT}", text, re.M)
@@ -154,6 +169,7 @@ def solve(
     core_seconds: float = 10.0,
     sites_first: bool | None = None,
     deadline: float | None = None,
+    max_nodes: int | None = None,
 ) -> SolveResult:
     """Solve the model and classify the outcome honestly (see the module docstring).
 
@@ -183,6 +199,10 @@ def solve(
         ``time.perf_counter()`` time at which a CBC run still going is stopped
         (default: ``time_limit`` plus :data:`OVERRUN_SECONDS` from now); the result is
         then ``no-solution`` with the bound CBC had printed.
+    max_nodes
+        Branch-and-bound nodes at most (a work limit: where it, not the clock, ends
+        the run, the same model gives the same plan on any machine; see
+        ``clock_stopped``).
     """
     if solver not in SOLVERS:
         raise SolverError(f"Unknown solver {solver!r}.", [f"use one of {', '.join(SOLVERS)}"])
@@ -227,7 +247,9 @@ def solve(
         )
     if prep.strict and solver == "cbc" and prep.incumbent is not None:
         mip_start = time.perf_counter()
-        result = _strict_run(model, prep, start, time_limit, gap, threads, msg, sites_first)
+        result = _strict_run(
+            model, prep, start, time_limit, gap, threads, msg, sites_first, max_nodes
+        )
         steps = {**prep.steps, "mip_s": round(time.perf_counter() - mip_start, 3)}
         return dataclasses.replace(
             result, steps=steps, **{**extra, "fixed_vars": prep.fixing.count}
@@ -239,7 +261,9 @@ def solve(
         cutoff = prep.incumbent - 1.0 + CUTOFF_SLACK
     try:
         if solver == "highs":
-            highs = _run_highs(model, left, gap, threads, msg, warm=prep.start is not None)
+            highs = _run_highs(
+                model, left, gap, threads, msg, warm=prep.start is not None, max_nodes=max_nodes
+            )
         else:
             log = _run_cbc(
                 model,
@@ -251,6 +275,7 @@ def solve(
                 cutoff=cutoff,
                 sites_first=sites_first,
                 deadline=deadline,
+                max_nodes=max_nodes,
             )
     except DeadlinePassed as stopped:
         bound = parse_cbc_log(stopped.log).get("bound")
@@ -263,6 +288,7 @@ def solve(
             assignment=None,
             solver=solver,
             log=stopped.log,
+            clock_stopped=True,
             **extra,
         )
     finally:
@@ -299,6 +325,7 @@ def _strict_run(
     threads: int,
     msg: bool,
     sites_first: bool,
+    max_nodes: int | None = None,
 ) -> SolveResult:
     """CBC on the strictly reduced problem (every solution strictly better than the
     incumbent survives the fixing) with the incumbent as cutoff: "nothing better"
@@ -312,8 +339,9 @@ def _strict_run(
     cutoff = prep.incumbent - 1.0 + CUTOFF_SLACK
     try:
         log = _run_cbc(
-            model, left, gap, threads, msg, warm=False, cutoff=cutoff, sites_first=sites_first
-        )
+            model, left, gap, threads, msg, warm=False, cutoff=cutoff, sites_first=sites_first,
+            max_nodes=max_nodes,
+        )  # fmt: skip
     finally:
         prep.fixing.restore()
     return _merge_strict(model, classify(model, log, seconds=time.perf_counter() - start), prep)
@@ -629,6 +657,7 @@ def _run_cbc(
     cutoff: float | None = None,
     sites_first: bool = True,
     deadline: float | None = None,
+    max_nodes: int | None = None,
 ) -> str:
     """Run CBC; with ``deadline`` (``time.perf_counter()`` seconds) it is stopped there
     at the latest (:class:`DeadlinePassed`). With a warm start the feasibility pump is
@@ -651,6 +680,7 @@ def _run_cbc(
             logPath=str(log_path),
             warmStart=warm,
             options=options,
+            maxNodes=max_nodes,
         )
         with _watchdog(deadline, solver.path) as stopped:
             try:
@@ -675,7 +705,14 @@ def _require_highspy() -> None:
 
 
 def _run_highs(
-    model: HubModel, time_limit: float, gap: float, threads: int, msg: bool, *, warm: bool
+    model: HubModel,
+    time_limit: float,
+    gap: float,
+    threads: int,
+    msg: bool,
+    *,
+    warm: bool,
+    max_nodes: int | None = None,
 ):
     """Solve with HiGHS through PuLP's API; return the ``highspy.Highs`` object."""
     import highspy
@@ -696,6 +733,7 @@ def _run_highs(
         timeLimit=time_limit,
         gapRel=gap,
         threads=threads,
+        **({} if max_nodes is None else {"mip_max_nodes": max_nodes}),
     )
     try:
         with _stdout_to_log("HiGHS"):
@@ -771,6 +809,8 @@ def classify(model: HubModel, log: str, *, seconds: float) -> SolveResult:
         assignment=assignment,
         solver="cbc",
         log=log,
+        clock_stopped=result.lower().startswith("stopped on time"),
+        work=int(info.get("iterations", 0)),  # type: ignore[call-overload]
     )
 
 
@@ -814,6 +854,8 @@ def classify_highs(model: HubModel, highs, *, seconds: float) -> SolveResult:
         assignment=read_assignment(model) if has_solution else None,
         solver="highs",
         log=log,
+        clock_stopped=st == ms.kTimeLimit,
+        work=int(getattr(info, "simplex_iteration_count", 0) or 0),
     )
 
 

@@ -1,7 +1,8 @@
 """The solver stage's one entry point: a plan for an area of any size, within the time.
 
 :func:`solve_area` is what the pipeline, the what-ifs and the benchmarks call. Small
-areas (up to :data:`DIRECT_PRACTICES` practices) go straight to the exact model,
+areas (up to :data:`DIRECT_PRACTICES` practices, unless the run is repeatable) go
+straight to the exact model,
 objectives in stages (:func:`hubopt.solver.stages.solve_stages`). Larger ones:
 
 1. a first plan in seconds (:func:`hubopt.solver.lns.construct`: grown hub by hub, or
@@ -22,6 +23,13 @@ same problem with one objective stage fewer.
 The time limit is kept: every step works to one deadline, and a CBC run still going
 there is stopped (:func:`hubopt.solver.mip.solve`). Ctrl-C (KeyboardInterrupt) during
 the search or the MIP returns the best plan so far, marked time-limited.
+
+A repeatable run (``[solver] repeatable``) gives every step a fixed amount of work
+as well (:class:`hubopt.solver.instance.Budget`: nodes per solve, LP iterations for
+the search) and takes steps 1-3 whatever the area's size; the whole model's plan is
+used only where a proof or its node limit ended it, not the clock. Then the plan
+depends on the inputs alone, not on the machine's speed or load; the result names
+any step the clock ended all the same (``clock_stops``).
 """
 
 from __future__ import annotations
@@ -39,7 +47,14 @@ from hubopt.errors import SolverError
 from hubopt.model import check
 from hubopt.scenario import Scenario
 from hubopt.solver import greedy, lagrange, lns, mip, stages
-from hubopt.solver.instance import BuildClock, Instance, Values, better
+from hubopt.solver.instance import (
+    ITERATIONS_PER_SECOND,
+    NODES_PER_SECOND,
+    Budget,
+    Instance,
+    Values,
+    better,
+)
 from hubopt.solver.mip import SolveResult, relative_gap
 
 log = logging.getLogger(__name__)
@@ -61,6 +76,27 @@ RESERVE_SHARE = 0.1
 OVERRUN_SHARE = 0.05
 
 
+@dataclasses.dataclass
+class _Run:
+    """One solve: the area, its clock (``time.perf_counter()`` seconds) and its work."""
+
+    inst: Instance
+    start: float
+    deadline: float
+    say: Callable[[str], None]
+    budget: Budget
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def left(self) -> float:
+        return self.deadline - time.perf_counter()
+
+    def done(self, result: SolveResult) -> SolveResult:
+        """``result`` with its seconds and (repeatable runs) the steps the clock ended."""
+        return dataclasses.replace(result, seconds=self.elapsed(), clock_stops=self.budget.stops())
+
+
 def solve_area(
     practices: pd.DataFrame,
     minutes: pd.DataFrame,
@@ -73,142 +109,156 @@ def solve_area(
 ) -> SolveResult:
     """Solve the scenario's model for the area within ``scenario.time_limit_seconds``
     (see the module docstring). ``warm_start`` (practice -> site, e.g. today's
-    grouping) is used where it is valid and better."""
+    grouping) is used where it is valid and better. With ``scenario.repeatable`` every
+    step also has a fixed amount of work (:class:`hubopt.solver.instance.Budget`);
+    ``result.clock_stops`` names the steps the clock ended all the same."""
     s = scenario
-    say = progress or (lambda text: log.info(text))
     start = time.perf_counter()
-    deadline = start + s.time_limit_seconds
-    inst = Instance(practices, minutes, s, current, neighbours)
+    run = _Run(
+        Instance(practices, minutes, s, current, neighbours),
+        start,
+        start + s.time_limit_seconds,
+        progress or (lambda text: log.info(text)),
+        Budget(repeatable=s.repeatable),
+    )
     if s.heuristic_only:
-        return _search_only(inst, warm_start, start, deadline, say)
-    if len(practices) <= DIRECT_PRACTICES:
-        return _direct(inst, warm_start, start, deadline, say)
+        return run.done(_search_only(run, warm_start))
+    if len(practices) <= DIRECT_PRACTICES and not s.repeatable:
+        return run.done(_direct(run, warm_start))
+    return run.done(_staged(run, warm_start))
+
+
+def _staged(run: _Run, warm_start: pd.Series | None) -> SolveResult:
+    """A large area: first plan, neighbourhood search, then the whole model from the
+    best plan (the module docstring's steps 1-3)."""
+    inst, s, say, budget = run.inst, run.inst.scenario, run.say, run.budget
     best: pd.Series | None = None
     lp_bound: float | None = None
     try:
-        best = lns.construct(
-            inst, deadline=start + CONSTRUCT_SHARE * s.time_limit_seconds, solver=s.solver
+        best = _first_plan(
+            run, warm_start, deadline=run.start + CONSTRUCT_SHARE * s.time_limit_seconds
         )
-        if best is not None and warm_start is not None:
-            best = _better_of(inst, best, warm_start)
         if best is None:
             say("no first plan from the heuristics; solving the whole model")
         else:
-            say(f"first plan after {time.perf_counter() - start:.1f} s: {_show(inst.values(best))}")
-        clock = BuildClock()
-        if best is not None:
-            best = lns.improve(
-                inst,
+            best = _search(
+                run,
                 best,
-                deadline=min(start + SEARCH_SHARE * s.time_limit_seconds, deadline),
-                solver=s.solver,
-                report=lambda v, _: say(
-                    f"better plan after {time.perf_counter() - start:.1f} s: {_show(v)}"
-                ),
-                clock=clock,
+                deadline=min(run.start + SEARCH_SHARE * s.time_limit_seconds, run.deadline),
             )
         # Building and relaxing the whole model cannot be stopped half way: start only
         # if it fits in the time left, as timed on the parts (about 1.5 x the build).
-        pairs = int((minutes.to_numpy() <= s.travel_cap_minutes).sum())
-        need = clock.estimate(pairs)
-        left = deadline - time.perf_counter()
+        pairs = int((inst.minutes.to_numpy() <= s.travel_cap_minutes).sum())
+        need = budget.estimate(pairs)
+        left = run.left()
         if best is not None and (left < MIP_SECONDS_MIN or (need and 1.5 * need > left)):
+            budget.stopped("whole model")
             say("no time left for the whole model: the search's plan, gap unknown")
-            return _plan_result(inst, best, None, start)
+            return _plan_result(inst, best, None)
         whole = _settled(inst, best) if best is not None else inst
         m = whole.build()
         if len(m.stages) == 1:  # a bound in case CBC prints none before the deadline
-            lp_bound, kind = _relaxed_bound(whole, m, best, deadline)
+            lp_bound, kind = _relaxed_bound(whole, m, best, run.deadline)
             if best is not None:
-                say(f"{kind} bound after {time.perf_counter() - start:.1f} s: "
+                say(f"{kind} bound after {run.elapsed():.1f} s: "
                     f"{_show(inst.values(best), lp_bound)}")  # fmt: skip
-        if best is not None and deadline - time.perf_counter() < MIP_SECONDS_MIN:
+        if best is not None and run.left() < MIP_SECONDS_MIN:
+            budget.stopped("whole model")
             say("no time left for the whole model's MIP")
-            return _plan_result(inst, best, None, start, lp_bound=lp_bound)
+            return _plan_result(inst, best, None, lp_bound=lp_bound)
         start_plan = best if best is not None else warm_start
         try:
-            result = _solve_model(inst, whole, m, lp_bound, deadline, start_plan, start)
+            result = _solve_model(run, whole, m, lp_bound, start_plan,
+                                  nominal=(1 - SEARCH_SHARE) * s.time_limit_seconds)  # fmt: skip
         except SolverError as failed:  # the search's plan is still valid: keep it
             if best is None:
                 raise
             say(f"the whole model's solver failed ({failed}); the search's plan is returned")
-            return _plan_result(inst, best, None, start, lp_bound=lp_bound)
+            return _plan_result(inst, best, None, lp_bound=lp_bound)
     except KeyboardInterrupt as stop:
         best = stop.plan if isinstance(stop, lns.Interrupted) else best
         if best is None:
             raise
         say("interrupted: the best plan so far is returned")
-        return _plan_result(inst, best, None, start, interrupted=True, lp_bound=lp_bound)
-    say(
-        f"whole model after {time.perf_counter() - start:.1f} s: {result.status}, "
-        f"bound {result.bound}"
-    )
-    if best is not None and (
+        return _plan_result(inst, best, None, interrupted=True, lp_bound=lp_bound)
+    say(f"whole model after {run.elapsed():.1f} s: {result.status}, bound {result.bound}")
+    if best is not None and budget.repeatable and result.clock_stopped:
+        # Its plan depends on how far the clock let it get: only its bound is used.
+        say("the clock stopped the whole model: its bound is used, its plan is not")
+        result = _plan_result(inst, best, result, lp_bound=lp_bound)
+    elif best is not None and (
         not result.has_solution or better(inst.values(best), inst.values(result.assignment))
     ):
-        result = _plan_result(inst, best, result, start, lp_bound=lp_bound)
-    say(f"done after {time.perf_counter() - start:.1f} s: {result.describe()}")
+        result = _plan_result(inst, best, result, lp_bound=lp_bound)
+    say(f"done after {run.elapsed():.1f} s: {result.describe()}")
     return result
 
 
-def _direct(
-    inst: Instance,
-    warm_start: pd.Series | None,
-    start: float,
-    deadline: float,
-    say: Callable[[str], None],
-) -> SolveResult:
+def _first_plan(run: _Run, warm_start: pd.Series | None, *, deadline: float) -> pd.Series | None:
+    """The construction's first plan (or ``warm_start`` where valid and better)."""
+    inst = run.inst
+    best = lns.construct(inst, deadline=deadline, solver=inst.scenario.solver, budget=run.budget)
+    if best is not None and warm_start is not None:
+        best = _better_of(inst, best, warm_start)
+    if best is not None:
+        run.say(f"first plan after {run.elapsed():.1f} s: {_show(inst.values(best))}")
+    return best
+
+
+def _search(run: _Run, best: pd.Series, *, deadline: float) -> pd.Series:
+    """The neighbourhood search from ``best`` to ``deadline`` (in a repeatable run, for
+    :data:`hubopt.solver.instance.ITERATIONS_PER_SECOND` of work per second of its
+    share of the time limit at most)."""
+    inst, s = run.inst, run.inst.scenario
+    share = SEARCH_SHARE if not s.heuristic_only else 1.0
+    return lns.improve(
+        inst,
+        best,
+        deadline=deadline,
+        solver=s.solver,
+        report=lambda v, _: run.say(f"better plan after {run.elapsed():.1f} s: {_show(v)}"),
+        budget=run.budget,
+        work=int(ITERATIONS_PER_SECOND * share * s.time_limit_seconds) if s.repeatable else None,
+    )
+
+
+def _direct(run: _Run, warm_start: pd.Series | None) -> SolveResult:
     """A small area: the exact model, as it is (no start of ours, so CBC's own search
     is unchanged); the greedy's first plan (a fraction of a second) is kept only as
     the answer should the model find none in time or its solver fail (seen in the
     all-England run: 2 of 135 areas, one "CBC failed to run", one no plan in 15 s)."""
+    inst, say = run.inst, run.say
     fallback = greedy.grow(inst)  # None where it cannot count a rule (hub count, ...)
     try:
-        result = _solve_model(inst, inst, inst.build(), None, deadline, warm_start, start)
+        result = _solve_model(run, inst, inst.build(), None, warm_start,
+                              nominal=inst.scenario.time_limit_seconds)  # fmt: skip
     except SolverError as failed:
         if fallback is None:
             raise
         say(f"the model's solver failed ({failed}); the first plan is returned")
-        return _plan_result(inst, fallback, None, start)
+        return _plan_result(inst, fallback, None)
     if result.has_solution or result.status == "infeasible" or fallback is None:
         return result
     say("the model found no plan in time; the first plan is returned")
-    return _plan_result(inst, fallback, result, start)
+    return _plan_result(inst, fallback, result)
 
 
-def _search_only(
-    inst: Instance,
-    warm_start: pd.Series | None,
-    start: float,
-    deadline: float,
-    say: Callable[[str], None],
-) -> SolveResult:
+def _search_only(run: _Run, warm_start: pd.Series | None) -> SolveResult:
     """``heuristic_only``: the first plan, improved by the neighbourhood search to the
     deadline; no whole model, so no bound and the gap unknown (never guessed)."""
-    s = inst.scenario
+    inst = run.inst
     try:
-        best = lns.construct(inst, deadline=deadline, solver=s.solver)
-        if best is not None and warm_start is not None:
-            best = _better_of(inst, best, warm_start)
+        best = _first_plan(run, warm_start, deadline=run.deadline)
         if best is None:
             return SolveResult(
                 status="no-solution", objective=None, bound=None, gap=None,
-                seconds=time.perf_counter() - start, assignment=None, solver=s.solver,
+                seconds=run.elapsed(), assignment=None, solver=inst.scenario.solver,
                 log="heuristic only: no first plan (the whole model may find one)",
             )  # fmt: skip
-        say(f"first plan after {time.perf_counter() - start:.1f} s: {_show(inst.values(best))}")
-        best = lns.improve(
-            inst,
-            best,
-            deadline=deadline,
-            solver=s.solver,
-            report=lambda v, _: say(
-                f"better plan after {time.perf_counter() - start:.1f} s: {_show(v)}"
-            ),
-        )
+        best = _search(run, best, deadline=run.deadline)
     except lns.Interrupted as stop:
-        return _plan_result(inst, stop.plan, None, start, interrupted=True)
-    return _plan_result(inst, best, None, start)
+        return _plan_result(inst, stop.plan, None, interrupted=True)
+    return _plan_result(inst, best, None)
 
 
 def _show(values: Values, bound: float | None = None) -> str:
@@ -269,28 +319,32 @@ def _settled(inst: Instance, plan: pd.Series) -> Instance:
 
 
 def _solve_model(
-    inst: Instance,
+    run: _Run,
     whole: Instance,
     m: model.HubModel,
     lp_bound: float | None,
-    deadline: float,
     warm: pd.Series | None,
-    start: float,
+    *,
+    nominal: float,
 ) -> SolveResult:
-    """The exact model ``m`` of ``whole`` (``inst`` with settled stages taken out) from
-    ``warm``, to the deadline; stages settled by the start are reported as optimal, and
-    ``lp_bound`` bounds the last stage where CBC proved less."""
-    s = inst.scenario
-    left = deadline - time.perf_counter()
+    """The exact model ``m`` of ``whole`` (the run's instance with settled stages taken
+    out) from ``warm``, to the deadline (in a repeatable run also to
+    :data:`hubopt.solver.instance.NODES_PER_SECOND` nodes per stage per ``nominal``
+    second); stages settled by the start are reported as optimal, and ``lp_bound``
+    bounds the last stage where CBC proved less."""
+    inst, s = run.inst, run.inst.scenario
     result = stages.solve_stages(
         m,
-        time_limit=max(1.0, (1 - RESERVE_SHARE) * left),
+        time_limit=max(1.0, (1 - RESERVE_SHARE) * run.left()),
         gap=s.gap,
         threads=s.threads,
         solver=s.solver,
         warm_start=warm,
-        deadline=deadline + min(mip.OVERRUN_SECONDS, OVERRUN_SHARE * s.time_limit_seconds),
+        deadline=run.deadline + min(mip.OVERRUN_SECONDS, OVERRUN_SHARE * s.time_limit_seconds),
+        max_nodes=run.budget.nodes(int(NODES_PER_SECOND * nominal)),
     )
+    if result.clock_stopped:
+        run.budget.stopped("whole model")
     if lp_bound is not None and result.stages:
         last = result.stages[-1]
         if last.get("bound") is None or last["bound"] < lp_bound:
@@ -310,14 +364,13 @@ def _solve_model(
             stages=done + result.stages,
             values={**dict.fromkeys(settled, 0.0), **result.values},
         )
-    return dataclasses.replace(result, seconds=time.perf_counter() - start)
+    return result
 
 
 def _plan_result(
     inst: Instance,
     plan: pd.Series,
     exact: SolveResult | None,
-    start: float,
     *,
     interrupted: bool = False,
     lp_bound: float | None = None,
@@ -352,7 +405,7 @@ def _plan_result(
         objective=values[names[-1]],
         bound=last["bound"],
         gap=gap,
-        seconds=time.perf_counter() - start,
+        seconds=0.0,  # set by _Run.done
         assignment=plan,
         solver=s.solver,
         log=("interrupted (Ctrl-C): " if interrupted else "")

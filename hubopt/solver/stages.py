@@ -45,8 +45,10 @@ def solve_stages(
     solver: str = "cbc",
     warm_start=None,
     deadline: float | None = None,
+    max_nodes: int | None = None,
 ) -> mip.SolveResult:
-    """Solve ``m.stages`` lexicographically within ``time_limit`` seconds in all.
+    """Solve ``m.stages`` lexicographically within ``time_limit`` seconds in all, and
+    ``max_nodes`` branch-and-bound nodes per stage (a work limit) where given.
 
     The returned result is the last stage's plan; ``result.stages`` has one entry per
     stage (name, status, value, gap, seconds) and ``result.values`` the final plan's
@@ -55,6 +57,8 @@ def solve_stages(
     start = time.perf_counter()
     stages: list[dict] = []
     result = None
+    clock_stopped = False
+    work = 0
     for k, (name, expr) in enumerate(m.stages):
         m.problem.setObjective(expr)
         left = max(1.0, time_limit - (time.perf_counter() - start))
@@ -66,7 +70,10 @@ def solve_stages(
             solver=solver,
             warm_start=warm_start,
             deadline=deadline,
+            max_nodes=max_nodes,
         )
+        clock_stopped = clock_stopped or result.clock_stopped
+        work += result.work
         stages.append(
             {
                 "stage": name,
@@ -94,4 +101,6 @@ def solve_stages(
         seconds=time.perf_counter() - start,
         stages=stages,
         values=values,
+        clock_stopped=clock_stopped,
+        work=work,
     )

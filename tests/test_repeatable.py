@@ -1,0 +1,117 @@
+"""Repeatable runs (``[solver] repeatable``): the plan depends on the inputs, not on
+the machine's speed or load.
+
+A slower machine is made by running the clock fast: ``time.perf_counter`` advances
+three times as quickly as real time, so every step looks three times as slow. Where
+the work limits end every step (the test's generous time limit), the plan is the same
+to the practice; where the clock ends one, the result says which.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from hubopt.cli import main
+from hubopt.solver import instance, mip, plan
+from tests.conftest import tiny_scenario_file
+from tests.test_large import _checks, grid
+
+
+def _solve(inst, **changes):
+    return plan.solve_area(
+        inst.practices, inst.minutes, inst.scenario.replace(**changes),
+        current=inst.current, neighbours=inst.neighbours,
+    )  # fmt: skip
+
+
+def _slow_machine(monkeypatch, factor: float = 3.0) -> None:
+    real = time.perf_counter
+    zero = real()
+    monkeypatch.setattr(time, "perf_counter", lambda: zero + factor * (real() - zero))
+
+
+def test_a_repeatable_run_gives_the_same_plan_on_a_slower_machine(monkeypatch):
+    """36 practices, soft band (two objective stages), contiguity: first plan, search
+    and whole model (a repeatable run takes every step whatever the size). Ended by
+    work limits and proofs alone both times, so the plans are the same."""
+    inst = grid(rows=6, cols=6, seed=3, band="rural_exception", time_limit_seconds=120)
+    quick = _solve(inst, repeatable=True)
+    _slow_machine(monkeypatch)
+    slow = _solve(inst, repeatable=True)
+    for r in (quick, slow):
+        assert r.clock_stops == ()
+        assert r.has_solution and _checks(inst, r.assignment, r.values).passed
+        assert r.status in ("optimal", "time-limited")
+    assert slow.assignment.sort_index().equals(quick.assignment.sort_index())
+    assert slow.values == pytest.approx(quick.values)
+
+
+def test_the_search_stops_at_its_work_limit(monkeypatch):
+    """The neighbourhood search spends the work it is given, then stops, whatever the
+    clock says: with almost no work it makes at most a solve or two."""
+    inst = grid(rows=6, cols=6, seed=3, time_limit_seconds=120)
+    calls = {"n": 0}
+    real = instance.stages.solve_stages
+
+    def counted(m, **kw):
+        calls["n"] += 1
+        return real(m, **kw)
+
+    monkeypatch.setattr(instance.stages, "solve_stages", counted)
+    monkeypatch.setattr(plan, "ITERATIONS_PER_SECOND", 0)
+    r = _solve(inst, repeatable=True)
+    assert r.clock_stops == () and r.has_solution
+    assert calls["n"] <= 1  # a first part solve may spend it all; no second
+
+
+def test_a_step_the_clock_stops_is_named_and_its_plan_not_used(monkeypatch):
+    """A 12 x 12 grid with every pair within the cap, 6 s: the whole model cannot end
+    by its work limit. The result names it; the answer is the search's plan, checked,
+    never called optimal."""
+    inst = grid(rows=12, cols=12, travel_cap_minutes=40.0, time_limit_seconds=6)
+    r = _solve(inst, repeatable=True)
+    assert r.clock_stops and any("whole model" in s for s in r.clock_stops)
+    assert r.has_solution and _checks(inst, r.assignment, r.values).passed
+    assert r.status == "time-limited"
+    assert "work limit" not in r.describe()
+
+
+def test_a_run_that_is_not_repeatable_says_nothing_of_clock_stops():
+    inst = grid(rows=2, cols=6)
+    r = _solve(inst)
+    assert r.clock_stops is None and r.has_solution
+
+
+def test_a_time_limited_stop_at_the_work_limit_says_so():
+    r = mip.SolveResult("time-limited", 10.0, 9.0, 0.1, 1.0, None, "cbc", clock_stops=())
+    assert "stopped at the work limit" in r.describe()
+    r = mip.SolveResult("time-limited", 10.0, 9.0, 0.1, 1.0, None, "cbc", clock_stops=("x",))
+    assert "stopped at the time limit" in r.describe()
+
+
+def test_cbc_work_and_stops_are_read_from_its_log():
+    log = "Result - Stopped on node limit\n\nObjective value: 12.0\nTotal iterations: 345\n"
+    assert mip.parse_cbc_log(log)["iterations"] == 345
+    assert mip.parse_cbc_log(log)["result"] == "Stopped on node limit"
+
+
+def test_repeatable_from_the_command_line(tmp_path):
+    """``--repeatable``: summary.json lists the steps the clock ended (none here) and
+    the notes say the plan depends on the inputs alone."""
+    path = tiny_scenario_file(tmp_path, network=False, network_lines='kind = "straight_line"')
+    out = tmp_path / "out"
+    res = CliRunner().invoke(
+        main, ["run", path, "--repeatable", "--out", str(out), "--maps-dir", str(tmp_path)]
+    )
+    assert res.exit_code == 0, res.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["clock_stops"] == []
+    assert any(n.startswith("repeatable run: every step ended") for n in summary["notes"])
+    plain = tmp_path / "plain"
+    res = CliRunner().invoke(main, ["run", path, "--out", str(plain), "--maps-dir", str(plain)])
+    assert res.exit_code == 0, res.output
+    assert json.loads((plain / "summary.json").read_text())["clock_stops"] is None
