@@ -18,6 +18,7 @@ optimum, and run the large-area path on them by lowering
 
 from __future__ import annotations
 
+import dataclasses
 import string
 
 import networkx as nx
@@ -293,3 +294,41 @@ def test_a_small_area_keeps_the_greedy_plan_when_the_model_gives_none(monkeypatc
     )  # fmt: skip
     assert r.has_solution and r.status == "time-limited"
     assert _checks(inst, r.assignment, r.values).passed
+
+
+@pytest.mark.parametrize("how", ["crash", "no time", "nothing found"])
+def test_a_later_stage_that_cannot_run_keeps_the_earlier_stage_plan(monkeypatch, how):
+    """CBC stopped by its time limit about a second in, with a MIP start, sometimes
+    crashes (04C, Leicester City: exit -11 in 3 of 5 runs), and used to lose the first
+    stage's plan. Now a later stage that crashes, has under STAGE_SECONDS_MIN left or
+    finds nothing keeps the earlier stage's plan: checked, time-limited, never optimal."""
+    from hubopt.errors import SolverError
+    from hubopt.solver import mip
+
+    inst = grid(rows=2, cols=6, band="rural_exception")
+    m = inst.build()
+    assert len(m.stages) == 2
+    real, calls = mip.solve, {"n": 0}
+
+    def second_fails(model_, **kw):
+        calls["n"] += 1
+        if calls["n"] == 2 and how == "crash":
+            raise SolverError("CBC failed to run.", ["exit -11"])
+        r = real(model_, **kw)
+        if calls["n"] == 2 and how == "nothing found":
+            for v in model_.problem.variables():
+                v.varValue = 0.0  # what a run that found nothing reads back
+            return dataclasses.replace(r, status="no-solution", assignment=None, bound=5.0)
+        return r
+
+    monkeypatch.setattr(mip, "solve", second_fails)
+    if how == "no time":
+        monkeypatch.setattr(stages, "STAGE_SECONDS_MIN", 1e9)
+    r = stages.solve_stages(m, time_limit=30, threads=1)
+    assert calls["n"] == (1 if how == "no time" else 2)
+    assert r.has_solution and r.status == "time-limited"
+    assert [st["stage"] for st in r.stages] == ["band_breach", "weighted_travel"]
+    assert r.stages[1]["status"] == "time-limited"
+    assert r.stages[1]["bound"] == (5.0 if how == "nothing found" else None)
+    assert _checks(inst, r.assignment, r.values).passed  # values match the plan
+    assert r.values["weighted_travel"] == pytest.approx(r.stages[1]["value"])
