@@ -44,6 +44,7 @@ from branca.element import MacroElement, Template
 from hubopt.inputs import BNG
 from hubopt.model.adjacency import touching
 from hubopt.outputs import catchments as _catchments
+from hubopt.outputs import tables
 from hubopt.outputs.catchments import Catchments
 from hubopt.outputs.colours import BREACH, PALETTE, colour_graph
 from hubopt.outputs.units import ROAD, Minutes
@@ -414,14 +415,9 @@ def _choices_layer(choices: Choices, practices: gpd.GeoDataFrame) -> folium.Feat
                 f"{'every plan' if firm else f'{pair.together} of {pair.plans} plans'}"
             ),
         ).add_to(layer)
-    best = alts.plans[0].assignment
     moves = choices.moves if choices.moves is not None else pd.DataFrame()
     for code, rows in moves.groupby("practice_code", sort=True):
-        where = [f"hub at {_e(name.get(best[code], best[code]))} in the best plan"] + [
-            f"hub at {_e(name.get(r.plan_site, r.plan_site))} in alternative {r.plan} "
-            f"(+{_n(r.extra_patient_minutes)} patient-minutes, +{r.extra_share:.1%})"
-            for r in rows.itertuples()
-        ]
+        where = tables.hub_choices(rows, lambda s: _e(name.get(s, s)))
         p = practices.loc[code]
         folium.CircleMarker(
             [p["lat"], p["lon"]],

@@ -6,6 +6,7 @@ a proposal from the solver or today's configuration with its best sites.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -198,6 +199,19 @@ def left_out_notes(left_out: pd.DataFrame) -> list[str]:
             f"{int(g['patients'].sum()):,} patients): {named}; listed in rejects.csv"
         )
     return notes
+
+
+def hub_choices(moves: pd.DataFrame, site: Callable[[str], str]) -> list[str]:
+    """Where one practice's hub is in each plan, from its rows of
+    :func:`hubopt.solver.choices.moves`: ``hub at X in the best plan``, then
+    ``hub at Y in alternative N (+M patient-minutes, +S%)`` for each alternative it moves
+    in. ``site`` names a hub site by its code (the map and the report name them their
+    own way)."""
+    return [f"hub at {site(moves['best_site'].iloc[0])} in the best plan"] + [
+        f"hub at {site(r.plan_site)} in alternative {r.plan} "
+        f"(+{round(r.extra_patient_minutes):,} patient-minutes, +{r.extra_share:.1%})"
+        for r in moves.itertuples()
+    ]
 
 
 def write_table(df: pd.DataFrame, path: Path) -> None:
