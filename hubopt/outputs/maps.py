@@ -343,18 +343,35 @@ def _breaches(
             tooltip=folium.Tooltip(f"{_e(h[key])}: {_n(h['list_size'])} patients, {why}"),
         ).add_to(layer)
     for _, p in over.iterrows():
-        folium.CircleMarker(
-            [p["lat"], p["lon"]],
-            radius=_radius(p["list_size"]) + 6,
-            color=BREACH,
-            weight=3,
-            fill=False,
-            tooltip=folium.Tooltip(
-                f"{_e(p['practice_name'])}: {_min(p[minutes_col])} {words.travel} to its site, "
-                f"over the {cap:g} min cap"
-            ),
+        _ring(
+            p,
+            BREACH,
+            6,
+            f"{_e(p['practice_name'])}: {_min(p[minutes_col])} {words.travel} to its site, "
+            f"over the {cap:g} min cap",
         ).add_to(layer)
     return layer
+
+
+def _ring(
+    p: pd.Series,
+    colour: str,
+    gap: float,
+    tooltip: str,
+    *,
+    weight: float = 3,
+    dash: str | None = None,
+) -> folium.CircleMarker:
+    """An unfilled ring ``gap`` pixels outside practice ``p``'s dot, with ``tooltip``."""
+    return folium.CircleMarker(
+        [p["lat"], p["lon"]],
+        radius=_radius(p["list_size"]) + gap,
+        color=colour,
+        weight=weight,
+        fill=False,
+        dash_array=dash,
+        tooltip=folium.Tooltip(tooltip),
+    )
 
 
 def _moved_layer(c: Catchments) -> folium.FeatureGroup:
@@ -365,17 +382,13 @@ def _moved_layer(c: Catchments) -> folium.FeatureGroup:
             if p["current_group"]
             else "no group"
         )
-        folium.CircleMarker(
-            [p["lat"], p["lon"]],
-            radius=_radius(p["list_size"]) + 3,
-            color=MOVED,
+        _ring(
+            p,
+            MOVED,
+            3,
+            f"<b>{_e(p['practice_name'])}</b> moves: today {today}, proposed hub {_e(p['hub_id'])}",
             weight=2,
-            fill=False,
-            dash_array="3 3",
-            tooltip=folium.Tooltip(
-                f"<b>{_e(p['practice_name'])}</b> moves: today {today}, "
-                f"proposed hub {_e(p['hub_id'])}"
-            ),
+            dash="3 3",
         ).add_to(layer)
     return layer
 
@@ -418,17 +431,11 @@ def _choices_layer(choices: Choices, practices: gpd.GeoDataFrame) -> folium.Feat
     moves = choices.moves if choices.moves is not None else pd.DataFrame()
     for code, rows in moves.groupby("practice_code", sort=True):
         where = tables.hub_choices(rows, lambda s: _e(name.get(s, s)))
-        p = practices.loc[code]
-        folium.CircleMarker(
-            [p["lat"], p["lon"]],
-            radius=_radius(p["list_size"]) + 5,
-            color=CHANGES_HUB,
-            weight=3,
-            fill=False,
-            tooltip=folium.Tooltip(
-                f"<b>{_e(name[code])}</b> ({_e(code)}) changes hub between plans: "
-                + "; ".join(where)
-            ),
+        _ring(
+            practices.loc[code],
+            CHANGES_HUB,
+            5,
+            f"<b>{_e(name[code])}</b> ({_e(code)}) changes hub between plans: " + "; ".join(where),
         ).add_to(layer)
     return layer
 
