@@ -139,7 +139,7 @@ def prepare(
     if changes:
         s = s.replace(**changes)
     loaded = load.load_inputs(s)
-    notes = list(loaded.notes)
+    notes = list(loaded.notes) + tables.left_out_notes(loaded.rejects, listed_in=None)
     minutes = pipeline.travel_matrix(s, loaded.practices, notes=notes)
     return Area(s, loaded.practices, minutes, loaded.current, loaded.boundary, tuple(notes))
 

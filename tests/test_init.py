@@ -141,6 +141,9 @@ def test_area_by_part_of_a_name(downloads, tmp_path):
     assert not (tmp_path / "w.toml").exists()
     res = run("init", "QK1", "--nhs-dir", downloads, "-o", tmp_path / "i.toml")
     assert res.exit_code == 0 and "Area: QK1 Leicester and Rutland (ICB" in res.output
+    assert "Left out: 1 practice" in res.output  # named once, from the rejects
+    assert res.output.count("C82004 PRISON HEALTH") == 1
+    assert "  - C82004 PRISON HEALTH, 800 patients: closed on 2020-11-30" in res.output
     assert tomllib.loads((tmp_path / "i.toml").read_text())["area"]["icb"] == ["QK1"]
 
 

@@ -184,8 +184,9 @@ def count_table(
     )
 
 
-def left_out_notes(left_out: pd.DataFrame) -> list[str]:
-    """One note per reason, naming every practice left out with its patients."""
+def left_out_notes(left_out: pd.DataFrame, *, listed_in: str | None = "rejects.csv") -> list[str]:
+    """One note per reason, naming every practice left out with its patients, and
+    where the table of them is written (``listed_in``; None: nowhere)."""
     notes = []
     for category, g in left_out.groupby("category", sort=False):
         named = ", ".join(
@@ -196,7 +197,8 @@ def left_out_notes(left_out: pd.DataFrame) -> list[str]:
         )
         notes.append(
             f"left out {len(g)} {'practice' if len(g) == 1 else 'practices'} ({category}; "
-            f"{int(g['patients'].sum()):,} patients): {named}; listed in rejects.csv"
+            f"{int(g['patients'].sum()):,} patients): {named}"
+            + (f"; listed in {listed_in}" if listed_in else "")
         )
     return notes
 
