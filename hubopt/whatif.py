@@ -45,6 +45,7 @@ from hubopt.outputs import evaluate, maps, tables, units
 from hubopt.scenario import Scenario, load_scenario
 from hubopt.solver.choices import Choices, prices_frame
 from hubopt.solver.mip import SolveResult
+from hubopt.text import plural
 
 if TYPE_CHECKING:
     import folium
@@ -112,7 +113,7 @@ class Area:
     def __repr__(self) -> str:
         extra = f"; {'; '.join(self.changes)}" if self.changes else ""
         return (
-            f"<Area {self.scenario.name}: {len(self.practices)} practices, "
+            f"<Area {self.scenario.name}: {plural(len(self.practices), 'practice')}, "
             f"{self.patients:,} patients{extra}>"
         )
 
@@ -205,12 +206,13 @@ def grow_lists(area: Area, factor: float, codes: Iterable[str] | None = None) ->
     unknown = chosen.difference(p.index)
     if len(unknown):
         raise InputError(
-            f"{len(unknown)} practices to grow are not in the area: {', '.join(unknown)}.",
+            f"{plural(len(unknown), 'practice')} to grow {'is' if len(unknown) == 1 else 'are'} "
+            f"not in the area: {', '.join(unknown)}.",
             [_known(p.index)],
         )
     sizes = p["list_size"].astype(int).copy()
     sizes[chosen] = np.rint(sizes[chosen] * factor).astype(int)
-    which = "all practices" if codes is None else f"{len(chosen)} practices"
+    which = "all practices" if codes is None else plural(len(chosen), "practice")
     return replace(
         area,
         practices=p.assign(list_size=sizes),
@@ -348,10 +350,13 @@ class Outcome:
         if self.has_plan:
             f = self.figures()
             mean = f["mean minutes to site (patient-weighted)"]
+            moved = f[MOVED]
             lines.append(
-                f"  {f['hubs']} hubs ({f['share in band']} in {f['band']}), "
+                f"  {plural(f['hubs'], 'hub')} ({f['share in band']} in {f['band']}), "
                 f"{f['smallest hub']:,} to {f['largest hub']:,} patients; travel worst "
-                f"{f['worst minutes to site']} min, mean {mean} min; {f[MOVED]} practices moved"
+                f"{f['worst minutes to site']} min, mean {mean} min; "
+                + (plural(moved, "practice") if isinstance(moved, int) else f"{moved} practices")
+                + " moved"
             )
         else:
             lines += [f"  {self.message}"] + [f"  - {r}" for r in self.reasons]
@@ -622,7 +627,7 @@ def side_by_side(
         if o.has_plan:
             f = o.figures()
             head += html.escape(
-                f" · {f['hubs']} hubs, {f['share in band']} in band, worst "
+                f" · {plural(f['hubs'], 'hub')}, {f['share in band']} in band, worst "
                 f"{f['worst minutes to site']} min, mean "
                 f"{f['mean minutes to site (patient-weighted)']} min, moved {f[MOVED]}"
             )

@@ -155,3 +155,13 @@ def test_report_says_when_counts_do_not_add_up(tmp_path):
     page = report.render(res)
     assert "The counts do not add up" in page
     assert "<td>unaccounted</td><td class=n>1</td><td class=n>1,000" in page
+
+
+def test_one_of_a_count_takes_the_singular():
+    from hubopt.text import plural
+
+    assert plural(1, "practice") == "1 practice"
+    assert (plural(0, "hub"), plural(2, "hub")) == ("0 hubs", "2 hubs")
+    assert plural(6_543, "practice") == "6,543 practices"
+    assert plural(1, "alternative plan") == "1 alternative plan"
+    assert plural(3, "person", "people") == "3 people"

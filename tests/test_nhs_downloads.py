@@ -200,7 +200,7 @@ def test_dormant_in_a_later_register_is_kept_and_named(tmp_path):
     loaded = load.load_inputs(_scenario(_downloads(tmp_path, (2021, 3, 1, 0, 0, 0))))
     assert "C82003" in loaded.practices.index
     assert "C82004" not in loaded.practices.index
-    kept = next(n for n in loaded.notes if n.startswith("kept 1 practices"))
+    kept = next(n for n in loaded.notes if n.startswith("kept 1 practice ("))
     assert "C82003 OLD PRACTICE, 4,000 patients" in kept
     assert "dormant in the register dated 2021-03-01 (date of the file in the archive)" in kept
     assert "after as_at 2021-01-01" in kept

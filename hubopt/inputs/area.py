@@ -25,6 +25,7 @@ from hubopt.errors import InputError
 from hubopt.inputs import Problem
 from hubopt.inputs.practices import BNG, left_out_frame
 from hubopt.scenario import Scenario
+from hubopt.text import plural
 
 #: A practice selected by code but this far outside the boundary is flagged (metres).
 FAR_OUTSIDE_M = 5_000.0
@@ -129,7 +130,9 @@ def select_area(
                 f"boundary_value={list(s.boundary_value)}; check the codes against the data"
             ],
         )
-    report.append(f"area: {len(chosen)} practices, {int(chosen['list_size'].sum()):,} patients")
+    report.append(
+        f"area: {plural(len(chosen), 'practice')}, {int(chosen['list_size'].sum()):,} patients"
+    )
     rules = []
     if s.exclude_non_gp and "prescribing_setting" in chosen.columns:
         setting = chosen["prescribing_setting"].fillna("").astype(str)
@@ -142,7 +145,8 @@ def select_area(
         rules.append((CLOSED, closed))
         for why, codes in kept.groupby(kept).groups.items():
             report.append(
-                f"kept {len(codes)} practices ({int(chosen.loc[codes, 'list_size'].sum()):,} "
+                f"kept {plural(len(codes), 'practice')} "
+                f"({int(chosen.loc[codes, 'list_size'].sum()):,} "
                 f"patients) that had patients on {s.as_at}, though {why}: "
                 + "; ".join(_named(chosen, c) for c in codes)
             )

@@ -49,6 +49,7 @@ from hubopt.outputs.catchments import Catchments
 from hubopt.outputs.colours import BREACH, PALETTE, colour_graph
 from hubopt.outputs.units import ROAD, Minutes
 from hubopt.solver.choices import Choices
+from hubopt.text import plural
 
 __all__ = ["PALETTE", "BREACH", "hub_colours", "proposal_map", "save_map"]
 
@@ -143,7 +144,7 @@ def _hub_summary(h: pd.Series, band, *, name: str, site_label: str, words: Minut
     )
     return (
         f"<b>{name}</b><br>{site}{_n(h['list_size'])} patients, {_band_text(h, band)}<br>"
-        f"{travel}{int(h['practices'])} practices"
+        f"{travel}{plural(int(h['practices']), 'practice')}"
     )
 
 
@@ -407,7 +408,8 @@ def _choices_layer(choices: Choices, practices: gpd.GeoDataFrame) -> folium.Feat
     between and what each choice costs."""
     alts = choices.alternatives
     n = 0 if alts is None else len(alts.plans)
-    layer = folium.FeatureGroup(name=f"Choices: what stays together ({n} plans)", show=True)
+    title = f"Choices: what stays together ({plural(n, 'plan')})"
+    layer = folium.FeatureGroup(name=title, show=True)
     if alts is None or choices.pairs is None:
         return layer
     xy = practices[["lat", "lon"]]
@@ -445,7 +447,7 @@ def _choices_legend(choices: Choices | None) -> str:
         return ""
     a = choices.alternatives
     return (
-        f"<div class='hubopt-key'><b>Choices</b> ({len(a.plans)} plans within "
+        f"<div class='hubopt-key'><b>Choices</b> ({plural(len(a.plans), 'plan')} within "
         f"{a.within:.0%}): <span style='color:{FIRM_LINK}'>&#9473;&#9473;</span> neighbours "
         f"in one hub in every plan &nbsp; <span style='color:{CONTESTED_LINK}'>- - -</span> "
         f"in some plans &nbsp; <span style='color:{CHANGES_HUB}'>&#9711;</span> practice "
@@ -607,12 +609,15 @@ def _legend_html(
         if words.estimate
         else ""
     )
+    over_text = (
+        f"; <b style=color:{BREACH}>{plural(over, 'practice')} over the cap</b>" if over else ""
+    )
     proposal = (
         f"<div data-view='proposal'><div class='hubopt-status'>Solver: {_e(status)}</div>"
         f"{estimate}"
-        f"{len(h)} hubs, {in_band} in the {band_text}"
+        f"{plural(len(h), 'hub')}, {in_band} in the {band_text}"
         f"{f'{exempt} exempt, ' if exempt else ''}travel cap {cap:g} {words.unit}"
-        f"{f'; <b style=color:{BREACH}>{over} practices over the cap</b>' if over else ''}."
+        f"{over_text}."
         f"{moved}"
         "<table class='hubopt-table'><tr><th align=left>hub</th><th align=left>site</th>"
         "<th title='practices'>pr.</th><th>patients</th>"
@@ -635,7 +640,7 @@ def _legend_html(
         current = (
             "<div data-view='current' style='display:none'>"
             f"<div class='hubopt-status'>Today's groups</div>{estimate}"
-            f"{len(g)} groups, {cur_in} in the "
+            f"{plural(len(g), 'group')}, {cur_in} in the "
             f"{band_text}travel measured to each group's best site (the member that minimises "
             "patient-weighted travel). A group has the colour of the proposed hub it shares "
             "most patients with."

@@ -16,6 +16,7 @@ import pandas as pd
 from hubopt.inputs import BNG, LEFT_OUT_COLUMNS, left_out_frame, practices_only
 from hubopt.model.exempt import hub_exemption
 from hubopt.scenario import Scenario
+from hubopt.text import plural
 
 #: Metres around member practices when drawing a hub's outline.
 OUTLINE_BUFFER_M = 600.0
@@ -196,7 +197,7 @@ def left_out_notes(left_out: pd.DataFrame, *, listed_in: str | None = "rejects.c
             for r in g.itertuples()
         )
         notes.append(
-            f"left out {len(g)} {'practice' if len(g) == 1 else 'practices'} ({category}; "
+            f"left out {plural(len(g), 'practice')} ({category}; "
             f"{int(g['patients'].sum()):,} patients): {named}"
             + (f"; listed in {listed_in}" if listed_in else "")
         )
