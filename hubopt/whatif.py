@@ -110,6 +110,12 @@ class Area:
     def patients(self) -> int:
         return int(self.practices["list_size"].sum())
 
+    @property
+    def words(self) -> units.Minutes:
+        """How its minute figures are labelled: road minutes, or the straight-line
+        estimate (:func:`hubopt.outputs.units.minutes_of`)."""
+        return units.minutes_of(self.minutes)
+
     def __repr__(self) -> str:
         extra = f"; {'; '.join(self.changes)}" if self.changes else ""
         return (
@@ -350,11 +356,11 @@ class Outcome:
         if self.has_plan:
             f = self.figures()
             mean = f["mean minutes to site (patient-weighted)"]
-            moved = f[MOVED]
+            moved, unit = f[MOVED], self.area.words.unit
             lines.append(
                 f"  {plural(f['hubs'], 'hub')} ({f['share in band']} in {f['band']}), "
                 f"{f['smallest hub']:,} to {f['largest hub']:,} patients; travel worst "
-                f"{f['worst minutes to site']} min, mean {mean} min; "
+                f"{f['worst minutes to site']} {unit}, mean {mean} {unit}; "
                 + (plural(moved, "practice") if isinstance(moved, int) else f"{moved} practices")
                 + " moved"
             )
@@ -481,7 +487,9 @@ def compare(outcomes: Iterable[Outcome]) -> pd.DataFrame:
     hubs, hubs in band and their share, smallest and largest hub, worst and
     patient-weighted mean minutes to the hub site, practices ungrouped, practices moved
     vs today, seconds to solve, and the first reason where there is no plan (``-`` where
-    a figure does not apply)."""
+    a figure does not apply). Where travel is the straight-line estimate (in any of the
+    outcomes' areas), the minute measures say so, as in a run's comparison."""
+    outcomes = list(outcomes)
     columns: dict[str, dict[str, object]] = {}
     for o in outcomes:
         name, k = o.name, 1
@@ -492,11 +500,13 @@ def compare(outcomes: Iterable[Outcome]) -> pd.DataFrame:
     last = ["seconds", "why not"]
     rows = [r for r in dict.fromkeys(r for f in columns.values() for r in f) if r not in last]
     rows += last
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {name: [f.get(r, "-") for r in rows] for name, f in columns.items()},
         index=rows,
         dtype=object,
     )
+    estimate = any(o.area.words.estimate for o in outcomes)
+    return table.rename(index=units.Minutes(estimate).measure)
 
 
 # ------------------------------------------------------------------ planners' choices
@@ -625,11 +635,11 @@ def side_by_side(
     for o in outcomes:
         head = f"<b>{html.escape(o.name)}</b> &middot; {html.escape(o.status_text())}"
         if o.has_plan:
-            f = o.figures()
+            f, unit = o.figures(), o.area.words.unit
             head += html.escape(
                 f" · {plural(f['hubs'], 'hub')}, {f['share in band']} in band, worst "
-                f"{f['worst minutes to site']} min, mean "
-                f"{f['mean minutes to site (patient-weighted)']} min, moved {f[MOVED]}"
+                f"{f['worst minutes to site']} {unit}, mean "
+                f"{f['mean minutes to site (patient-weighted)']} {unit}, moved {f[MOVED]}"
             )
             body = _iframe(map_html(o.map()), height, scale)
         else:
