@@ -23,6 +23,7 @@ from hubopt.inputs import onboard
 from hubopt.inputs.area import left_out_lines
 from hubopt.outputs import evaluate, units
 from hubopt.scenario import BAND_MODES, Scenario, load_scenario
+from hubopt.text import plural
 
 log = logging.getLogger("hubopt")
 
@@ -190,7 +191,8 @@ def format_summary(result: pipeline.RunResult) -> str:
     s = result.summary()
     w = units.minutes_of(result.matrix)
     lines = [
-        f"Scenario {s['scenario']}: {s['practices']} practices, {s['patients']:,} patients",
+        f"Scenario {s['scenario']}: {plural(s['practices'], 'practice')}, "
+        f"{s['patients']:,} patients",
         f"Status: {s['status_text']}",
         f"Hubs: {s['hubs']} ({s['hubs_in_band']} within "
         f"{result.scenario.population_min:,}-{result.scenario.population_max:,}), "
@@ -248,7 +250,8 @@ def evaluate_cmd(ctx, scenario_file, groupings, out_dir, force):
         named = {p.parent.name if p.name == "assignment.csv" else p.stem: p for p in groupings}
         out = out_dir or Path("out") / f"{scenario.name}-evaluation"
         res = pipeline.evaluate_groupings(scenario, groupings=named, out_dir=out, force=force)
-    lines = [f"Scenario {scenario.name}: {len(next(iter(res.scored.values()))[0])} practices"]
+    practices = len(next(iter(res.scored.values()))[0])
+    lines = [f"Scenario {scenario.name}: {plural(practices, 'practice')}"]
     lines += [res.comparison.to_string(), ""]
     lines += [f"Note: {n}" for n in res.notes]
     lines += ["Wrote:"] + [f"  {p}" for p in res.files]
@@ -303,11 +306,13 @@ def format_onboarding(done: onboard.Onboarding) -> str:
         in_band = round(pcns["share_in_band"] * pcns["groups"])
         lines.append(
             f"Today's PCNs: {pcns['groups']}, {in_band} of them within {band[0]:,}-{band[1]:,} "
-            f"patients; {pcns['practices_ungrouped']} practices in no PCN"
+            f"patients; {plural(int(pcns['practices_ungrouped']), 'practice')} in no PCN"
         )
     out = loaded.rejects
     if len(out):
-        lines.append(f"Left out: {len(out)} practices, {int(out['patients'].sum()):,} patients:")
+        lines.append(
+            f"Left out: {plural(len(out), 'practice')}, {int(out['patients'].sum()):,} patients:"
+        )
         lines += [f"  - {line}" for line in left_out_lines(out)]
     else:
         lines.append("Left out: none")
@@ -330,8 +335,8 @@ def _area_line(row: dict) -> str:
         return f"{row['area']}: {row.get('status')} - {row.get('reason')}"
     gap = "proven optimal" if row["status"] == "optimal" else f"gap {row.get('gap') or 0:.2%}"
     return (
-        f"{row['area']}: {row['practices']} practices, {row['patients']:,} patients -> "
-        f"{row['hubs']} hubs ({row['hubs_in_band']} in band), {row['status']}, {gap}, "
+        f"{row['area']}: {plural(row['practices'], 'practice')}, {row['patients']:,} patients "
+        f"-> {plural(row['hubs'], 'hub')} ({row['hubs_in_band']} in band), {row['status']}, {gap}, "
         f"{row.get('seconds', 0):.0f} s"
     )
 
@@ -419,8 +424,8 @@ def batch_cmd(ctx, scenario_file, level, codes, nhs_dir, out_dir, workers, sched
         lines = [batch.lead_text(scenario, f)]
         if res.reused:
             lines.append(
-                f"Kept {len(res.reused)} areas solved earlier with the same inputs and rules "
-                "(--force solves them again)."
+                f"Kept {plural(len(res.reused), 'area')} solved earlier with the same inputs "
+                "and rules (--force solves them again)."
             )
         lines += ["Wrote:"] + [f"  {p}" for p in res.files]
         lines.append(

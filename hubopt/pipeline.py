@@ -544,7 +544,7 @@ def evaluate_groupings(
     notes: list[str] = []
     with _stage(timings, "inputs"):
         loaded = load.load_inputs(scenario)
-        notes += loaded.notes
+        notes += loaded.notes + tables.left_out_notes(loaded.rejects, listed_in=None)
         practices = loaded.practices
         given = {"current": loaded.current} if loaded.current is not None else {}
         for name, path in groupings.items():

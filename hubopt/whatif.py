@@ -45,6 +45,7 @@ from hubopt.outputs import evaluate, maps, tables, units
 from hubopt.scenario import Scenario, load_scenario
 from hubopt.solver.choices import Choices, prices_frame
 from hubopt.solver.mip import SolveResult
+from hubopt.text import plural
 
 if TYPE_CHECKING:
     import folium
@@ -109,10 +110,16 @@ class Area:
     def patients(self) -> int:
         return int(self.practices["list_size"].sum())
 
+    @property
+    def words(self) -> units.Minutes:
+        """How its minute figures are labelled: road minutes, or the straight-line
+        estimate (:func:`hubopt.outputs.units.minutes_of`)."""
+        return units.minutes_of(self.minutes)
+
     def __repr__(self) -> str:
         extra = f"; {'; '.join(self.changes)}" if self.changes else ""
         return (
-            f"<Area {self.scenario.name}: {len(self.practices)} practices, "
+            f"<Area {self.scenario.name}: {plural(len(self.practices), 'practice')}, "
             f"{self.patients:,} patients{extra}>"
         )
 
@@ -139,7 +146,7 @@ def prepare(
     if changes:
         s = s.replace(**changes)
     loaded = load.load_inputs(s)
-    notes = list(loaded.notes)
+    notes = list(loaded.notes) + tables.left_out_notes(loaded.rejects, listed_in=None)
     minutes = pipeline.travel_matrix(s, loaded.practices, notes=notes)
     return Area(s, loaded.practices, minutes, loaded.current, loaded.boundary, tuple(notes))
 
@@ -205,12 +212,13 @@ def grow_lists(area: Area, factor: float, codes: Iterable[str] | None = None) ->
     unknown = chosen.difference(p.index)
     if len(unknown):
         raise InputError(
-            f"{len(unknown)} practices to grow are not in the area: {', '.join(unknown)}.",
+            f"{plural(len(unknown), 'practice')} to grow {'is' if len(unknown) == 1 else 'are'} "
+            f"not in the area: {', '.join(unknown)}.",
             [_known(p.index)],
         )
     sizes = p["list_size"].astype(int).copy()
     sizes[chosen] = np.rint(sizes[chosen] * factor).astype(int)
-    which = "all practices" if codes is None else f"{len(chosen)} practices"
+    which = "all practices" if codes is None else plural(len(chosen), "practice")
     return replace(
         area,
         practices=p.assign(list_size=sizes),
@@ -348,10 +356,13 @@ class Outcome:
         if self.has_plan:
             f = self.figures()
             mean = f["mean minutes to site (patient-weighted)"]
+            moved, unit = f[MOVED], self.area.words.unit
             lines.append(
-                f"  {f['hubs']} hubs ({f['share in band']} in {f['band']}), "
+                f"  {plural(f['hubs'], 'hub')} ({f['share in band']} in {f['band']}), "
                 f"{f['smallest hub']:,} to {f['largest hub']:,} patients; travel worst "
-                f"{f['worst minutes to site']} min, mean {mean} min; {f[MOVED]} practices moved"
+                f"{f['worst minutes to site']} {unit}, mean {mean} {unit}; "
+                + (plural(moved, "practice") if isinstance(moved, int) else f"{moved} practices")
+                + " moved"
             )
         else:
             lines += [f"  {self.message}"] + [f"  - {r}" for r in self.reasons]
@@ -476,7 +487,9 @@ def compare(outcomes: Iterable[Outcome]) -> pd.DataFrame:
     hubs, hubs in band and their share, smallest and largest hub, worst and
     patient-weighted mean minutes to the hub site, practices ungrouped, practices moved
     vs today, seconds to solve, and the first reason where there is no plan (``-`` where
-    a figure does not apply)."""
+    a figure does not apply). Where travel is the straight-line estimate (in any of the
+    outcomes' areas), the minute measures say so, as in a run's comparison."""
+    outcomes = list(outcomes)
     columns: dict[str, dict[str, object]] = {}
     for o in outcomes:
         name, k = o.name, 1
@@ -487,11 +500,13 @@ def compare(outcomes: Iterable[Outcome]) -> pd.DataFrame:
     last = ["seconds", "why not"]
     rows = [r for r in dict.fromkeys(r for f in columns.values() for r in f) if r not in last]
     rows += last
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {name: [f.get(r, "-") for r in rows] for name, f in columns.items()},
         index=rows,
         dtype=object,
     )
+    estimate = any(o.area.words.estimate for o in outcomes)
+    return table.rename(index=units.Minutes(estimate).measure)
 
 
 # ------------------------------------------------------------------ planners' choices
@@ -620,11 +635,11 @@ def side_by_side(
     for o in outcomes:
         head = f"<b>{html.escape(o.name)}</b> &middot; {html.escape(o.status_text())}"
         if o.has_plan:
-            f = o.figures()
+            f, unit = o.figures(), o.area.words.unit
             head += html.escape(
-                f" · {f['hubs']} hubs, {f['share in band']} in band, worst "
-                f"{f['worst minutes to site']} min, mean "
-                f"{f['mean minutes to site (patient-weighted)']} min, moved {f[MOVED]}"
+                f" · {plural(f['hubs'], 'hub')}, {f['share in band']} in band, worst "
+                f"{f['worst minutes to site']} {unit}, mean "
+                f"{f['mean minutes to site (patient-weighted)']} {unit}, moved {f[MOVED]}"
             )
             body = _iframe(map_html(o.map()), height, scale)
         else:

@@ -255,6 +255,24 @@ def test_cli_summary_json_report_and_map(tmp_path):
     assert "Choices: what stays together (2 plans)" in fmap
     assert fmap.count('"dashArray": "7 6"') == 3  # the three contested neighbour links
     assert "changes hub between plans" in fmap
+    assert "in alternative 1 (+0 patient-minutes" in fmap  # the report's words
+
+
+def test_map_and_report_say_where_a_practice_moves_in_the_same_words():
+    """``tables.hub_choices``: the best plan's hub, then each alternative's with what it
+    costs; the map names a site by name, the report by name and code."""
+    from hubopt.outputs import tables
+
+    rows = pd.DataFrame(
+        {"practice_code": ["B", "B"], "plan": [1, 2], "best_site": ["A", "A"],
+         "plan_site": ["C", "D"], "extra_patient_minutes": [1_234.6, 20_000.0],
+         "extra_share": [0.0123, 0.2]}
+    )  # fmt: skip
+    assert tables.hub_choices(rows, lambda code: f"Practice {code} ({code})") == [
+        "hub at Practice A (A) in the best plan",
+        "hub at Practice C (C) in alternative 1 (+1,235 patient-minutes, +1.2%)",
+        "hub at Practice D (D) in alternative 2 (+20,000 patient-minutes, +20.0%)",
+    ]
 
 
 def test_whatif_alternatives_and_rule_prices_frames():

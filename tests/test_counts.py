@@ -57,6 +57,8 @@ def test_read_equals_grouped_plus_left_out_by_reason(tmp_path):
     assert "T7 Tiny Branch Surgery (400 patients)" in notes
     assert "T6 Broken Row Surgery (patients unknown)" in notes
     assert "T5 Far East Surgery (1,000 patients)" in notes
+    assert notes.count("Tiny Branch Surgery") == 1  # once, not again by the area's rules
+    assert "left out 0" not in notes
 
     report = (out / "report.html").read_text()
     assert "Practices and patients: read = grouped + left out" in report
@@ -68,6 +70,29 @@ def test_read_equals_grouped_plus_left_out_by_reason(tmp_path):
     assert "do not add up" not in report
     for name in ("Far East Surgery (T5)", "Broken Row Surgery (T6)", "Tiny Branch Surgery (T7)"):
         assert name in report
+
+
+def test_what_ifs_and_evaluate_name_the_practices_left_out_once(tmp_path):
+    """``whatif.prepare`` and ``hubopt evaluate`` write no rejects.csv, yet their notes
+    name every practice the area's rules left out, once."""
+    from hubopt import whatif
+
+    scen = tiny_scenario_file(
+        tmp_path, network=False, network_lines=STRAIGHT,
+        inputs_extra='current = "current.csv"\n[area]\nmin_list_size = 500',
+    )  # fmt: skip
+    (tmp_path / "practices.csv").write_text(
+        ROWS.replace("T6,Broken Row Surgery,52.6,-1.09,lots\n", "")
+    )
+    (tmp_path / "current.csv").write_text("practice_code,group_id\nT1,P1\nT2,P1\nT3,P2\nT4,P2\n")
+    note = (
+        "left out 1 practice (fewer than 500 patients; 400 patients): T7 Tiny Branch Surgery "
+        "(400 patients)"
+    )
+    assert [n for n in whatif.prepare(scen).notes if "T7" in n] == [note]
+    r = CliRunner().invoke(main, ["evaluate", scen, "--out", str(tmp_path / "eval")])
+    assert r.exit_code == 0, r.output
+    assert [ln for ln in r.output.splitlines() if "T7" in ln] == [f"Note: {note}"]
 
 
 def test_rows_left_out_outside_the_area_are_not_counted(tmp_path):
@@ -130,3 +155,13 @@ def test_report_says_when_counts_do_not_add_up(tmp_path):
     page = report.render(res)
     assert "The counts do not add up" in page
     assert "<td>unaccounted</td><td class=n>1</td><td class=n>1,000" in page
+
+
+def test_one_of_a_count_takes_the_singular():
+    from hubopt.text import plural
+
+    assert plural(1, "practice") == "1 practice"
+    assert (plural(0, "hub"), plural(2, "hub")) == ("0 hubs", "2 hubs")
+    assert plural(6_543, "practice") == "6,543 practices"
+    assert plural(1, "alternative plan") == "1 alternative plan"
+    assert plural(3, "person", "people") == "3 people"

@@ -98,7 +98,7 @@ def test_init_then_run(downloads, boundaries, tmp_path):
     # C82004 is in 04C; C82003 is dormant only in the March register: kept
     assert "Practices: 3, 25,000 patients" in out
     assert "Today's PCNs: 2, 0 of them within 30,000-50,000 patients" in out
-    assert "kept 1 practices (4,000 patients) that had patients on 2021-01-01" in out
+    assert "kept 1 practice (4,000 patients) that had patients on 2021-01-01" in out
     assert "C82003 OLD PRACTICE, 4,000 patients" in out
     assert f"hubopt run {scenario}" in out
     raw = tomllib.loads(scenario.read_text())
@@ -141,6 +141,9 @@ def test_area_by_part_of_a_name(downloads, tmp_path):
     assert not (tmp_path / "w.toml").exists()
     res = run("init", "QK1", "--nhs-dir", downloads, "-o", tmp_path / "i.toml")
     assert res.exit_code == 0 and "Area: QK1 Leicester and Rutland (ICB" in res.output
+    assert "Left out: 1 practice, 800 patients:" in res.output  # once, from the rejects
+    assert res.output.count("C82004 PRISON HEALTH") == 1
+    assert "  - C82004 PRISON HEALTH, 800 patients: closed on 2020-11-30" in res.output
     assert tomllib.loads((tmp_path / "i.toml").read_text())["area"]["icb"] == ["QK1"]
 
 

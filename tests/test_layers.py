@@ -1,7 +1,7 @@
 """The package layout's import contracts (import-linter, configured in pyproject.toml).
 
 Stages import one way only (app layer > outputs > solver > model > roads > inputs >
-scenario > errors), the outputs import one way among themselves, the independent
+scenario > errors | text), the outputs import one way among themselves, the independent
 checks never use the model or solver, and no package has an import circle.
 """
 

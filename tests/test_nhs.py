@@ -8,6 +8,7 @@ import pytest
 
 from hubopt.errors import InputError
 from hubopt.inputs import area, nhs
+from hubopt.outputs import tables
 from hubopt.scenario import Scenario
 
 
@@ -176,15 +177,14 @@ def test_area_rules_report_counts_and_patients(files):
     sel, problems = area.select_area(practices, s)
     assert problems == []
     assert list(sel.practices.index) == ["C82001", "C82002"]
-    assert sel.report[0] == "area: 4 practices, 25,800 patients"
-    assert (
-        "left out 1 practices (prescribing setting other than GP practice; 800 patients): C82004"
-        in sel.report
-    )
-    assert (
-        "left out 1 practices (closed or dormant in the register; 4,000 patients): C82003"
-        in sel.report
-    )
+    assert sel.report == ["area: 4 practices, 25,800 patients"]  # the left out: below
+    # one note per rule that left a practice out (none for min_list_size: it left none)
+    assert tables.left_out_notes(sel.left_out) == [
+        "left out 1 practice (prescribing setting other than GP practice; 800 patients): "
+        "C82004 PRISON HEALTH (800 patients); listed in rejects.csv",
+        "left out 1 practice (closed or dormant in the register; 4,000 patients): "
+        "C82003 OLD PRACTICE (4,000 patients); listed in rejects.csv",
+    ]
     only_city, _ = area.select_area(
         practices, Scenario(name="t", ccg=("04C",), exclude_non_gp=False)
     )

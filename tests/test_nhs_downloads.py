@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from hubopt.inputs import area, load, nhs, published
+from hubopt.outputs import tables
 from hubopt.scenario import Scenario
 from tests.test_nhs import EPCN, LIST_SIZES, POSTCODES_LATLON, _epraccur_row
 
@@ -199,17 +200,18 @@ def test_dormant_in_a_later_register_is_kept_and_named(tmp_path):
     loaded = load.load_inputs(_scenario(_downloads(tmp_path, (2021, 3, 1, 0, 0, 0))))
     assert "C82003" in loaded.practices.index
     assert "C82004" not in loaded.practices.index
-    kept = next(n for n in loaded.notes if n.startswith("kept 1 practices"))
+    kept = next(n for n in loaded.notes if n.startswith("kept 1 practice ("))
     assert "C82003 OLD PRACTICE, 4,000 patients" in kept
     assert "dormant in the register dated 2021-03-01 (date of the file in the archive)" in kept
     assert "after as_at 2021-01-01" in kept
     row = loaded.rejects.set_index("practice_code").loc["C82004"]
     assert (row["name"], row["patients"], row["category"]) == ("PRISON HEALTH", 800, area.CLOSED)
     assert row["reason"] == "closed on 2020-11-30, on or before as_at 2021-01-01"
-    assert (
-        "left out C82004 PRISON HEALTH, 800 patients: closed on 2020-11-30, on or before "
-        "as_at 2021-01-01" in loaded.notes
-    )
+    assert not any(n.startswith("left out") for n in loaded.notes)  # named once, from rejects
+    assert tables.left_out_notes(loaded.rejects) == [
+        "left out 1 practice (closed or dormant in the register; 800 patients): "
+        "C82004 PRISON HEALTH (800 patients); listed in rejects.csv"
+    ]
     assert loaded.published == {
         "list_sizes": "2021-01-01 (EXTRACT_DATE column)",
         "postcodes": "2024-02-01 (file name)",
@@ -228,8 +230,11 @@ def test_dormant_on_or_before_as_at_is_left_out_and_named(tmp_path):
         "dormant in the register dated 2020-12-01 (date of the file in the archive), "
         "on or before as_at 2021-01-01"
     )
-    assert "left out 2 practices (closed or dormant in the register; 4,800 patients): " \
-        "C82003, C82004" in loaded.notes  # fmt: skip
+    assert tables.left_out_notes(loaded.rejects) == [
+        "left out 2 practices (closed or dormant in the register; 4,800 patients): "
+        "C82003 OLD PRACTICE (4,000 patients), C82004 PRISON HEALTH (800 patients); "
+        "listed in rejects.csv"
+    ]
     assert not any(n.startswith("kept") for n in loaded.notes)
 
 

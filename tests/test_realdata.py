@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from hubopt.inputs import area, load, nhs
-from hubopt.outputs import evaluate
+from hubopt.outputs import evaluate, tables
 from hubopt.scenario import Scenario, scenario_from_dict
 
 pytestmark = pytest.mark.realdata
@@ -74,8 +74,11 @@ def test_llr_selects_its_practices(england):
     assert len(sel.practices) == 132
     assert "Y03587" in sel.practices.index
     assert 1_150_000 < sel.practices["list_size"].sum() < 1_170_000
-    assert (
-        "left out 2 practices (fewer than 100 patients; 108 patients): Y03584, Y05412" in sel.report
+    out = sel.left_out.set_index("practice_code")
+    assert sorted(out.index[out["category"] == "fewer than 100 patients"]) == ["Y03584", "Y05412"]
+    assert any(
+        n.startswith("left out 2 practices (fewer than 100 patients; 108 patients): Y03584 ")
+        for n in tables.left_out_notes(sel.left_out)
     )
     everything, _ = area.select_area(
         england.practices, Scenario(name="llr", ccg=LLR, exclude_closed=False)

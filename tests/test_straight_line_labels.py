@@ -73,3 +73,25 @@ def test_road_minutes_keep_their_words():
     e = units.Minutes(estimate=True)
     assert e(12.34) == "12.3 min (straight-line est.)" and e(float("nan")) == "-"
     assert e.measure("hubs") == "hubs"
+
+
+def test_what_if_comparisons_say_straight_line_estimate(tmp_path):
+    """The what-if table, summary lines and map headings label their minutes as the run
+    does; the road wording is kept for road times (tests/test_whatif.py)."""
+    from hubopt import whatif
+
+    scen = tiny_scenario_file(tmp_path, network=False, network_lines='kind = "straight_line"')
+    area = whatif.prepare(scen)
+    assert area.words.estimate
+    base = whatif.solve(area, "base")
+    table = whatif.compare([base, whatif.solve(area, "cap 8", travel_cap_minutes=8)])
+    minutes = [m for m in table.index if "minutes" in m]
+    assert minutes == [
+        "cap (minutes) (straight-line est.)",
+        "worst minutes to site (straight-line est.)",
+        "mean minutes to site (patient-weighted) (straight-line est.)",
+    ]
+    assert "hubs" in table.index and "practices" in table.index  # the rest as they were
+    assert re.search(r"travel worst [\d.]+ min \(straight-line est.\), mean", base.describe())
+    head = whatif.side_by_side([base])._repr_html_()
+    assert re.search(r"worst [\d.]+ min \(straight-line est.\), mean", head)

@@ -42,6 +42,7 @@ from hubopt.batch.areas import (
 from hubopt.errors import OutputExistsError
 from hubopt.inputs import load
 from hubopt.scenario import Scenario
+from hubopt.text import plural
 
 __all__ = [
     "LEVELS",
@@ -288,12 +289,13 @@ def lead_text(scenario: Scenario, f: dict[str, Any]) -> str:
     """England's figures in a sentence, for the index page and the CLI."""
     s = scenario
     return (
-        f"{f['areas']} areas, {f['plans']} with a plan ({f['proven']} proven optimal), "
-        f"{f['failed']} failed; {f['practices']:,} practices and {f['patients']:,} patients "
+        f"{plural(f['areas'], 'area')}, {f['plans']} with a plan ({f['proven']} proven "
+        f"optimal), {f['failed']} failed; {plural(f['practices'], 'practice')} and "
+        f"{f['patients']:,} patients "
         f"solved of {f['practices_in_file']:,} and {f['patients_in_file']:,} in the input. "
         f"Band {s.population_min:,}-{s.population_max:,} ({s.band}), travel cap "
         f"{s.travel_cap_minutes:g} min{', contiguous' if s.contiguous else ''}. "
-        f"Proposed: {f['hubs']:,} hubs, {_pct(f['in_band_share'])} in band, "
+        f"Proposed: {plural(f['hubs'], 'hub')}, {_pct(f['in_band_share'])} in band, "
         f"{_pct(f['contiguous_share'])} contiguous, mean travel {_min(f['mean_min'])} min. "
         f"Today's PCNs measured the same way: {f['PCN_hubs']:,}, "
         f"{_pct(f['PCN_in_band_share'])} in band, {_pct(f['PCN_contiguous_share'])} "

@@ -3,8 +3,9 @@
 An area is given by commissioner codes (CCG / sub-ICB location, ICB), by a list of
 practice codes, or by boundary polygons (optionally buffered for cross-border
 practices). Rules then leave out non-standard practices, closed or dormant ones and
-small lists; every rule reports how many practices and patients it left out, and
-names each practice with its patients.
+small lists; every practice a rule leaves out is a row of the selection's ``left_out``
+table with its patients and reason (the run names them in its notes from there:
+:func:`hubopt.outputs.tables.left_out_notes`).
 
 No practice is lost to a later register: a practice with patients in the list sizes
 is left out as closed or dormant only when the register shows it so on or before
@@ -24,6 +25,7 @@ from hubopt.errors import InputError
 from hubopt.inputs import Problem
 from hubopt.inputs.practices import BNG, left_out_frame
 from hubopt.scenario import Scenario
+from hubopt.text import plural
 
 #: A practice selected by code but this far outside the boundary is flagged (metres).
 FAR_OUTSIDE_M = 5_000.0
@@ -31,7 +33,8 @@ FAR_OUTSIDE_M = 5_000.0
 
 @dataclass
 class Selection:
-    """The practices chosen, and a line per rule saying what it left out."""
+    """The practices chosen, notes on them (the area's size; practices kept though
+    closed or dormant in a later register), and the practices the rules left out."""
 
     practices: gpd.GeoDataFrame
     report: list[str] = field(default_factory=list)
@@ -127,7 +130,9 @@ def select_area(
                 f"boundary_value={list(s.boundary_value)}; check the codes against the data"
             ],
         )
-    report.append(f"area: {len(chosen)} practices, {int(chosen['list_size'].sum()):,} patients")
+    report.append(
+        f"area: {plural(len(chosen), 'practice')}, {int(chosen['list_size'].sum()):,} patients"
+    )
     rules = []
     if s.exclude_non_gp and "prescribing_setting" in chosen.columns:
         setting = chosen["prescribing_setting"].fillna("").astype(str)
@@ -140,7 +145,8 @@ def select_area(
         rules.append((CLOSED, closed))
         for why, codes in kept.groupby(kept).groups.items():
             report.append(
-                f"kept {len(codes)} practices ({int(chosen.loc[codes, 'list_size'].sum()):,} "
+                f"kept {plural(len(codes), 'practice')} "
+                f"({int(chosen.loc[codes, 'list_size'].sum()):,} "
                 f"patients) that had patients on {s.as_at}, though {why}: "
                 + "; ".join(_named(chosen, c) for c in codes)
             )
@@ -152,19 +158,12 @@ def select_area(
     for why, mask in rules:
         mask = mask.reindex(chosen.index, fill_value=False)
         dropped = chosen[mask]
-        report.append(
-            f"left out {len(dropped)} practices ({why}; "
-            f"{int(dropped['list_size'].sum()):,} patients)"
-            + (f": {', '.join(dropped.index[:8])}" if len(dropped) else "")
-            + (" ..." if len(dropped) > 8 else "")
-        )
         reasons = details.get(why, pd.Series(why, index=dropped.index))
         rows = left_out_frame(
             [{"practice_code": c, "name": _name(chosen, c),
               "patients": int(chosen.at[c, "list_size"]), "category": why, "reason": reasons[c]}
              for c in dropped.index]
         )  # fmt: skip
-        report += [f"left out {line}" for line in left_out_lines(rows)]
         out_rows += rows.to_dict("records")
         chosen = chosen[~mask]
     left_out = left_out_frame(out_rows)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from hubopt.errors import InputError
+from hubopt.text import plural
 
 log = logging.getLogger(__name__)
 
@@ -477,7 +478,7 @@ def read_grouping(
     df = df[df["practice_code"].isin(practices.index) & df["group_id"].ne("")]
     if df.empty and not problems:
         problems.append(
-            f"{label}: groups none of the area's {len(practices)} practices; give a row "
+            f"{label}: groups none of the area's {plural(len(practices), 'practice')}; give a row "
             "(practice_code, group) for each practice in a group, or leave the file out"
         )
     if problems:

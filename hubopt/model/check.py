@@ -18,6 +18,7 @@ from scipy.optimize import linear_sum_assignment
 
 from hubopt.inputs import site_only_codes
 from hubopt.scenario import Scenario
+from hubopt.text import plural
 
 
 @dataclass
@@ -255,7 +256,7 @@ def hub_count_in_range(d: PlanData) -> list[str]:
     lo, hi = d.scenario.hub_range
     n = len(d.hubs)
     if (lo is not None and n < lo) or (hi is not None and n > hi):
-        return [f"{n} hubs, the scenario asks for {lo or 0}-{hi or 'any'}"]
+        return [f"{plural(n, 'hub')}, the scenario asks for {lo or 0}-{hi or 'any'}"]
     return []
 
 

@@ -17,6 +17,7 @@ from scipy.sparse.csgraph import connected_components
 from hubopt.inputs import site_only_codes
 from hubopt.model.exempt import singleton_practices
 from hubopt.scenario import Scenario
+from hubopt.text import plural
 
 
 def practice_label(practices: pd.DataFrame, code: str) -> str:
@@ -120,8 +121,9 @@ def population_total(practices: pd.DataFrame, scenario: Scenario) -> list[str]:
     if lo_k <= hi_k:
         return []
     return [
-        f"the practices total {total:,} patients: {lo_k - 1} hubs could hold at most "
-        f"{(lo_k - 1) * s.population_max:,} and {lo_k} hubs need at least "
+        f"the practices total {total:,} patients: {plural(lo_k - 1, 'hub')} could hold at "
+        f"most {(lo_k - 1) * s.population_max:,} and {plural(lo_k, 'hub')} "
+        f"{'needs' if lo_k == 1 else 'need'} at least "
         f"{lo_k * s.population_min:,}, so no number of hubs fits the band "
         f"{s.population_min:,}-{s.population_max:,}. Widen the band."
     ]
@@ -193,13 +195,15 @@ def hub_count(practices: pd.DataFrame, scenario: Scenario) -> list[str]:
     out = []
     if hi is not None and s.band != "elastic" and rest > (hi - n_single) * s.population_max:
         out.append(
-            f"at most {hi} hubs ({n_single} of them single exempt practices) can hold at "
+            f"at most {plural(hi, 'hub')} ({n_single} of them single exempt practices) can "
+            "hold at "
             f"most {max(0, hi - n_single) * s.population_max:,} patients in the band, but "
             f"the other practices have {rest:,}: raise hubs_max or population_max"
         )
     if lo is not None and s.band == "strict" and rest < (lo - n_single) * s.population_min:
         out.append(
-            f"{lo} hubs need at least {(lo - n_single) * s.population_min:,} patients to "
+            f"{plural(lo, 'hub')} {'needs' if lo == 1 else 'need'} at least "
+            f"{(lo - n_single) * s.population_min:,} patients to "
             f"reach the lower band, but the practices have {rest:,}: lower hubs_min"
         )
     return out

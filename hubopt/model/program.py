@@ -103,6 +103,7 @@ from hubopt.errors import InputError
 from hubopt.inputs import site_only_codes
 from hubopt.model.exempt import singleton_practices
 from hubopt.scenario import Scenario
+from hubopt.text import plural
 
 #: Objective stages hubopt adds on its own, before the user's objectives.
 BAND_BREACH = "band_breach"
@@ -401,7 +402,7 @@ def validate_rules(
         if unknown:
             problems.append(
                 f"[rules] {key} names {', '.join(unknown)}, not among the area's "
-                f"{len(practices)} practices; check the codes (or the area selection)"
+                f"{plural(len(practices), 'practice')}; check the codes (or the area selection)"
             )
     if s.within and s.within not in practices.columns:
         problems.append(

@@ -44,10 +44,12 @@ from branca.element import MacroElement, Template
 from hubopt.inputs import BNG
 from hubopt.model.adjacency import touching
 from hubopt.outputs import catchments as _catchments
+from hubopt.outputs import tables
 from hubopt.outputs.catchments import Catchments
 from hubopt.outputs.colours import BREACH, PALETTE, colour_graph
 from hubopt.outputs.units import ROAD, Minutes
 from hubopt.solver.choices import Choices
+from hubopt.text import plural
 
 __all__ = ["PALETTE", "BREACH", "hub_colours", "proposal_map", "save_map"]
 
@@ -142,7 +144,7 @@ def _hub_summary(h: pd.Series, band, *, name: str, site_label: str, words: Minut
     )
     return (
         f"<b>{name}</b><br>{site}{_n(h['list_size'])} patients, {_band_text(h, band)}<br>"
-        f"{travel}{int(h['practices'])} practices"
+        f"{travel}{plural(int(h['practices']), 'practice')}"
     )
 
 
@@ -342,18 +344,35 @@ def _breaches(
             tooltip=folium.Tooltip(f"{_e(h[key])}: {_n(h['list_size'])} patients, {why}"),
         ).add_to(layer)
     for _, p in over.iterrows():
-        folium.CircleMarker(
-            [p["lat"], p["lon"]],
-            radius=_radius(p["list_size"]) + 6,
-            color=BREACH,
-            weight=3,
-            fill=False,
-            tooltip=folium.Tooltip(
-                f"{_e(p['practice_name'])}: {_min(p[minutes_col])} {words.travel} to its site, "
-                f"over the {cap:g} min cap"
-            ),
+        _ring(
+            p,
+            BREACH,
+            6,
+            f"{_e(p['practice_name'])}: {_min(p[minutes_col])} {words.travel} to its site, "
+            f"over the {cap:g} min cap",
         ).add_to(layer)
     return layer
+
+
+def _ring(
+    p: pd.Series,
+    colour: str,
+    gap: float,
+    tooltip: str,
+    *,
+    weight: float = 3,
+    dash: str | None = None,
+) -> folium.CircleMarker:
+    """An unfilled ring ``gap`` pixels outside practice ``p``'s dot, with ``tooltip``."""
+    return folium.CircleMarker(
+        [p["lat"], p["lon"]],
+        radius=_radius(p["list_size"]) + gap,
+        color=colour,
+        weight=weight,
+        fill=False,
+        dash_array=dash,
+        tooltip=folium.Tooltip(tooltip),
+    )
 
 
 def _moved_layer(c: Catchments) -> folium.FeatureGroup:
@@ -364,17 +383,13 @@ def _moved_layer(c: Catchments) -> folium.FeatureGroup:
             if p["current_group"]
             else "no group"
         )
-        folium.CircleMarker(
-            [p["lat"], p["lon"]],
-            radius=_radius(p["list_size"]) + 3,
-            color=MOVED,
+        _ring(
+            p,
+            MOVED,
+            3,
+            f"<b>{_e(p['practice_name'])}</b> moves: today {today}, proposed hub {_e(p['hub_id'])}",
             weight=2,
-            fill=False,
-            dash_array="3 3",
-            tooltip=folium.Tooltip(
-                f"<b>{_e(p['practice_name'])}</b> moves: today {today}, "
-                f"proposed hub {_e(p['hub_id'])}"
-            ),
+            dash="3 3",
         ).add_to(layer)
     return layer
 
@@ -393,7 +408,8 @@ def _choices_layer(choices: Choices, practices: gpd.GeoDataFrame) -> folium.Feat
     between and what each choice costs."""
     alts = choices.alternatives
     n = 0 if alts is None else len(alts.plans)
-    layer = folium.FeatureGroup(name=f"Choices: what stays together ({n} plans)", show=True)
+    title = f"Choices: what stays together ({plural(n, 'plan')})"
+    layer = folium.FeatureGroup(name=title, show=True)
     if alts is None or choices.pairs is None:
         return layer
     xy = practices[["lat", "lon"]]
@@ -414,25 +430,14 @@ def _choices_layer(choices: Choices, practices: gpd.GeoDataFrame) -> folium.Feat
                 f"{'every plan' if firm else f'{pair.together} of {pair.plans} plans'}"
             ),
         ).add_to(layer)
-    best = alts.plans[0].assignment
     moves = choices.moves if choices.moves is not None else pd.DataFrame()
     for code, rows in moves.groupby("practice_code", sort=True):
-        where = [f"hub at {_e(name.get(best[code], best[code]))} in the best plan"] + [
-            f"hub at {_e(name.get(r.plan_site, r.plan_site))} in alternative {r.plan} "
-            f"(+{_n(r.extra_patient_minutes)} patient-minutes, +{r.extra_share:.1%})"
-            for r in rows.itertuples()
-        ]
-        p = practices.loc[code]
-        folium.CircleMarker(
-            [p["lat"], p["lon"]],
-            radius=_radius(p["list_size"]) + 5,
-            color=CHANGES_HUB,
-            weight=3,
-            fill=False,
-            tooltip=folium.Tooltip(
-                f"<b>{_e(name[code])}</b> ({_e(code)}) changes hub between plans: "
-                + "; ".join(where)
-            ),
+        where = tables.hub_choices(rows, lambda s: _e(name.get(s, s)))
+        _ring(
+            practices.loc[code],
+            CHANGES_HUB,
+            5,
+            f"<b>{_e(name[code])}</b> ({_e(code)}) changes hub between plans: " + "; ".join(where),
         ).add_to(layer)
     return layer
 
@@ -442,7 +447,7 @@ def _choices_legend(choices: Choices | None) -> str:
         return ""
     a = choices.alternatives
     return (
-        f"<div class='hubopt-key'><b>Choices</b> ({len(a.plans)} plans within "
+        f"<div class='hubopt-key'><b>Choices</b> ({plural(len(a.plans), 'plan')} within "
         f"{a.within:.0%}): <span style='color:{FIRM_LINK}'>&#9473;&#9473;</span> neighbours "
         f"in one hub in every plan &nbsp; <span style='color:{CONTESTED_LINK}'>- - -</span> "
         f"in some plans &nbsp; <span style='color:{CHANGES_HUB}'>&#9711;</span> practice "
@@ -604,12 +609,15 @@ def _legend_html(
         if words.estimate
         else ""
     )
+    over_text = (
+        f"; <b style=color:{BREACH}>{plural(over, 'practice')} over the cap</b>" if over else ""
+    )
     proposal = (
         f"<div data-view='proposal'><div class='hubopt-status'>Solver: {_e(status)}</div>"
         f"{estimate}"
-        f"{len(h)} hubs, {in_band} in the {band_text}"
+        f"{plural(len(h), 'hub')}, {in_band} in the {band_text}"
         f"{f'{exempt} exempt, ' if exempt else ''}travel cap {cap:g} {words.unit}"
-        f"{f'; <b style=color:{BREACH}>{over} practices over the cap</b>' if over else ''}."
+        f"{over_text}."
         f"{moved}"
         "<table class='hubopt-table'><tr><th align=left>hub</th><th align=left>site</th>"
         "<th title='practices'>pr.</th><th>patients</th>"
@@ -632,7 +640,7 @@ def _legend_html(
         current = (
             "<div data-view='current' style='display:none'>"
             f"<div class='hubopt-status'>Today's groups</div>{estimate}"
-            f"{len(g)} groups, {cur_in} in the "
+            f"{plural(len(g), 'group')}, {cur_in} in the "
             f"{band_text}travel measured to each group's best site (the member that minimises "
             "patient-weighted travel). A group has the colour of the proposed hub it shares "
             "most patients with."

@@ -616,11 +616,7 @@ def _choices(res: RunResult) -> dict | None:
         contested = []
         moves = ch.moves if ch.moves is not None else pd.DataFrame()
         for code, rows in moves.groupby("practice_code", sort=True):
-            options = [f"hub at {site(rows['best_site'].iloc[0])} in the best plan"] + [
-                f"hub at {site(r.plan_site)} in alternative {r.plan} "
-                f"(+{_n(round(r.extra_patient_minutes))} patient-minutes, +{r.extra_share:.1%})"
-                for r in rows.itertuples()
-            ]
+            options = tables.hub_choices(rows, site)
             contested.append({"name": name[code], "code": code, "options": options})
         out["alternatives"] = {
             "text": a.describe(),

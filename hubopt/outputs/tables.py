@@ -6,6 +6,7 @@ a proposal from the solver or today's configuration with its best sites.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -15,6 +16,7 @@ import pandas as pd
 from hubopt.inputs import BNG, LEFT_OUT_COLUMNS, left_out_frame, practices_only
 from hubopt.model.exempt import hub_exemption
 from hubopt.scenario import Scenario
+from hubopt.text import plural
 
 #: Metres around member practices when drawing a hub's outline.
 OUTLINE_BUFFER_M = 600.0
@@ -183,8 +185,9 @@ def count_table(
     )
 
 
-def left_out_notes(left_out: pd.DataFrame) -> list[str]:
-    """One note per reason, naming every practice left out with its patients."""
+def left_out_notes(left_out: pd.DataFrame, *, listed_in: str | None = "rejects.csv") -> list[str]:
+    """One note per reason, naming every practice left out with its patients, and
+    where the table of them is written (``listed_in``; None: nowhere)."""
     notes = []
     for category, g in left_out.groupby("category", sort=False):
         named = ", ".join(
@@ -194,10 +197,24 @@ def left_out_notes(left_out: pd.DataFrame) -> list[str]:
             for r in g.itertuples()
         )
         notes.append(
-            f"left out {len(g)} {'practice' if len(g) == 1 else 'practices'} ({category}; "
-            f"{int(g['patients'].sum()):,} patients): {named}; listed in rejects.csv"
+            f"left out {plural(len(g), 'practice')} ({category}; "
+            f"{int(g['patients'].sum()):,} patients): {named}"
+            + (f"; listed in {listed_in}" if listed_in else "")
         )
     return notes
+
+
+def hub_choices(moves: pd.DataFrame, site: Callable[[str], str]) -> list[str]:
+    """Where one practice's hub is in each plan, from its rows of
+    :func:`hubopt.solver.choices.moves`: ``hub at X in the best plan``, then
+    ``hub at Y in alternative N (+M patient-minutes, +S%)`` for each alternative it moves
+    in. ``site`` names a hub site by its code (the map and the report name them their
+    own way)."""
+    return [f"hub at {site(moves['best_site'].iloc[0])} in the best plan"] + [
+        f"hub at {site(r.plan_site)} in alternative {r.plan} "
+        f"(+{round(r.extra_patient_minutes):,} patient-minutes, +{r.extra_share:.1%})"
+        for r in moves.itertuples()
+    ]
 
 
 def write_table(df: pd.DataFrame, path: Path) -> None:

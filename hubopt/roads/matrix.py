@@ -37,6 +37,7 @@ from hubopt.roads.network import RoadNetwork, from_networkx
 from hubopt.roads.osm import great_circle_m
 from hubopt.roads.speeds import ACCESS_KPH
 from hubopt.scenario import STRAIGHT_LINE_CIRCUITY, STRAIGHT_LINE_KPH
+from hubopt.text import plural
 
 log = logging.getLogger(__name__)
 
@@ -234,7 +235,7 @@ def for_practices(matrix: pd.DataFrame, practices: pd.DataFrame) -> pd.DataFrame
         more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
         raise InputError(
             f"The saved matrix has no travel times for {len(missing)} of the "
-            f"{len(codes)} practices.",
+            f"{plural(len(codes), 'practice')}.",
             [
                 f"missing: {', '.join(missing[:10])}{more}",
                 "the matrix was made for other practices: remove [network] matrix to "

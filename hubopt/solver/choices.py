@@ -65,6 +65,7 @@ from hubopt.solver import explain, lns, mip
 from hubopt.solver.instance import Instance
 from hubopt.solver.mip import SolveResult
 from hubopt.solver.plan import solve_area
+from hubopt.text import plural
 
 log = logging.getLogger(__name__)
 
@@ -136,8 +137,8 @@ class Alternatives:
     def _describe(self) -> str:
         n, k, pct = self.found, self.requested, f"{self.within:.0%}"
         what = (
-            f"{n} alternative plan{'s' if n != 1 else ''} within {pct} of the best, each "
-            f"grouping at least {self.differ} practices differently from every plan before it"
+            f"{plural(n, 'alternative plan')} within {pct} of the best, each grouping at "
+            f"least {plural(self.differ, 'practice')} differently from every plan before it"
         )
         if self.ended == "unique":
             return (
@@ -716,14 +717,14 @@ class Choices:
                 extra = (p.result.objective or 0.0) / (a.plans[0].result.objective or 1.0) - 1
                 out.append(
                     f"  {p.label}: {p.result.describe()}, +{extra:.1%} patient-minutes, "
-                    f"{p.differs_from_best} practices grouped differently from the best"
+                    f"{plural(p.differs_from_best, 'practice')} grouped differently from the best"
                 )
             if self.pairs is not None and len(self.pairs):
                 counts = self.pairs["verdict"].value_counts()
                 out.append(
                     f"Together: of {len(self.pairs)} neighbouring pairs, {counts.get(FIRM, 0)} "
                     f"share a hub in every plan, {counts.get(CONTESTED, 0)} in some, "
-                    f"{counts.get(APART, 0)} in none; {len(self.contested)} practices "
+                    f"{counts.get(APART, 0)} in none; {plural(len(self.contested), 'practice')} "
                     f"contested{': ' + ', '.join(self.contested) if self.contested else ''}"
                 )
         if self.prices:
