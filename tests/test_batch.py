@@ -312,3 +312,22 @@ def test_index_page_draws_offline(local_run, tmp_path):
     dom = rendered_dom(folder / "out" / "clicked.html")
     # patients, largest first: AAA = BBB = CCC (42,500, kept in order), (none) 6,000, DDD 5,000
     assert 'data-order="AAA,BBB,CCC,(none),DDD"' in dom
+
+
+def test_a_repeatable_batch_says_what_ended_each_area(tmp_path):
+    """``[solver] repeatable``: each area's row says which steps the clock ended
+    ("none" here: work limits and proofs ended them all); the NHS-files scenario is
+    repeatable unless told otherwise."""
+    scenario, _ = batch.load_batch(write_inputs(tmp_path))
+    opts = batch.BatchOptions(codes=("AAA", "BBB"), workers=1)
+    res = batch.run_batch(scenario.replace(repeatable=True), opts, out_dir=tmp_path / "out")
+    s = res.summary.set_index("area")
+    assert list(s.loc[["AAA", "BBB"], "clock_stops"]) == ["none", "none"]
+    csv = pd.read_csv(tmp_path / "out" / "summary.csv").set_index("area")
+    assert csv.at["AAA", "clock_stops"] == "none"
+    plain = batch.run_batch(scenario, opts, out_dir=tmp_path / "plain").summary
+    assert plain["clock_stops"].isna().all()  # not a repeatable run: nothing to say
+    for name in batch.NHS_FILES.values():  # the files need only exist for the scenario
+        (tmp_path / name).touch()
+    assert batch.nhs_scenario(tmp_path, name="england").repeatable
+    assert not batch.nhs_scenario(tmp_path, name="e", solver={"repeatable": False}).repeatable

@@ -49,6 +49,7 @@ from hubopt.solver.instance import (
     positions,
     solve_part,
 )
+from hubopt.text import plural
 
 #: Population of a construction piece, in hubs at the band's upper limit.
 PIECE_HUBS = 5
@@ -160,7 +161,8 @@ def construct(
             continue
         plan[got.index] = got
         if report is not None:
-            report(f"piece of {len(codes)} practices: {got.dropna().nunique()} hubs")
+            hubs = plural(int(got.dropna().nunique()), "hub")
+            report(f"piece of {plural(len(codes), 'practice')}: {hubs}")
         todo = todo[1:]
     return plan
 
