@@ -116,6 +116,12 @@ def apportion(total: int | None, weights: list[float]) -> list[int | None]:
     return [int(v) for v in base]
 
 
+def _part_seconds(budget: Budget | None) -> float:
+    """Seconds one piece or neighbourhood solve may take at most: in a repeatable run
+    its node limit ends it first, so the clock is only the safety net."""
+    return PART_SECONDS_REPEATABLE if budget is not None and budget.repeatable else PART_SECONDS
+
+
 def construct(
     inst: Instance,
     *,
@@ -134,7 +140,7 @@ def construct(
     s = inst.scenario
     band = "elastic" if s.band == "strict" else None
     todo = pieces(inst, target=PIECE_HUBS * s.population_max)
-    most = PART_SECONDS_REPEATABLE if budget is not None and budget.repeatable else PART_SECONDS
+    most = _part_seconds(budget)
     plan = pd.Series(np.nan, index=inst.practices.index, dtype=object)
     while todo:
         sizes = [float(inst.practices.loc[c, "list_size"].sum()) for c in todo]
@@ -290,7 +296,7 @@ def _search(
     stale: set[frozenset[str]] = set()  # neighbourhoods solved with no gain since
     extra = PART_OVERHEAD  # the most a solve took beyond its time limit so far
     until = None if work is None else budget.work + work
-    part_seconds = PART_SECONDS_REPEATABLE if budget.repeatable else PART_SECONDS
+    part_seconds = _part_seconds(budget)
     while True:
         if time.perf_counter() >= deadline:
             budget.stopped("neighbourhood search")
