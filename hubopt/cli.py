@@ -22,6 +22,7 @@ from hubopt.errors import HuboptError, InputError
 from hubopt.inputs import onboard
 from hubopt.inputs.area import left_out_lines
 from hubopt.outputs import evaluate, units
+from hubopt.outputs.choices import choices_lines
 from hubopt.scenario import BAND_MODES, Scenario, load_scenario
 from hubopt.text import plural
 
@@ -203,7 +204,7 @@ def format_summary(result: pipeline.RunResult) -> str:
         "Seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in s["seconds"].items()),
     ]
     if result.choices is not None:
-        lines += result.choices.lines()
+        lines += choices_lines(result.choices)
     if result.comparison is not None:
         lines += ["", "Proposal vs current grouping:", result.comparison.to_string(), ""]
     lines += [f"Note: {n}" for n in s["notes"]]

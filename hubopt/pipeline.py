@@ -23,8 +23,8 @@ from hubopt.outputs import catchments, evaluate, gis, maps, report, tables, unit
 from hubopt.outputs.result import RunResult
 from hubopt.roads import matrix, network
 from hubopt.scenario import Scenario
+from hubopt.solver import SolveResult, Status, explain
 from hubopt.solver import choices as choices_mod
-from hubopt.solver import explain, mip
 from hubopt.solver.plan import solve_area
 
 log = logging.getLogger(__name__)
@@ -183,7 +183,7 @@ def run_inputs(
     return res
 
 
-def plan_notes(result: mip.SolveResult, practices: pd.DataFrame, scenario: Scenario) -> list[str]:
+def plan_notes(result: SolveResult, practices: pd.DataFrame, scenario: Scenario) -> list[str]:
     """What a planner should know about the plan: hubs on their own, candidate sites,
     the staged objectives (practices left out: :func:`hubopt.outputs.tables.left_out_notes`)."""
     notes = []
@@ -208,17 +208,16 @@ def plan_notes(result: mip.SolveResult, practices: pd.DataFrame, scenario: Scena
         notes.append(
             "objectives in order: "
             + "; ".join(
-                f"{st['stage']} {st['status']}"
-                + (f" ({st['value']:,.1f})" if st["value"] is not None else "")
+                f"{st.stage} {st.status}" + (f" ({st.value:,.1f})" if st.value is not None else "")
                 for st in result.stages
             )
         )
-    if result.clock_stops == ():
+    if result.repeatable and not result.clock_stops:
         notes.append(
             "repeatable run: every step ended at its work limit or its proof, not the "
             "clock, so these inputs give this plan on any machine"
         )
-    elif result.clock_stops:
+    elif result.repeatable:
         notes.append(
             "repeatable run, but the clock ended " + ", ".join(result.clock_stops)
             + ": their plans were not used after the first plan (only their bounds), yet "
@@ -340,7 +339,7 @@ def compare_with_current(
     practices: gpd.GeoDataFrame,
     minutes: pd.DataFrame,
     scenario: Scenario,
-    result: mip.SolveResult,
+    result: SolveResult,
 ) -> pd.DataFrame | None:
     """Proposal and current grouping side by side, same measures (None without current)."""
     if current is None:
@@ -370,7 +369,7 @@ def solve_matrix(
     boundary: gpd.GeoDataFrame | None = None,
     notes: list[str] | None = None,
     progress: Callable[[str], None] | None = None,
-) -> tuple[mip.SolveResult, check.CheckReport]:
+) -> tuple[SolveResult, check.CheckReport]:
     """Diagnose, build, solve (objectives in stages) and independently check, from a
     travel-time matrix.
 
@@ -409,7 +408,7 @@ def solve_matrix(
             practices, minutes, scenario, current=current, neighbours=neighbours,
             warm_start=warm, progress=progress,
         )  # fmt: skip
-    if result.status == "infeasible":
+    if result.status is Status.INFEASIBLE:
         with _stage(timings, "explain"):
             why = explain.explain_infeasible(
                 practices, minutes, scenario, current=current, neighbours=neighbours
@@ -459,7 +458,7 @@ def find_choices(
     practices: pd.DataFrame,
     minutes: pd.DataFrame,
     scenario: Scenario,
-    result: mip.SolveResult,
+    result: SolveResult,
     checks: check.CheckReport,
     *,
     timings: dict[str, float] | None = None,

@@ -150,7 +150,7 @@ class Scenario:
         ``repeatable = true`` gives every step a fixed amount of work besides the
         clock, so that the same inputs give the same plan whatever the machine's
         speed or load (one batch worker or many); a step the clock stops anyway is
-        named in the result (:class:`hubopt.solver.instance.Budget`).
+        named in the result (:class:`hubopt.solver.clock.Clock`).
     snap_warn_m
         Practices further than this from the road network are reported.
     same_site_m

@@ -77,25 +77,6 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-def assert_fixing_keeps_optimum(m, fixing, upper: float, exact, *, integral: bool) -> None:
-    """Solve ``m`` with ``fixing`` applied, restore it, and check the reduction was exact:
-    with the integral rule and ``upper`` at the optimum nothing strictly better is left
-    (infeasible, or an optimum no better than ``upper``); otherwise the optimum of the
-    unreduced ``exact`` solve survives. Bounds must be restored afterwards."""
-    from hubopt.solver import mip
-
-    reduced = mip.solve(m, reduce=False)
-    fixing.restore()
-    if integral and upper <= exact.objective + 1e-6:
-        assert reduced.status in ("infeasible", "optimal")  # nothing strictly better
-        if reduced.status == "optimal":
-            assert reduced.objective >= upper - 1e-6
-    else:
-        assert reduced.status == "optimal"
-        assert reduced.objective == pytest.approx(exact.objective)
-    assert all(v.upBound == 1 and v.lowBound == 0 for v in m.x.values())
-
-
 #: Four practices (40,000 patients) on tests/input_data/tiny.osm.
 TINY_PRACTICES = """practice_code,name,lat,lon,list_size
 T1,Top Street Surgery,52.600,-1.100,12000
@@ -141,3 +122,11 @@ threads = 1
 """
     )
     return str(path)
+
+
+def solve(m, *, seconds: float = 60.0, **options):
+    """A built model through the solver's one door (:func:`hubopt.solver.solve_model`)
+    with a clock of ``seconds`` and ``options`` (:class:`hubopt.solver.Options`)."""
+    from hubopt.solver import Clock, Options, solve_model
+
+    return solve_model(m, Clock.starting(seconds), Options(**options))

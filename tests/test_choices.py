@@ -21,7 +21,9 @@ import networkx as nx
 import pandas as pd
 import pytest
 
+from hubopt.model import alternatives as alternative_rows
 from hubopt.model import check
+from hubopt.outputs.choices import alternatives_text, price_sentence, prices_frame
 from hubopt.pipeline import solve_matrix
 from hubopt.scenario import Scenario
 from hubopt.solver import choices
@@ -69,7 +71,7 @@ def test_two_optimal_plans_both_found_and_contested():
     """bc = 10: pairs and middle both cost 100,000; crossed costs 300,000 (+200%)."""
     practices, t, scenario, neighbours = road(10)
     alts = _alternatives(practices, t, scenario, neighbours, k=3, within=0.03, differ=2)
-    assert alts.found == 1, alts.describe()
+    assert alts.found == 1, alternatives_text(alts)
     assert {frozenset(_groups(p.assignment)) for p in alts.plans} == {
         frozenset(PAIRS),
         frozenset(MIDDLE),
@@ -81,7 +83,7 @@ def test_two_optimal_plans_both_found_and_contested():
     assert alt.result.status == "optimal"
     assert alt.differs_from_best == 2
     assert alts.ended == "unique"  # proven: crossed is far outside 3%
-    assert "nearly unique" in alts.describe()
+    assert "nearly unique" in alternatives_text(alts)
     pairs = choices.together([p.assignment for p in alts.plans], neighbours, set(CODES))
     assert list(pairs["verdict"]) == [choices.CONTESTED] * 3
     moved = choices.moves(alts, practices)
@@ -108,7 +110,7 @@ def test_best_plan_unique_within_tolerance():
     alts = _alternatives(practices, t, scenario, neighbours, k=2, within=0.03, differ=2)
     assert alts.found == 0
     assert alts.ended == "unique"
-    assert "the best plan is unique" in alts.describe()
+    assert "the best plan is unique" in alternatives_text(alts)
     assert _groups(alts.plans[0].assignment) == PAIRS
     pairs = choices.together([p.assignment for p in alts.plans], neighbours, set(CODES))
     assert dict(zip(pairs["a"] + pairs["b"], pairs["verdict"], strict=True)) == {
@@ -141,16 +143,18 @@ def test_price_of_a_locked_group_worked_by_hand():
     assert lock.status == "optimal" and lock.proven
     assert lock.saving == pytest.approx(20_000)
     assert (lock.hubs, lock.base_hubs) == (3, 2)
-    assert lock.sentence().startswith("keeping A+B together costs 20,000 patient-minutes (20.0%)")
-    frame = choices.prices_frame(prices)
+    assert price_sentence(lock).startswith(
+        "keeping A+B together costs 20,000 patient-minutes (20.0%)"
+    )
+    frame = prices_frame(prices)
     assert set(frame["rule"]) >= {"keeping A+B together", "population_max 35,000"}
     # a cap 5 minutes longer changes nothing; an upper band of 25,000 cannot hold A+B (30k)
     longer = next(p for p in prices if p.rule == "travel cap 65")
     assert longer.status == "optimal" and longer.saving == pytest.approx(0)
-    assert "would change nothing" in longer.sentence()
+    assert "would change nothing" in price_sentence(longer)
     lower = next(p for p in prices if p.change == {"population_max": 25_000})
     assert lower.status == "infeasible"
-    assert lower.sentence() == (
+    assert price_sentence(lower) == (
         "an upper band of 25,000 instead of 30,000: no plan meets the rules then (proven)"
     )
 
@@ -306,12 +310,12 @@ def test_no_time_left_is_not_called_unique():
     practices, t, scenario, neighbours = road(10)
     alts = _alternatives(practices, t, scenario, neighbours, k=2, differ=2, seconds=0.5)
     assert (alts.found, alts.ended) == (0, "time")
-    assert "the time ran out before finding more (0 of 2 asked for)" in alts.describe()
-    assert "unique" not in alts.describe()
+    assert "the time ran out before finding more (0 of 2 asked for)" in alternatives_text(alts)
+    assert "unique" not in alternatives_text(alts)
 
 
 def test_differ_rows_admit_exactly_the_plans_far_enough():
-    """The LP-dual rows of :func:`choices.add_differ` hold for a plan exactly when it
+    """The LP-dual rows of :func:`hubopt.model.alternatives.add_differ` hold for a plan exactly when it
     groups at least ``d`` practices differently (as :func:`check.moved_practices` counts):
     groupings of five practices against two references, d = 2 and 3.
     Practices grouped alike by site label ``site[k]``; the plan's x fixed, the LP over
@@ -321,7 +325,7 @@ def test_differ_rows_admit_exactly_the_plans_far_enough():
     import pulp
 
     from hubopt import model
-    from hubopt.solver import mip
+    from hubopt.solver.backends.cbc import cbc_path
 
     codes = list("PQRST")
     t = matrix_frame(codes, [[0.0] * 5 for _ in codes])
@@ -349,9 +353,9 @@ def test_differ_rows_admit_exactly_the_plans_far_enough():
             m = model.build_model(t, sizes, pop_min=0, pop_max=10)
             for (i, j), v in m.x.items():
                 v.lowBound = v.upBound = 1.0 if plan[i] == j else 0.0
-            choices.add_differ(m, ref, d, set(codes), "t")
+            alternative_rows.add_differ(m, ref, d, set(codes), "t")
             m.problem.setObjective(pulp.LpAffineExpression())
-            m.problem.solve(pulp.COIN_CMD(path=mip.cbc_path(), msg=False))
+            m.problem.solve(pulp.COIN_CMD(path=cbc_path(), msg=False))
             feasible = pulp.LpStatus[m.problem.status] == "Optimal"
             assert feasible == (len(check.moved_practices(plan, ref)) >= d), (dict(plan), d)
 

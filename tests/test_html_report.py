@@ -16,7 +16,7 @@ from hubopt import pipeline
 from hubopt.model import check
 from hubopt.outputs import catchments, report, tables
 from hubopt.scenario import load_scenario
-from hubopt.solver import mip
+from hubopt.solver import SolveResult, Status
 from tests.conftest import tiny_scenario_file
 
 PLAN = {"A": "B", "B": "B", "C": "B", "D": "D", "E": "D"}
@@ -43,8 +43,8 @@ def line_run(line_area, tmp_path):
         {"group_id": ["N", "N", "S", "S", "S"], "group_name": ["North"] * 2 + ["South"] * 3},
         index=pd.Index(list("ABCDE"), name="practice_code"),
     )
-    result = mip.SolveResult(
-        "time-limited", 198_000.0, 191_070.0, 0.035, 30.0, pd.Series(PLAN), "cbc"
+    result = SolveResult(
+        Status.TIME_LIMITED, 198_000.0, 191_070.0, 0.035, 30.0, pd.Series(PLAN), "cbc"
     )
     checks = check.check_plan(
         check.PlanData(pd.Series(PLAN), practices, t, scenario, result.objective)

@@ -28,9 +28,9 @@ import pytest
 
 from hubopt.model import check
 from hubopt.scenario import Scenario
-from hubopt.solver import greedy, lns, plan, stages
+from hubopt.solver import Clock, Options, SolveResult, Status, first, plan, search, stages
 from hubopt.solver.instance import Instance, better
-from tests.conftest import INPUT, practices_frame
+from tests.conftest import INPUT, practices_frame, solve
 
 
 def grid(
@@ -84,8 +84,8 @@ def _checks(inst: Instance, plan_: pd.Series, values: dict | None = None) -> che
     )  # fmt: skip
 
 
-def _optimum(inst: Instance) -> stages.mip.SolveResult:
-    r = stages.solve_stages(inst.build(), time_limit=60, threads=1)
+def _optimum(inst: Instance) -> SolveResult:
+    r = solve(inst.build())
     assert r.status == "optimal"
     return r
 
@@ -117,29 +117,32 @@ def test_construction_and_search_keep_every_rule(rule):
     inst = grid(**RULES[rule])
     if rule == "oversize":  # a hub on its own, above the band
         assert inst.practices.at["A5", "list_size"] > inst.scenario.population_max
-    first = lns.construct(inst, deadline=1e18)
-    assert first is not None
-    report = _checks(inst, first)
+    plan0 = first.construct(inst, Clock.starting(1e9), Options())
+    assert plan0 is not None
+    report = _checks(inst, plan0)
     if inst.scenario.band == "strict":  # a breach is allowed only here, and counted first
         report.results = [r for r in report.results if r.name != "population_within_band"]
     assert report.passed, report.failures
     seen: list[pd.Series] = []
-    last = lns.improve(inst, first, deadline=1e18, report=lambda v, p: seen.append(p.copy()))
+    last = search.improve(
+        inst, plan0, Clock.starting(1e9), Options(), report=lambda v, p: seen.append(p.copy())
+    )
     for p in [*seen[-3:], last]:
         assert _checks(inst, p).passed, _checks(inst, p).failures
-    assert not better(inst.values(first), inst.values(last))
+    assert not better(inst.values(plan0), inst.values(last))
 
 
 def test_the_greedy_declines_rules_it_cannot_count():
-    assert greedy.grow(grid(hubs=6)) is None
-    assert greedy.grow(grid(mean_travel_cap_minutes=2.5)) is None
-    assert greedy.grow(grid()) is not None
+    assert first.grow(grid(hubs=6)) is None
+    assert first.grow(grid(mean_travel_cap_minutes=2.5)) is None
+    assert first.grow(grid()) is not None
 
 
 def test_the_search_reaches_the_known_optimum_of_a_small_area():
     """12 practices fit in one neighbourhood: the search's answer is the exact optimum."""
     inst = grid(rows=2, cols=6)
-    best = lns.improve(inst, lns.construct(inst, deadline=1e18), deadline=1e18)
+    clock = Clock.starting(1e9)
+    best = search.improve(inst, first.construct(inst, clock, Options()), clock, Options())
     assert inst.values(best)[-1] == pytest.approx(_optimum(inst).objective)
 
 
@@ -158,7 +161,7 @@ def test_large_path_bound_never_exceeds_the_optimum(monkeypatch):
     assert r.bound <= opt.objective + 1e-6
     assert r.objective >= opt.objective - 1e-6
     assert _checks(inst, r.assignment, r.values).passed
-    assert [st["stage"] for st in r.stages] == ["band_breach", "weighted_travel"]
+    assert [st.stage for st in r.stages] == ["band_breach", "weighted_travel"]
     if r.status == "optimal":
         assert r.objective == pytest.approx(opt.objective)
 
@@ -187,15 +190,16 @@ def test_ctrl_c_keeps_the_best_plan(monkeypatch):
     inst = grid(rows=4, cols=6)
     monkeypatch.setattr(plan, "DIRECT_PRACTICES", 0)
     calls = {"n": 0}
-    real = lns.solve_part
+    real = search.solve_part
 
-    def interrupt_third(part, **kw):
+    def interrupt_third(part, *args, **kw):
         calls["n"] += 1
         if calls["n"] == 3:
             raise KeyboardInterrupt
-        return real(part, **kw)
+        return real(part, *args, **kw)
 
-    monkeypatch.setattr(lns, "solve_part", interrupt_third)
+    monkeypatch.setattr(search, "solve_part", interrupt_third)
+    monkeypatch.setattr(first, "solve_part", interrupt_third)
     r = plan.solve_area(
         inst.practices, inst.minutes, inst.scenario, current=inst.current,
         neighbours=inst.neighbours,
@@ -207,7 +211,7 @@ def test_ctrl_c_keeps_the_best_plan(monkeypatch):
 
 def test_pieces_keep_locked_groups_and_zones_whole():
     inst = grid(rows=4, cols=6, within="zone", locked_groups=(("A2", "B2", "C2"),))
-    parts = lns.pieces(inst, target=60_000)
+    parts = first.pieces(inst, target=60_000)
     assert sorted(c for p in parts for c in p) == sorted(inst.practices.index)
     zone = inst.practices["zone"]
     for p in parts:
@@ -216,9 +220,9 @@ def test_pieces_keep_locked_groups_and_zones_whole():
 
 
 def test_apportion_adds_up():
-    assert lns.apportion(7, [1.0, 1.0, 1.0]) == [3, 2, 2]
-    assert sum(lns.apportion(10, [5.0, 3.0, 2.0, 0.5])) == 10
-    assert lns.apportion(None, [1.0, 2.0]) == [None, None]
+    assert first.apportion(7, [1.0, 1.0, 1.0]) == [3, 2, 2]
+    assert sum(first.apportion(10, [5.0, 3.0, 2.0, 0.5])) == 10
+    assert first.apportion(None, [1.0, 2.0]) == [None, None]
 
 
 def test_heuristic_only_gives_a_checked_plan_and_no_claimed_gap():
@@ -285,7 +289,7 @@ def test_a_small_area_keeps_the_greedy_plan_when_the_model_gives_none(monkeypatc
     def fail(*args, **kwargs):
         if failure == "crash":
             raise SolverError("CBC failed to run.", ["exit code -11"])
-        return stages.mip.SolveResult("no-solution", None, None, None, 1.0, None, "cbc")
+        return SolveResult(Status.NO_SOLUTION, None, None, None, 1.0, None, "cbc")
 
     monkeypatch.setattr(plan, "_solve_model", fail)
     r = plan.solve_area(
@@ -303,32 +307,32 @@ def test_a_later_stage_that_cannot_run_keeps_the_earlier_stage_plan(monkeypatch,
     stage's plan. Now a later stage that crashes, has under STAGE_SECONDS_MIN left or
     finds nothing keeps the earlier stage's plan: checked, time-limited, never optimal."""
     from hubopt.errors import SolverError
-    from hubopt.solver import mip
+    from hubopt.solver import backends
 
     inst = grid(rows=2, cols=6, band="rural_exception")
     m = inst.build()
     assert len(m.stages) == 2
-    real, calls = mip.solve, {"n": 0}
+    real, calls = backends.run, {"n": 0}
 
-    def second_fails(model_, **kw):
+    def second_fails(model_, *args, **kw):
         calls["n"] += 1
         if calls["n"] == 2 and how == "crash":
             raise SolverError("CBC failed to run.", ["exit -11"])
-        r = real(model_, **kw)
+        r = real(model_, *args, **kw)
         if calls["n"] == 2 and how == "nothing found":
             for v in model_.problem.variables():
                 v.varValue = 0.0  # what a run that found nothing reads back
-            return dataclasses.replace(r, status="no-solution", assignment=None, bound=5.0)
+            return dataclasses.replace(r, status=Status.NO_SOLUTION, assignment=None, bound=5.0)
         return r
 
-    monkeypatch.setattr(mip, "solve", second_fails)
+    monkeypatch.setattr(backends, "run", second_fails)
     if how == "no time":
         monkeypatch.setattr(stages, "STAGE_SECONDS_MIN", 1e9)
-    r = stages.solve_stages(m, time_limit=30, threads=1)
+    r = solve(m, seconds=30)
     assert calls["n"] == (1 if how == "no time" else 2)
     assert r.has_solution and r.status == "time-limited"
-    assert [st["stage"] for st in r.stages] == ["band_breach", "weighted_travel"]
-    assert r.stages[1]["status"] == "time-limited"
-    assert r.stages[1]["bound"] == (5.0 if how == "nothing found" else None)
+    assert [st.stage for st in r.stages] == ["band_breach", "weighted_travel"]
+    assert r.stages[1].status is Status.TIME_LIMITED
+    assert r.stages[1].bound == (5.0 if how == "nothing found" else None)
     assert _checks(inst, r.assignment, r.values).passed  # values match the plan
-    assert r.values["weighted_travel"] == pytest.approx(r.stages[1]["value"])
+    assert r.values["weighted_travel"] == pytest.approx(r.stages[1].value)

@@ -6,12 +6,11 @@ import pandas as pd
 import pytest
 
 from hubopt import model
-from hubopt.solver import mip
-from tests.conftest import matrix_frame
+from tests.conftest import matrix_frame, solve
 
 
 def _solve(m):
-    return mip.solve(m, time_limit=30, threads=1)
+    return solve(m, seconds=30)
 
 
 def test_line_area_optimum(line_area):

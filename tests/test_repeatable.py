@@ -16,7 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 from hubopt.cli import main
-from hubopt.solver import instance, mip, plan
+from hubopt.solver import SolveResult, Status, instance, plan
+from hubopt.solver.backends.cbc import parse_cbc_log
 from tests.conftest import tiny_scenario_file
 from tests.test_large import _checks, grid
 
@@ -43,7 +44,7 @@ def test_a_repeatable_run_gives_the_same_plan_on_a_slower_machine(monkeypatch):
     _slow_machine(monkeypatch)
     slow = _solve(inst, repeatable=True)
     for r in (quick, slow):
-        assert r.clock_stops == ()
+        assert r.repeatable and r.clock_stops == ()
         assert r.has_solution and _checks(inst, r.assignment, r.values).passed
         assert r.status in ("optimal", "time-limited")
     assert slow.assignment.sort_index().equals(quick.assignment.sort_index())
@@ -55,16 +56,16 @@ def test_the_search_stops_at_its_work_limit(monkeypatch):
     clock says: with almost no work it makes at most a solve or two."""
     inst = grid(rows=6, cols=6, seed=3, time_limit_seconds=120)
     calls = {"n": 0}
-    real = instance.stages.solve_stages
+    real = instance.solve_model
 
-    def counted(m, **kw):
+    def counted(m, *args, **kw):
         calls["n"] += 1
-        return real(m, **kw)
+        return real(m, *args, **kw)
 
-    monkeypatch.setattr(instance.stages, "solve_stages", counted)
+    monkeypatch.setattr(instance, "solve_model", counted)
     monkeypatch.setattr(plan, "ITERATIONS_PER_SECOND", 0)
     r = _solve(inst, repeatable=True)
-    assert r.clock_stops == () and r.has_solution
+    assert r.repeatable and r.clock_stops == () and r.has_solution
     assert calls["n"] <= 1  # a first part solve may spend it all; no second
 
 
@@ -83,20 +84,22 @@ def test_a_step_the_clock_stops_is_named_and_its_plan_not_used(monkeypatch):
 def test_a_run_that_is_not_repeatable_says_nothing_of_clock_stops():
     inst = grid(rows=2, cols=6)
     r = _solve(inst)
-    assert r.clock_stops is None and r.has_solution
+    assert not r.repeatable and r.clock_stops == () and r.has_solution
 
 
 def test_a_time_limited_stop_at_the_work_limit_says_so():
-    r = mip.SolveResult("time-limited", 10.0, 9.0, 0.1, 1.0, None, "cbc", clock_stops=())
+    args = (Status.TIME_LIMITED, 10.0, 9.0, 0.1, 1.0, None, "cbc")
+    r = SolveResult(*args, repeatable=True)
     assert "stopped at the work limit" in r.describe()
-    r = mip.SolveResult("time-limited", 10.0, 9.0, 0.1, 1.0, None, "cbc", clock_stops=("x",))
+    r = SolveResult(*args, repeatable=True, clock_stops=("x",))
     assert "stopped at the time limit" in r.describe()
+    assert "stopped at the time limit" in SolveResult(*args).describe()
 
 
 def test_cbc_work_and_stops_are_read_from_its_log():
     log = "Result - Stopped on node limit\n\nObjective value: 12.0\nTotal iterations: 345\n"
-    assert mip.parse_cbc_log(log)["iterations"] == 345
-    assert mip.parse_cbc_log(log)["result"] == "Stopped on node limit"
+    assert parse_cbc_log(log)["iterations"] == 345
+    assert parse_cbc_log(log)["result"] == "Stopped on node limit"
 
 
 def test_repeatable_from_the_command_line(tmp_path):

@@ -18,8 +18,7 @@ from hubopt import model
 from hubopt.errors import InfeasibleError, InputError
 from hubopt.model import check
 from hubopt.pipeline import solve_matrix
-from hubopt.solver import stages
-from tests.conftest import INPUT, matrix_frame, practices_frame
+from tests.conftest import INPUT, matrix_frame, practices_frame, solve
 
 CODES = ["P1", "P2", "P3", "P4"]
 
@@ -49,7 +48,7 @@ def four():
 def _solve(practices, t, scenario, **kw):
     """Build, solve in stages and run the independent checks (which must pass)."""
     m = model.build(t, practices, scenario, **kw)
-    r = stages.solve_stages(m, time_limit=30, threads=1)
+    r = solve(m, seconds=30)
     assert r.status == "optimal", r.stages
     report = check.check_plan(
         check.PlanData(

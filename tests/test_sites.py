@@ -30,8 +30,8 @@ from hubopt.errors import InputError
 from hubopt.inputs import load, read_sites
 from hubopt.model import check
 from hubopt.scenario import Scenario, load_scenario
-from hubopt.solver import lagrange, stages
-from tests.conftest import INPUT, REPO, matrix_frame, practices_frame
+from hubopt.solver import bounds
+from tests.conftest import INPUT, REPO, matrix_frame, practices_frame, solve
 
 DEMO = REPO / "data" / "demo"
 PRACTICES = ["A1", "A2", "B1", "B2"]
@@ -74,7 +74,7 @@ def _clusters(hospital_minutes: float | None = 8.0):
 def _solve(practices, t, scenario):
     """Build, solve in stages and run the independent checks (which must pass)."""
     m = model.build(t, practices, scenario)
-    r = stages.solve_stages(m, time_limit=30, threads=1)
+    r = solve(m, seconds=30)
     assert r.status == "optimal", r.stages
     report = check.check_plan(
         check.PlanData(r.assignment, practices, t, scenario, r.objective, values=r.values)
@@ -91,7 +91,7 @@ def test_hospital_between_clusters_is_chosen():
     # a location, not a practice: its only variable is its own site; no extra stage
     assert [p for p in m.x if p[0] == "H"] == [("H", "H")]
     assert [name for name, _ in m.stages] == ["weighted_travel"]
-    assert lagrange.core_data(m) is None  # not the core model (H may stay closed)
+    assert bounds.core_data(m) is None  # not the core model (H may stay closed)
 
 
 def test_without_the_hospital_the_known_worse_optimum():

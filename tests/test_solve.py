@@ -1,13 +1,18 @@
-"""Honest solver status: never 'optimal' when CBC stopped early."""
+"""Honest solver status through the one door (:func:`hubopt.solver.solve_model`):
+never 'optimal' when the solver stopped early, whichever solver runs."""
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from hubopt import model
-from hubopt.solver import mip
+from hubopt.errors import SolverError
+from hubopt.solver import Clock, Options, SolveResult, Status, Stop, solve_model
+from hubopt.solver.backends.cbc import parse_cbc_log, write_site_priorities
 from tests.conftest import matrix_frame
 
 TIME_LIMIT_LOG = """
@@ -19,9 +24,12 @@ Gap:                            0.01
 Enumerated nodes:               4210
 """
 
+#: The hand-worked optimum of the ``line_area`` fixture: {A,B,C}@B and {D,E}@D.
+LINE_OPTIMUM = pd.Series({"A": "B", "B": "B", "C": "B", "D": "D", "E": "D"})
+
 
 def test_parse_cbc_log_time_limit():
-    info = mip.parse_cbc_log(TIME_LIMIT_LOG)
+    info = parse_cbc_log(TIME_LIMIT_LOG)
     assert info == {
         "result": "Stopped on time limit",
         "objective": 1040.0,
@@ -39,14 +47,21 @@ def _random_instance(n: int, seed: int = 7):
     return matrix_frame(codes, d.tolist()), w
 
 
+def _solve(m: model.HubModel, seconds: float = 30.0, **options) -> SolveResult:
+    """``m`` through the door with a clock of ``seconds`` and ``options``."""
+    return solve_model(m, Clock.starting(seconds), Options(**options))
+
+
 @pytest.mark.slow
 def test_time_limited_run_is_not_called_optimal():
     """120 practices, 2 s: CBC stops at its time limit with an incumbent. PuLP's
-    ``status`` then reads Optimal; hubopt must say time-limited and give a gap."""
+    ``status`` then reads Optimal; hubopt must say time-limited, give a gap and say
+    the clock ended it."""
     t, w = _random_instance(120)
     m = model.build_model(t, w, pop_min=30_000, pop_max=50_000, cap=60)
-    r = mip.solve(m, time_limit=2, threads=1)
-    assert r.status in ("time-limited", "no-solution")
+    r = _solve(m, 2, threads=1)
+    assert r.status in (Status.TIME_LIMITED, Status.NO_SOLUTION)
+    assert r.stop is Stop.CLOCK and r.clock_stopped
     if r.status == "time-limited":
         assert r.gap is not None and r.gap > 0
         assert "time limit" in r.describe()
@@ -58,7 +73,7 @@ def test_requested_gap_is_reported_as_within_gap():
     within 20%; unless it closed the gap completely the status says so."""
     t, w = _random_instance(60, seed=3)
     m = model.build_model(t, w, pop_min=30_000, pop_max=50_000, cap=60)
-    r = mip.solve(m, time_limit=60, gap=0.2, threads=1)
+    r = _solve(m, 60, gap=0.2, threads=1)
     assert r.status in ("within-gap", "optimal")
     if r.status == "within-gap":
         assert 0 < r.gap <= 0.2 + 1e-9
@@ -66,40 +81,68 @@ def test_requested_gap_is_reported_as_within_gap():
         assert r.gap == 0.0
 
 
+def test_statuses_are_enum_members_written_as_strings(line_area):
+    """A proven plan: a Status member that compares equal to its text (as written in
+    summary.json), one record per stage, ended by a proof."""
+    practices, t, scenario = line_area
+    m = model.build(t, practices, scenario)
+    r = solve_model(m, Clock.starting(30), Options.of(scenario))
+    assert r.status is Status.OPTIMAL and r.status == "optimal" and str(r.status) == "optimal"
+    assert r.stop is Stop.PROOF and not r.clock_stopped
+    assert [st.stage for st in r.stages] == [st.name for st in m.stages]
+    assert r.values["weighted_travel"] == pytest.approx(198_000)
+    assert r.assignment.to_dict() == LINE_OPTIMUM.to_dict()
+
+
 def test_infeasible_is_reported(line_area):
     practices, t, scenario = line_area
-    r = mip.solve(model.build(t, practices, scenario.replace(population_min=46_000)))
+    m = model.build(t, practices, scenario.replace(population_min=46_000))
+    r = solve_model(m, Clock.starting(30), Options.of(scenario))
     assert r.status == "infeasible"
     assert not r.has_solution
     assert "infeasible" in r.describe()
 
 
 def test_warm_start_is_accepted_and_kept_if_optimal(line_area):
-    """Start from the hand-worked optimum: {A,B,C}@B and {D,E}@D (198,000)."""
+    """Start from the hand-worked optimum (198,000): CBC reads it and keeps it."""
     practices, t, scenario = line_area
-    start = pd.Series({"A": "B", "B": "B", "C": "B", "D": "D", "E": "D"})
     m = model.build(t, practices, scenario)
-    r = mip.solve(m, warm_start=start, reduce=True)
+    r = solve_model(m, Clock.starting(30), Options.of(scenario), warm_start=LINE_OPTIMUM)
+    assert "MIPStart values read" in r.log
     assert r.status == "optimal"
     assert r.objective == pytest.approx(198_000)
-    assert r.incumbent == pytest.approx(198_000)
-    assert r.assignment.to_dict() == start.to_dict()
+    assert r.assignment.to_dict() == LINE_OPTIMUM.to_dict()
 
 
-def test_invalid_warm_start_is_not_trusted(line_area):
-    """A start that breaks the band (everything in one hub) is not an incumbent."""
+def test_warm_start_is_used_as_the_first_plan():
+    """On a 40-practice instance CBC reports the warm start as its first plan, at the
+    start's own cost, and still proves the optimum."""
+    t, w = _random_instance(40, seed=11)
+    best = _solve(model.build_model(t, w, pop_min=0, pop_max=80_000, n_hubs=5), 60)
+    assert best.status == "optimal"
+    m = model.build_model(t, w, pop_min=0, pop_max=80_000, n_hubs=5)
+    r = solve_model(m, Clock.starting(60), Options(), warm_start=best.assignment)
+    found = re.search(r"MIPStart provided solution with cost (\S+)", r.log)
+    assert found is not None
+    assert float(found.group(1)) == pytest.approx(best.objective, rel=1e-5)
+    assert r.status == "optimal" and r.objective == pytest.approx(best.objective)
+
+
+def test_invalid_warm_start_is_harmless(line_area):
+    """A start that breaks the band (everything in one hub) is not taken for a plan:
+    the solve is still proven optimal, at the hand-worked optimum."""
     practices, t, scenario = line_area
     m = model.build(t, practices, scenario)
     bad = pd.Series("B", index=list("ABCDE"))
-    r = mip.solve(m, warm_start=bad, reduce=False)
-    assert r.incumbent is None
+    r = solve_model(m, Clock.starting(30), Options.of(scenario), warm_start=bad)
     assert r.status == "optimal" and r.objective == pytest.approx(198_000)
+    assert r.assignment.to_dict() == LINE_OPTIMUM.to_dict()
 
 
 def test_unknown_solver_is_refused(line_area):
     practices, t, scenario = line_area
-    with pytest.raises(mip.SolverError, match="Unknown solver"):
-        mip.solve(model.build(t, practices, scenario), solver="gurobi")
+    with pytest.raises(SolverError, match="Unknown solver"):
+        _solve(model.build(t, practices, scenario), solver="gurobi")
 
 
 def _need_highs():
@@ -109,27 +152,28 @@ def _need_highs():
 def test_highs_solves_and_proves(line_area):
     _need_highs()
     practices, t, scenario = line_area
-    r = mip.solve(model.build(t, practices, scenario), solver="highs")
+    r = _solve(model.build(t, practices, scenario), solver="highs")
     assert r.solver == "highs"
     assert r.status == "optimal" and r.gap == 0.0
     assert r.objective == pytest.approx(198_000)
 
 
-def test_highs_with_warm_start_and_reduction(line_area):
+def test_highs_with_warm_start(line_area):
+    """HiGHS takes the MIP start (PuLP's API has none: the back-end passes it in)."""
     _need_highs()
     practices, t, scenario = line_area
-    start = pd.Series({"A": "B", "B": "B", "C": "B", "D": "D", "E": "D"})
-    r = mip.solve(
-        model.build(t, practices, scenario), solver="highs", warm_start=start, reduce=True
-    )
+    m = model.build(t, practices, scenario)
+    r = solve_model(m, Clock.starting(30), Options(solver="highs"), warm_start=LINE_OPTIMUM)
+    assert r.solver == "highs"
     assert r.status == "optimal" and r.objective == pytest.approx(198_000)
+    assert r.assignment.to_dict() == LINE_OPTIMUM.to_dict()
 
 
 def test_highs_infeasible_is_reported(line_area):
     _need_highs()
     practices, t, scenario = line_area
     m = model.build(t, practices, scenario.replace(population_min=46_000))
-    r = mip.solve(m, solver="highs")
+    r = _solve(m, solver="highs")
     assert r.status == "infeasible" and not r.has_solution
 
 
@@ -140,8 +184,9 @@ def test_highs_time_limited_run_is_not_called_optimal():
     _need_highs()
     t, w = _random_instance(120)
     m = model.build_model(t, w, pop_min=30_000, pop_max=50_000, cap=60)
-    r = mip.solve(m, time_limit=2, threads=1, solver="highs")
+    r = _solve(m, 2, threads=1, solver="highs")
     assert r.status in ("time-limited", "no-solution")
+    assert r.clock_stopped
     if r.status == "time-limited":
         assert r.gap is None or r.gap > 0
         assert "time limit" in r.describe()
@@ -152,7 +197,7 @@ def test_site_priorities_name_the_site_columns(line_area, tmp_path):
     gives the MPS columns, so CBC branches on which sites open first."""
     practices, t, scenario = line_area
     m = model.build(t, practices, scenario)
-    path = mip.write_site_priorities(m, tmp_path / "prio.csv")
+    path = write_site_priorities(m, tmp_path / "prio.csv")
     lines = path.read_text().splitlines()
     names = m.problem.normalisedNames()[1]
     expected = {f"{names[v.name]},1" for (i, j), v in m.x.items() if i == j}
@@ -163,12 +208,14 @@ def test_site_priorities_name_the_site_columns(line_area, tmp_path):
 @pytest.mark.parametrize("sites_first", [True, False])
 def test_same_optimum_with_and_without_site_priorities(sites_first):
     """Branching order changes the search, not the answer: a 40-practice instance
-    reaches the same proven optimum either way (and the strict-fixing rounds run
-    without a MIP start, which the fixing has cut off)."""
+    reaches the same proven optimum either way, and CBC is handed the priorities
+    only when asked (by default when the number of hubs is fixed, as here)."""
     t, w = _random_instance(40, seed=11)
     m = model.build_model(t, w, pop_min=0, pop_max=80_000, n_hubs=5)
-    r = mip.solve(m, time_limit=60, reduce=True, sites_first=sites_first)
+    r = _solve(m, 60, sites_first=sites_first)
     assert r.status == "optimal"
-    plain = mip.solve(model.build_model(t, w, pop_min=0, pop_max=80_000, n_hubs=5), time_limit=60)
+    assert (" -prio " in r.log) is sites_first
+    plain = _solve(model.build_model(t, w, pop_min=0, pop_max=80_000, n_hubs=5), 60)
     assert plain.status == "optimal"
+    assert " -prio " in plain.log
     assert r.objective == pytest.approx(plain.objective)

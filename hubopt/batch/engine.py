@@ -100,9 +100,7 @@ def area_row(res: pipeline.RunResult, area_inputs: load.Inputs) -> Row:
         "status": res.solve.status,
         "gap": res.solve.gap,
         # repeatable runs: the steps the clock ended, "none" when work limits ended all
-        "clock_stops": None
-        if res.solve.clock_stops is None
-        else "; ".join(res.solve.clock_stops) or "none",
+        "clock_stops": "; ".join(res.solve.clock_stops) or "none" if res.solve.repeatable else None,
         **_figures("", res.assignment, res.hubs),
         "contiguous_share": contiguous_share(plan_groups, neighbours),
     }

@@ -93,6 +93,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import networkx as nx
 import numpy as np
@@ -132,7 +133,7 @@ KEEP_STAGE = "keep_stage"
 NEAR_BEST = "near_best"
 DIFFER = "differ"
 #: The families of the core capacitated model (assignment, open sites, band, singletons,
-#: fixed sites, hub count): what the Lagrangian bound of :mod:`hubopt.solver.lagrange`
+#: fixed sites, hub count): what the Lagrangian bound of :mod:`hubopt.solver.bounds`
 #: handles.
 CORE_FAMILIES = frozenset(
     {
@@ -147,12 +148,28 @@ CORE_FAMILIES = frozenset(
 )
 
 
+class Stage(NamedTuple):
+    """One objective stage: its name (a key of ``summary.json``'s stages and of
+    :func:`hubopt.model.check.recompute`) and the expression minimised."""
+
+    name: str
+    expr: pulp.LpAffineExpression
+
+
+class StageSpec(NamedTuple):
+    """What an objective stage counts: ``parts`` are (objective name, weight) pairs,
+    one pair for a plain stage, several for a weighted one."""
+
+    name: str
+    parts: tuple[tuple[str, float], ...]
+
+
 @dataclass
 class HubModel:
     """A built PuLP problem plus what is needed to read its solution back.
 
     ``stages`` lists the objectives in the order they are minimised (name,
-    expression); :func:`hubopt.solver.stages.solve_stages` solves them in turn. The
+    expression); :func:`hubopt.solver.stages.solve_model` solves them in turn. The
     problem's objective is the first stage's on return from :func:`build`. Every row
     goes through :meth:`add_rule`, so :attr:`rules` says which rule families the
     model holds (solvers read the structure there, never from constraint names).
@@ -167,14 +184,22 @@ class HubModel:
     cap: float
     singletons: frozenset[str] = field(default_factory=frozenset)
     optional: frozenset[str] = frozenset()
-    stages: list[tuple[str, pulp.LpAffineExpression]] = field(default_factory=list)
-    extra: dict[str, dict] = field(default_factory=dict)
+    stages: list[Stage] = field(default_factory=list)
     #: Rows of each rule family added so far (family name -> constraints).
     rules: dict[str, list[pulp.LpConstraint]] = field(default_factory=dict)
     #: Fewest and most hubs allowed (None = open-ended), from :func:`add_hub_count`.
     hub_range: tuple[int | None, int | None] = (None, None)
     #: Sites that must open: singletons with a site and :func:`add_fixed_sites`.
     forced_sites: frozenset[str] = frozenset()
+    #: A soft band's shortfall and excess variables by hub site
+    #: (:func:`add_population_band`); empty under a strict band.
+    short: dict[str, pulp.LpVariable] = field(default_factory=dict)
+    excess: dict[str, pulp.LpVariable] = field(default_factory=dict)
+    #: Looked up once, on first use: each practice's row in ``times`` and the minutes
+    #: as an array; the eligible pairs by practice and by site.
+    _row: dict[str, int] = field(default_factory=dict, repr=False)
+    _minutes: np.ndarray | None = field(default=None, repr=False)
+    _pairs: dict[int, dict[str, list[str]]] = field(default_factory=dict, repr=False)
 
     def add_rule(self, family: str, row: pulp.LpConstraint, name: str) -> None:
         """Add one row of rule ``family`` to the problem and record it in :attr:`rules`."""
@@ -198,11 +223,10 @@ class HubModel:
 
     def minutes(self, i: str, j: str) -> float:
         """Minutes from practice ``i`` to site ``j``."""
-        if "_pos" not in self.extra:
-            self.extra["_pos"] = {c: k for k, c in enumerate(self.times.index)}
-            self.extra["_t"] = self.times.to_numpy()
-        pos = self.extra["_pos"]
-        return float(self.extra["_t"][pos[i], pos[j]])
+        if self._minutes is None:
+            self._row = {c: k for k, c in enumerate(self.times.index)}
+            self._minutes = self.times.to_numpy()
+        return float(self._minutes[self._row[i], self._row[j]])
 
     def travel(self, cost_weights: pd.Series | None = None) -> pulp.LpAffineExpression:
         """Patient-weighted minutes to the hub site (or weighted by ``cost_weights``)."""
@@ -304,9 +328,9 @@ def build_model(
     if n_hubs is not None:
         add_hub_count(m, n_hubs, n_hubs)
     if any(weights[i] > 0 for i in m.optional):
-        m.stages.append((UNASSIGNED, unassigned_expr(m)))
-    m.stages.append(("weighted_travel", m.travel(cost_weights)))
-    prob.setObjective(m.stages[0][1])
+        m.stages.append(Stage(UNASSIGNED, unassigned_expr(m)))
+    m.stages.append(Stage("weighted_travel", m.travel(cost_weights)))
+    prob.setObjective(m.stages[0].expr)
     return m
 
 
@@ -447,13 +471,12 @@ def _by_practice(m: HubModel) -> dict[str, list[str]]:
 
 
 def _pairs_by(m: HubModel, key: int) -> dict[str, list[str]]:
-    cache = f"_pairs_by_{key}"
-    if cache not in m.extra:
+    if key not in m._pairs:
         out: dict[str, list[str]] = {}
         for pair in m.x:
             out.setdefault(pair[key], []).append(pair[1 - key])
-        m.extra[cache] = out
-    return m.extra[cache]
+        m._pairs[key] = out
+    return m._pairs[key]
 
 
 def sites(m: HubModel) -> list[str]:
@@ -501,9 +524,9 @@ def add_population_band(m: HubModel, band: str = "strict") -> None:
                 short[j] = m.problem.add_variable(f"short_{j}", lowBound=0)
                 lower = lower - short[j]
             m.add_rule(POPULATION_MIN, total >= lower, f"population_min_{j}")
-    m.extra["short"], m.extra["excess"] = short, excess
+    m.short, m.excess = short, excess
     if band != "strict":
-        m.stages.insert(0, (BAND_BREACH, pulp.lpSum([*short.values(), *excess.values()])))
+        m.stages.insert(0, Stage(BAND_BREACH, pulp.lpSum([*short.values(), *excess.values()])))
 
 
 def add_singleton_own_hub(m: HubModel) -> None:
@@ -698,21 +721,33 @@ def objective_terms(
     return terms
 
 
-def stage_names(practices: pd.DataFrame, scenario: Scenario) -> list[str]:
+def stage_specs(practices: pd.DataFrame, scenario: Scenario) -> list[StageSpec]:
     """The objective stages :func:`build` gives a scenario, in the order they are
-    minimised (see :func:`set_objectives`): what a plan's value is a vector of."""
+    minimised (see :func:`set_objectives`), with what each counts: what a plan's value
+    is a vector of."""
     s = scenario
-    names = [BAND_BREACH] if s.band != "strict" else []
+    out = [StageSpec(BAND_BREACH, ((BAND_BREACH, 1.0),))] if s.band != "strict" else []
     sizes = practices["list_size"]
     if any(sizes.get(c, 0) > 0 for c in s.optional):
-        names.append(UNASSIGNED)
+        out.append(StageSpec(UNASSIGNED, ((UNASSIGNED, 1.0),)))
     if s.objective_mode == "weighted" and len(s.objectives) > 1:
-        names.append("weighted:" + "+".join(s.objectives))
+        parts = tuple(zip(s.objectives, map(float, s.objective_weights), strict=True))
+        out.append(StageSpec(weighted_name(s.objectives), parts))
     else:
-        names += list(s.objectives)
+        out += [StageSpec(name, ((name, 1.0),)) for name in s.objectives]
     if "weighted_travel" not in s.objectives:
-        names.append("weighted_travel")
-    return names
+        out.append(StageSpec("weighted_travel", (("weighted_travel", 1.0),)))
+    return out
+
+
+def stage_names(practices: pd.DataFrame, scenario: Scenario) -> list[str]:
+    """The names of :func:`stage_specs`, in order."""
+    return [st.name for st in stage_specs(practices, scenario)]
+
+
+def weighted_name(objectives: Iterable[str]) -> str:
+    """The name of the one stage that minimises a weighted sum of ``objectives``."""
+    return "weighted:" + "+".join(objectives)
 
 
 def set_objectives(m: HubModel, scenario: Scenario, *, current: pd.Series | None = None) -> None:
@@ -722,18 +757,18 @@ def set_objectives(m: HubModel, scenario: Scenario, *, current: pd.Series | None
     user's objectives (one stage each, or one weighted sum), then weighted travel as
     the tie-breaker unless already listed.
     """
-    fixed = [st for st in m.stages if st[0] in (BAND_BREACH, UNASSIGNED)]
+    fixed = [st for st in m.stages if st.name in (BAND_BREACH, UNASSIGNED)]
     terms = objective_terms(m, scenario, current=current)
     if scenario.objective_mode == "weighted" and len(terms) > 1:
         pairs = zip(scenario.objective_weights, terms, strict=True)
         expr = pulp.lpSum(w * e for w, (_, e) in pairs)
-        terms = [("weighted:" + "+".join(n for n, _ in terms), expr)]
+        terms = [(weighted_name(n for n, _ in terms), expr)]
     if "weighted_travel" not in scenario.objectives:
         terms.append(("weighted_travel", m.travel()))
-    m.stages = fixed + terms
+    m.stages = fixed + [Stage(n, e) for n, e in terms]
     names = stage_names(pd.DataFrame({"list_size": m.weights}), scenario)
     assert [n for n, _ in m.stages] == names, "stage_names is out of step with the stages"
-    m.problem.setObjective(m.stages[0][1])
+    m.problem.setObjective(m.stages[0].expr)
 
 
 def read_assignment(m: HubModel) -> pd.Series:

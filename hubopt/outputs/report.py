@@ -33,6 +33,7 @@ from shapely.geometry.base import BaseGeometry
 from hubopt.inputs import BNG, left_out_frame
 from hubopt.outputs import tables
 from hubopt.outputs.catchments import Catchments
+from hubopt.outputs.choices import alternatives_text, price_sentence
 from hubopt.outputs.colours import BREACH, UNGROUPED
 from hubopt.outputs.maps import CROWD_LINK_PX, MIN_ENLARGEMENT
 from hubopt.outputs.result import RunResult
@@ -619,7 +620,7 @@ def _choices(res: RunResult) -> dict | None:
             options = tables.hub_choices(rows, site)
             contested.append({"name": name[code], "code": code, "options": options})
         out["alternatives"] = {
-            "text": a.describe(),
+            "text": alternatives_text(a),
             "seconds": f"{a.seconds:.1f}",
             "plans": plans,
             "pairs": len(ch.pairs) if ch.pairs is not None else 0,
@@ -627,7 +628,7 @@ def _choices(res: RunResult) -> dict | None:
             "contested_pairs": int(counts.get("contested", 0)),
             "contested": contested,
         }
-    out["prices"] = [{"text": p.sentence(), "proven": p.proven} for p in ch.prices]
+    out["prices"] = [{"text": price_sentence(p), "proven": p.proven} for p in ch.prices]
     if ch.prices:
         out["prices_seconds"] = f"{ch.seconds.get('prices', 0.0):.1f}"
     return out

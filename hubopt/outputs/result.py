@@ -12,10 +12,11 @@ import pandas as pd
 
 from hubopt.model.check import CheckReport
 from hubopt.outputs.catchments import Catchments
+from hubopt.outputs.choices import choices_summary
 from hubopt.roads.matrix import describe_source
 from hubopt.scenario import Scenario
+from hubopt.solver import SolveResult
 from hubopt.solver.choices import Choices
-from hubopt.solver.mip import SolveResult
 
 
 @dataclass
@@ -48,9 +49,9 @@ class RunResult:
             "status": self.solve.status,
             "status_text": self.solve.describe(),
             "gap": self.solve.gap,
-            "clock_stops": None if self.solve.clock_stops is None else list(self.solve.clock_stops),
+            "clock_stops": list(self.solve.clock_stops) if self.solve.repeatable else None,
             "objective_patient_minutes": self.solve.objective,
-            "objective_stages": self.solve.stages,
+            "objective_stages": self.solve.stage_records(),
             "practices": len(self.assignment),
             "patients": int(self.assignment["list_size"].sum()),
             "hubs": len(h),
@@ -66,5 +67,5 @@ class RunResult:
             "seconds": {k: round(v, 2) for k, v in self.timings.items()},
             "travel_times": describe_source(self.matrix),
             "notes": self.notes,
-            **({"choices": self.choices.summary()} if self.choices is not None else {}),
+            **({"choices": choices_summary(self.choices)} if self.choices is not None else {}),
         }

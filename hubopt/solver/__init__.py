@@ -1,26 +1,42 @@
-"""Solver: solving a built model and saying honestly how well.
+"""Solver: a plan from a built model, within one clock, and how good it honestly is.
 
-The entry point is :func:`~hubopt.solver.plan.solve_area` (any area, within the time
-limit: heuristics and neighbourhood search for large areas, then the exact model).
-Owns one MIP solve with CBC or HiGHS, warm starts, priorities and the status and gap
-read from the solver (:mod:`~hubopt.solver.mip`), objectives in stages
-(:mod:`~hubopt.solver.stages`), the LP relaxation and variable fixing
-(:mod:`~hubopt.solver.reduce`), the Lagrangian bound and fixing
-(:mod:`~hubopt.solver.lagrange`), heuristic incumbents
-(:mod:`~hubopt.solver.heuristic`), a first plan grown hub by hub
-(:mod:`~hubopt.solver.greedy`), parts of an area (:mod:`~hubopt.solver.instance`),
-the large-neighbourhood search (:mod:`~hubopt.solver.lns`), explaining a proven
-infeasibility by relaxing rule families (:mod:`~hubopt.solver.explain`) and planners'
-choices: alternative plans near the best, what stays together across them, and the
-price of each rule (:mod:`~hubopt.solver.choices`).
+One path, whatever the caller (the pipeline, the what-ifs, the batch, choices,
+explanations, benchmarks)::
+
+    solve_area (plan)                      any area, within the time limit
+      ├─ first.construct / first.grow      a first plan in seconds (large areas)
+      ├─ search.improve                    improved exactly, a few hubs at a time
+      ├─ bounds.relaxed_bound              LP / Lagrangian bound when CBC prints none
+      └─ stages.solve_model                THE DOOR: a built model's objectives in stages
+           └─ backends.run                 one solver run: backends.cbc | backends.highs
+                 → result.SolveResult      Status, objective, bound, gap, Stop, work
+
+A part of an area (a construction piece, a neighbourhood, a quick alternative) goes
+through the same door (:func:`~hubopt.solver.instance.solve_part`). Every step takes
+the one :class:`~hubopt.solver.clock.Clock` of the solve: its deadline, the work
+budget of a repeatable run, and the record of the steps the clock ended. Around it:
+:mod:`~hubopt.solver.choices` (alternative plans near the best, what stays together,
+the price of each rule) and :mod:`~hubopt.solver.explain` (which rules conflict when
+no plan exists), both through the same door.
 
 May import: :mod:`hubopt.model`, :mod:`hubopt.inputs`, :mod:`hubopt.scenario`,
 :mod:`hubopt.errors`. It reads a model's structure from
 :class:`~hubopt.model.HubModel` (its rule families), never from constraint names.
 """
 
-from hubopt.solver.mip import SolveResult, solve
+from hubopt.solver.backends import Options
+from hubopt.solver.clock import Clock
 from hubopt.solver.plan import solve_area
-from hubopt.solver.stages import solve_stages
+from hubopt.solver.result import SolveResult, StageRecord, Status, Stop
+from hubopt.solver.stages import solve_model
 
-__all__ = ["SolveResult", "solve", "solve_area", "solve_stages"]
+__all__ = [
+    "Clock",
+    "Options",
+    "SolveResult",
+    "StageRecord",
+    "Status",
+    "Stop",
+    "solve_area",
+    "solve_model",
+]

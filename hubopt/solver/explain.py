@@ -18,7 +18,10 @@ from hubopt.errors import HuboptError
 from hubopt.model.diagnose import practice_label
 from hubopt.model.exempt import own_hub_reason, singleton_practices
 from hubopt.scenario import Scenario
-from hubopt.solver import mip
+from hubopt.solver.backends import Options
+from hubopt.solver.clock import Clock
+from hubopt.solver.result import SolveResult
+from hubopt.solver.stages import solve_model
 
 
 def relaxations(
@@ -82,16 +85,15 @@ def explain_infeasible(
     would break it.
     """
 
-    def feasible(s: Scenario) -> mip.SolveResult | None:
+    def feasible(s: Scenario) -> SolveResult | None:
         try:
             m = model.build(matrix, practices, s, current=current, neighbours=neighbours)
         except HuboptError:  # a relaxation that cannot even be built
             return None
         first = m.stages[0]
-        m.problem.setObjective(
-            first[1] if first[0] == model.BAND_BREACH else pulp.LpAffineExpression()
-        )
-        r = mip.solve(m, time_limit=time_limit, threads=s.threads, solver=s.solver)
+        if first.name != model.BAND_BREACH:  # any plan will do
+            first = model.Stage("feasibility", pulp.LpAffineExpression())
+        r = solve_model(m, Clock.starting(time_limit), Options.of(s), stages=[first])
         return r if r.has_solution else None
 
     culprits = []

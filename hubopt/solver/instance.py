@@ -3,10 +3,10 @@
 :class:`Instance` holds what :func:`hubopt.model.build` needs; :meth:`Instance.part`
 restricts it to some practices (rules that name practices keep the ones inside, the
 hub count becomes what is left for the part) so that a part is solved with the same
-model code as the whole (:func:`solve_part`). :meth:`Instance.values` is a plan's
-value, a vector compared lexicographically (:func:`better`). Used by the
-construction heuristics (:mod:`hubopt.solver.greedy`, :mod:`hubopt.solver.lns`) and
-the neighbourhood search (:mod:`hubopt.solver.lns`).
+model code, through the same door, as the whole (:func:`solve_part`).
+:meth:`Instance.values` is a plan's value, a vector compared lexicographically
+(:func:`better`). Used by the first plans (:mod:`hubopt.solver.first`) and the
+neighbourhood search (:mod:`hubopt.solver.search`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
@@ -24,7 +24,9 @@ from hubopt import model
 from hubopt.errors import HuboptError
 from hubopt.model import HubModel, check
 from hubopt.scenario import Scenario
-from hubopt.solver import stages
+from hubopt.solver.backends import Options
+from hubopt.solver.clock import PART_NODES, SOLVE_ITERATIONS, Clock
+from hubopt.solver.stages import solve_model
 
 #: Relative tolerance when comparing plan values.
 TOL = 1e-9
@@ -114,14 +116,10 @@ class Instance:
         """Each objective stage's value for the plan, by name, in stage order."""
         s = self.scenario
         d = data if data is not None else self._plan_data(plan)
-        out = {}
-        for name in model.stage_names(self.practices, s):
-            if name.startswith("weighted:"):
-                pairs = zip(s.objective_weights, s.objectives, strict=True)
-                out[name] = sum(w * check.recompute(n, d) for w, n in pairs)
-            else:
-                out[name] = check.recompute(name, d)
-        return out
+        return {
+            st.name: sum(w * check.recompute(n, d) for n, w in st.parts)
+            for st in model.stage_specs(self.practices, s)
+        }
 
     def _plan_data(self, plan: pd.Series) -> check.PlanData:
         return check.PlanData(
@@ -156,96 +154,37 @@ def better(a: Values, b: Values) -> bool:
     return False
 
 
-#: A repeatable run's work limits. Work is counted in LP iterations (simplex pivots,
-#: :attr:`hubopt.solver.mip.SolveResult.work`), the same on any machine: one part
-#: solve may take :data:`PART_NODES` branch-and-bound nodes per stage, and counts as
-#: its iterations plus :data:`SOLVE_ITERATIONS` (building and reading the model); the
-#: neighbourhood search may spend :data:`ITERATIONS_PER_SECOND` per second of its
-#: share of the time limit; the whole model may take :data:`NODES_PER_SECOND` nodes
-#: per stage per second of its share. Sized on this project's 2-core machine so that
-#: the work, not the clock, ends a step with room to spare under a second worker: all
-#: of England at 15 s per area with two workers, 1,000 iterations per second left 22
-#: of 135 searches ended by the clock; 500 left 1 of those 22, with plans as good
-#: (median travel ratio 1.000).
-PART_NODES = 20
-SOLVE_ITERATIONS = 500
-ITERATIONS_PER_SECOND = 500
-NODES_PER_SECOND = 40
-#: Seconds a part solve may take at most in a repeatable run (its nodes end it first).
-PART_SECONDS_REPEATABLE = 10.0
-
-
-@dataclass
-class Budget:
-    """What the steps of one solve may spend, and what they spent.
-
-    Every step keeps to the wall clock (the time limit is kept). A repeatable run
-    (``[solver] repeatable``) also gives each step a fixed amount of work sized from
-    the time limit (see :data:`PART_NODES`): where the work limit or a proof, not the
-    clock, ends every step, the same inputs give the same plan on any machine under
-    any load (one worker or many). A step the clock ends anyway is counted in
-    ``clock_stops``; after the first plan its plan is not used (only its bound), so
-    that a plan found only on a quick machine never decides the answer.
-
-    It also times model builds, per variable: whether the whole model can still be
-    built (and relaxed) in the time left, on this machine, under its load.
-    """
-
-    repeatable: bool = False
-    seconds: float = 0.0
-    variables: int = 0
-    #: work done by part solves so far (LP iterations and :data:`SOLVE_ITERATIONS` each)
-    work: int = 0
-    clock_stops: dict[str, int] = field(default_factory=dict)
-
-    def record(self, seconds: float, variables: int) -> None:
-        self.seconds += seconds
-        self.variables += variables
-
-    def estimate(self, variables: int) -> float | None:
-        """Seconds to build a model of ``variables`` (None before any was timed)."""
-        return None if self.variables == 0 else variables * self.seconds / self.variables
-
-    def nodes(self, amount: int) -> int | None:
-        """The node limit for a solve: ``amount`` in a repeatable run, else None."""
-        return max(1, int(amount)) if self.repeatable else None
-
-    def stopped(self, step: str) -> None:
-        """The clock, not the work limit, ended ``step``."""
-        self.clock_stops[step] = self.clock_stops.get(step, 0) + 1
-
-    def stops(self) -> tuple[str, ...] | None:
-        """The clock stops as "step (xN)" texts; None for a run that is not repeatable."""
-        if not self.repeatable:
-            return None
-        return tuple(s if n == 1 else f"{s} (x{n})" for s, n in self.clock_stops.items())
+def moved_among(plan: pd.Series, reference: pd.Series, counted: set[str]) -> list[str]:
+    """Practices (among ``counted``) grouped differently in ``plan`` than in
+    ``reference`` (:func:`hubopt.model.check.moved_practices`)."""
+    keep = sorted(counted)
+    return check.moved_practices(plan.reindex(keep), reference.reindex(keep))
 
 
 def solve_part(
     part: Instance,
+    clock: Clock,
+    options: Options,
     *,
     seconds: float,
     warm: pd.Series | None = None,
-    threads: int = 1,
-    solver: str = "cbc",
-    budget: Budget | None = None,
 ) -> pd.Series | None:
-    """The part's best plan found within ``seconds`` (None: none found; in a repeatable
-    run also when the clock, not :data:`PART_NODES`, ended the solve)."""
+    """The part's best plan found within ``seconds`` of ``clock`` after its model is
+    built, through the same door as a whole area (None: none found; in a repeatable
+    run also when the clock, not :data:`~hubopt.solver.clock.PART_NODES`, ended the
+    solve)."""
     t0 = time.perf_counter()
     try:
         m = part.build()
     except HuboptError:  # e.g. a fixed site that cannot be a site in this part
         return None
-    budget = budget if budget is not None else Budget()
-    budget.record(time.perf_counter() - t0, len(m.x))
-    r = stages.solve_stages(
-        m, time_limit=seconds, threads=threads, solver=solver, warm_start=warm,
-        max_nodes=budget.nodes(PART_NODES),
-    )  # fmt: skip
-    budget.work += r.work + SOLVE_ITERATIONS
-    if budget.repeatable and r.clock_stopped:
-        budget.stopped("part solve")
+    clock.record_build(time.perf_counter() - t0, len(m.x))
+    r = solve_model(
+        m, clock.within(seconds), options, warm_start=warm, max_nodes=clock.nodes(PART_NODES)
+    )
+    clock.add_work(r.work + SOLVE_ITERATIONS)
+    if clock.repeatable and r.clock_stopped:
+        clock.stopped("part solve")
         return None
     return r.assignment if r.has_solution else None
 

@@ -3,30 +3,32 @@
 :func:`solve_area` is what the pipeline, the what-ifs and the benchmarks call. Small
 areas (up to :data:`DIRECT_PRACTICES` practices, unless the run is repeatable) go
 straight to the exact model,
-objectives in stages (:func:`hubopt.solver.stages.solve_stages`). Larger ones:
+objectives in stages (:func:`hubopt.solver.stages.solve_model`). Larger ones:
 
-1. a first plan in seconds (:func:`hubopt.solver.lns.construct`: grown hub by hub, or
-   piece by piece where the greedy cannot);
-2. improved exactly, a few hubs at a time (:func:`hubopt.solver.lns.improve`), until
+1. a first plan in seconds (:func:`hubopt.solver.first.construct`: grown hub by hub,
+   or piece by piece where the greedy cannot);
+2. improved exactly, a few hubs at a time (:func:`hubopt.solver.search.improve`), until
    no neighbourhood improves or :data:`SEARCH_SHARE` of the time is spent;
 3. the whole model solved from the best plan (MIP start) for the time left, which
    gives the bound that certifies the gap and may improve or prove the plan.
 
 The answer is the better of the search's plan and the MIP's, with the MIP's bound
 (or, where CBC printed none before the deadline, the Lagrangian or LP bound of the
-whole model without contiguity; never a guess).
+whole model without contiguity, :func:`hubopt.solver.bounds.relaxed_bound`; never a
+guess).
 A stage whose value the start already proves optimal is not solved again: a plan
 with no band breach or no patient left out is optimal in that stage, so the model is
 built with a strict band (or with every practice assigned) instead, which is the
 same problem with one objective stage fewer.
 
-The time limit is kept: every step works to one deadline, and a CBC run still going
-there is stopped (:func:`hubopt.solver.mip.solve`). Ctrl-C (KeyboardInterrupt) during
-the search or the MIP returns the best plan so far, marked time-limited.
+The time limit is kept: every step works to one clock
+(:class:`hubopt.solver.clock.Clock`), and a CBC run still going past it is stopped
+(:mod:`hubopt.solver.backends.cbc`). Ctrl-C (KeyboardInterrupt) during the search or
+the MIP returns the best plan so far, marked time-limited.
 
 A repeatable run (``[solver] repeatable``) gives every step a fixed amount of work
-as well (:class:`hubopt.solver.instance.Budget`: nodes per solve, LP iterations for
-the search) and takes steps 1-3 whatever the area's size; the whole model's plan is
+as well (:mod:`hubopt.solver.clock`: nodes per solve, LP iterations for the search)
+and takes steps 1-3 whatever the area's size; the whole model's plan is
 used only where a proof or its node limit ended it, not the clock. Then the plan
 depends on the inputs alone, not on the machine's speed or load; the result names
 any step the clock ended all the same (``clock_stops``).
@@ -36,8 +38,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import networkx as nx
 import pandas as pd
@@ -46,16 +48,12 @@ from hubopt import model
 from hubopt.errors import SolverError
 from hubopt.model import check
 from hubopt.scenario import Scenario
-from hubopt.solver import greedy, lagrange, lns, mip, stages
-from hubopt.solver.instance import (
-    ITERATIONS_PER_SECOND,
-    NODES_PER_SECOND,
-    Budget,
-    Instance,
-    Values,
-    better,
-)
-from hubopt.solver.mip import SolveResult, relative_gap
+from hubopt.solver import bounds, first, search
+from hubopt.solver.backends import Options
+from hubopt.solver.clock import ITERATIONS_PER_SECOND, NODES_PER_SECOND, OVERRUN_SECONDS, Clock
+from hubopt.solver.instance import Instance, Values, better
+from hubopt.solver.result import SolveResult, StageRecord, Status, relative_gap
+from hubopt.solver.stages import solve_model
 
 log = logging.getLogger(__name__)
 
@@ -72,29 +70,34 @@ LAGRANGE_SHARE = 0.08
 #: Share of the time left that the MIP leaves for writing and reading the model.
 RESERVE_SHARE = 0.1
 #: A CBC run still going this share of the time limit past it is stopped (at most
-#: :data:`hubopt.solver.mip.OVERRUN_SECONDS`): the time limit is kept within 5%.
+#: :data:`hubopt.solver.clock.OVERRUN_SECONDS`): the time limit is kept within 5%.
 OVERRUN_SHARE = 0.05
 
 
-@dataclasses.dataclass
+@dataclass(frozen=True)
 class _Run:
-    """One solve: the area, its clock (``time.perf_counter()`` seconds) and its work."""
+    """One solve: the area, its clock, how to run the solver, and where progress goes."""
 
     inst: Instance
-    start: float
-    deadline: float
+    clock: Clock
+    options: Options
     say: Callable[[str], None]
-    budget: Budget
 
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.start
-
-    def left(self) -> float:
-        return self.deadline - time.perf_counter()
+    @property
+    def part_options(self) -> Options:
+        """Parts (construction pieces, neighbourhoods) are solved to optimality on one
+        thread: the run's gap tolerance and threads are for the whole model."""
+        return dataclasses.replace(self.options, threads=1, gap=0.0)
 
     def done(self, result: SolveResult) -> SolveResult:
         """``result`` with its seconds and (repeatable runs) the steps the clock ended."""
-        return dataclasses.replace(result, seconds=self.elapsed(), clock_stops=self.budget.stops())
+        repeatable = self.clock.repeatable
+        return dataclasses.replace(
+            result,
+            seconds=self.clock.elapsed(),
+            repeatable=repeatable,
+            clock_stops=self.clock.stops() if repeatable else (),
+        )
 
 
 def solve_area(
@@ -110,16 +113,19 @@ def solve_area(
     """Solve the scenario's model for the area within ``scenario.time_limit_seconds``
     (see the module docstring). ``warm_start`` (practice -> site, e.g. today's
     grouping) is used where it is valid and better. With ``scenario.repeatable`` every
-    step also has a fixed amount of work (:class:`hubopt.solver.instance.Budget`);
+    step also has a fixed amount of work (:mod:`hubopt.solver.clock`);
     ``result.clock_stops`` names the steps the clock ended all the same."""
     s = scenario
-    start = time.perf_counter()
+    clock = Clock.starting(
+        s.time_limit_seconds,
+        repeatable=s.repeatable,
+        overrun=min(OVERRUN_SECONDS, OVERRUN_SHARE * s.time_limit_seconds),
+    )
     run = _Run(
         Instance(practices, minutes, s, current, neighbours),
-        start,
-        start + s.time_limit_seconds,
+        clock,
+        Options.of(s),
         progress or (lambda text: log.info(text)),
-        Budget(repeatable=s.repeatable),
     )
     if s.heuristic_only:
         return run.done(_search_only(run, warm_start))
@@ -131,39 +137,34 @@ def solve_area(
 def _staged(run: _Run, warm_start: pd.Series | None) -> SolveResult:
     """A large area: first plan, neighbourhood search, then the whole model from the
     best plan (the module docstring's steps 1-3)."""
-    inst, s, say, budget = run.inst, run.inst.scenario, run.say, run.budget
+    inst, s, say, clock = run.inst, run.inst.scenario, run.say, run.clock
     best: pd.Series | None = None
     lp_bound: float | None = None
     try:
-        best = _first_plan(
-            run, warm_start, deadline=run.start + CONSTRUCT_SHARE * s.time_limit_seconds
-        )
+        share = lambda f: clock.until(clock.start + f * s.time_limit_seconds)  # noqa: E731
+        best = _first_plan(run, warm_start, share(CONSTRUCT_SHARE))
         if best is None:
             say("no first plan from the heuristics; solving the whole model")
         else:
-            best = _search(
-                run,
-                best,
-                deadline=min(run.start + SEARCH_SHARE * s.time_limit_seconds, run.deadline),
-            )
+            best = _search(run, best, share(SEARCH_SHARE))
         # Building and relaxing the whole model cannot be stopped half way: start only
         # if it fits in the time left, as timed on the parts (about 1.5 x the build).
         pairs = int((inst.minutes.to_numpy() <= s.travel_cap_minutes).sum())
-        need = budget.estimate(pairs)
-        left = run.left()
+        need = clock.build_estimate(pairs)
+        left = clock.left()
         if best is not None and (left < MIP_SECONDS_MIN or (need and 1.5 * need > left)):
-            budget.stopped("whole model")
+            clock.stopped("whole model")
             say("no time left for the whole model: the search's plan, gap unknown")
             return _plan_result(inst, best, None)
         whole = _settled(inst, best) if best is not None else inst
         m = whole.build()
         if len(m.stages) == 1:  # a bound in case CBC prints none before the deadline
-            lp_bound, kind = _relaxed_bound(whole, m, best, run.deadline)
+            lp_bound, kind = _relaxed_bound(whole, m, best, clock)
             if best is not None:
-                say(f"{kind} bound after {run.elapsed():.1f} s: "
+                say(f"{kind} bound after {clock.elapsed():.1f} s: "
                     f"{_show(inst.values(best), lp_bound)}")  # fmt: skip
-        if best is not None and run.left() < MIP_SECONDS_MIN:
-            budget.stopped("whole model")
+        if best is not None and clock.left() < MIP_SECONDS_MIN:
+            clock.stopped("whole model")
             say("no time left for the whole model's MIP")
             return _plan_result(inst, best, None, lp_bound=lp_bound)
         start_plan = best if best is not None else warm_start
@@ -176,13 +177,13 @@ def _staged(run: _Run, warm_start: pd.Series | None) -> SolveResult:
             say(f"the whole model's solver failed ({failed}); the search's plan is returned")
             return _plan_result(inst, best, None, lp_bound=lp_bound)
     except KeyboardInterrupt as stop:
-        best = stop.plan if isinstance(stop, lns.Interrupted) else best
+        best = stop.plan if isinstance(stop, search.Interrupted) else best
         if best is None:
             raise
         say("interrupted: the best plan so far is returned")
         return _plan_result(inst, best, None, interrupted=True, lp_bound=lp_bound)
-    say(f"whole model after {run.elapsed():.1f} s: {result.status}, bound {result.bound}")
-    if best is not None and budget.repeatable and result.clock_stopped:
+    say(f"whole model after {clock.elapsed():.1f} s: {result.status}, bound {result.bound}")
+    if best is not None and clock.repeatable and result.clock_stopped:
         # Its plan depends on how far the clock let it get: only its bound is used.
         say("the clock stopped the whole model: its bound is used, its plan is not")
         result = _plan_result(inst, best, result, lp_bound=lp_bound)
@@ -190,34 +191,34 @@ def _staged(run: _Run, warm_start: pd.Series | None) -> SolveResult:
         not result.has_solution or better(inst.values(best), inst.values(result.assignment))
     ):
         result = _plan_result(inst, best, result, lp_bound=lp_bound)
-    say(f"done after {run.elapsed():.1f} s: {result.describe()}")
+    say(f"done after {clock.elapsed():.1f} s: {result.describe()}")
     return result
 
 
-def _first_plan(run: _Run, warm_start: pd.Series | None, *, deadline: float) -> pd.Series | None:
-    """The construction's first plan (or ``warm_start`` where valid and better)."""
+def _first_plan(run: _Run, warm_start: pd.Series | None, clock: Clock) -> pd.Series | None:
+    """The construction's first plan by ``clock``'s deadline (or ``warm_start`` where
+    valid and better)."""
     inst = run.inst
-    best = lns.construct(inst, deadline=deadline, solver=inst.scenario.solver, budget=run.budget)
+    best = first.construct(inst, clock, run.part_options)
     if best is not None and warm_start is not None:
         best = _better_of(inst, best, warm_start)
     if best is not None:
-        run.say(f"first plan after {run.elapsed():.1f} s: {_show(inst.values(best))}")
+        run.say(f"first plan after {clock.elapsed():.1f} s: {_show(inst.values(best))}")
     return best
 
 
-def _search(run: _Run, best: pd.Series, *, deadline: float) -> pd.Series:
-    """The neighbourhood search from ``best`` to ``deadline`` (in a repeatable run, for
-    :data:`hubopt.solver.instance.ITERATIONS_PER_SECOND` of work per second of its
-    share of the time limit at most)."""
+def _search(run: _Run, best: pd.Series, clock: Clock) -> pd.Series:
+    """The neighbourhood search from ``best`` to ``clock``'s deadline (in a repeatable
+    run, for :data:`hubopt.solver.clock.ITERATIONS_PER_SECOND` of work per second of
+    its share of the time limit at most)."""
     inst, s = run.inst, run.inst.scenario
     share = SEARCH_SHARE if not s.heuristic_only else 1.0
-    return lns.improve(
+    return search.improve(
         inst,
         best,
-        deadline=deadline,
-        solver=s.solver,
-        report=lambda v, _: run.say(f"better plan after {run.elapsed():.1f} s: {_show(v)}"),
-        budget=run.budget,
+        clock,
+        run.part_options,
+        report=lambda v, _: run.say(f"better plan after {clock.elapsed():.1f} s: {_show(v)}"),
         work=int(ITERATIONS_PER_SECOND * share * s.time_limit_seconds) if s.repeatable else None,
     )
 
@@ -228,7 +229,7 @@ def _direct(run: _Run, warm_start: pd.Series | None) -> SolveResult:
     the answer should the model find none in time or its solver fail (seen in the
     all-England run: 2 of 135 areas, one "CBC failed to run", one no plan in 15 s)."""
     inst, say = run.inst, run.say
-    fallback = greedy.grow(inst)  # None where it cannot count a rule (hub count, ...)
+    fallback = first.grow(inst)  # None where it cannot count a rule (hub count, ...)
     try:
         result = _solve_model(run, inst, inst.build(), None, warm_start,
                               nominal=inst.scenario.time_limit_seconds)  # fmt: skip
@@ -237,7 +238,7 @@ def _direct(run: _Run, warm_start: pd.Series | None) -> SolveResult:
             raise
         say(f"the model's solver failed ({failed}); the first plan is returned")
         return _plan_result(inst, fallback, None)
-    if result.has_solution or result.status == "infeasible" or fallback is None:
+    if result.has_solution or result.status is Status.INFEASIBLE or fallback is None:
         return result
     say("the model found no plan in time; the first plan is returned")
     return _plan_result(inst, fallback, result)
@@ -248,15 +249,15 @@ def _search_only(run: _Run, warm_start: pd.Series | None) -> SolveResult:
     deadline; no whole model, so no bound and the gap unknown (never guessed)."""
     inst = run.inst
     try:
-        best = _first_plan(run, warm_start, deadline=run.deadline)
+        best = _first_plan(run, warm_start, run.clock)
         if best is None:
             return SolveResult(
-                status="no-solution", objective=None, bound=None, gap=None,
-                seconds=run.elapsed(), assignment=None, solver=inst.scenario.solver,
+                status=Status.NO_SOLUTION, objective=None, bound=None, gap=None,
+                seconds=run.clock.elapsed(), assignment=None, solver=inst.scenario.solver,
                 log="heuristic only: no first plan (the whole model may find one)",
             )  # fmt: skip
-        best = _search(run, best, deadline=run.deadline)
-    except lns.Interrupted as stop:
+        best = _search(run, best, run.clock)
+    except search.Interrupted as stop:
         return _plan_result(inst, stop.plan, None, interrupted=True)
     return _plan_result(inst, best, None)
 
@@ -285,7 +286,7 @@ def _better_of(inst: Instance, a: pd.Series, b: pd.Series) -> pd.Series:
 
 
 def _relaxed_bound(
-    whole: Instance, m: model.HubModel, best: pd.Series | None, deadline: float
+    whole: Instance, m: model.HubModel, best: pd.Series | None, clock: Clock
 ) -> tuple[float | None, str]:
     """A lower bound on the last stage of ``m`` (the whole model, one stage) for when
     CBC prints none: the Lagrangian bound of the same model without contiguity (a
@@ -293,12 +294,12 @@ def _relaxed_bound(
     :data:`LAGRANGE_SHARE` of the time limit at most; the LP bound where the model has
     rules the Lagrangian does not handle."""
     s = whole.scenario
-    seconds = min(LAGRANGE_SHARE * s.time_limit_seconds, (deadline - time.perf_counter()) / 4)
+    seconds = min(LAGRANGE_SHARE * s.time_limit_seconds, clock.left() / 4)
     relaxed = m if not s.contiguous else dataclasses.replace(
         whole, scenario=s.replace(contiguous=False)
     ).build()  # fmt: skip
     upper = None if best is None else whole.values(best)[-1]
-    return lagrange.relaxed_bound(relaxed, seconds=seconds, upper=upper)
+    return bounds.relaxed_bound(relaxed, seconds=seconds, upper=upper)
 
 
 def _settled(inst: Instance, plan: pd.Series) -> Instance:
@@ -329,27 +330,26 @@ def _solve_model(
 ) -> SolveResult:
     """The exact model ``m`` of ``whole`` (the run's instance with settled stages taken
     out) from ``warm``, to the deadline (in a repeatable run also to
-    :data:`hubopt.solver.instance.NODES_PER_SECOND` nodes per stage per ``nominal``
+    :data:`hubopt.solver.clock.NODES_PER_SECOND` nodes per stage per ``nominal``
     second); stages settled by the start are reported as optimal, and ``lp_bound``
     bounds the last stage where CBC proved less."""
-    inst, s = run.inst, run.inst.scenario
-    result = stages.solve_stages(
+    inst, s, clock = run.inst, run.inst.scenario, run.clock
+    result = solve_model(
         m,
-        time_limit=max(1.0, (1 - RESERVE_SHARE) * run.left()),
-        gap=s.gap,
-        threads=s.threads,
-        solver=s.solver,
+        clock.within(max(1.0, (1 - RESERVE_SHARE) * clock.left())),
+        run.options,
         warm_start=warm,
-        deadline=run.deadline + min(mip.OVERRUN_SECONDS, OVERRUN_SHARE * s.time_limit_seconds),
-        max_nodes=run.budget.nodes(int(NODES_PER_SECOND * nominal)),
+        max_nodes=clock.nodes(NODES_PER_SECOND * nominal),
     )
     if result.clock_stopped:
-        run.budget.stopped("whole model")
+        clock.stopped("whole model")
     if lp_bound is not None and result.stages:
-        last = result.stages[-1]
-        if last.get("bound") is None or last["bound"] < lp_bound:
-            last["bound"] = lp_bound
-            if result.status != "optimal":
+        *done, last = result.stages
+        if last.bound is None or last.bound < lp_bound:
+            result = dataclasses.replace(
+                result, stages=(*done, dataclasses.replace(last, bound=lp_bound))
+            )
+            if result.status is not Status.OPTIMAL:
                 gap = relative_gap(result.objective, lp_bound) if result.has_solution else None
                 result = dataclasses.replace(result, bound=lp_bound, gap=gap)
     settled = [
@@ -357,11 +357,10 @@ def _solve_model(
         if n not in model.stage_names(whole.practices, whole.scenario)
     ]  # fmt: skip
     if settled:
-        done = [{"stage": n, "status": "optimal", "value": 0.0, "gap": 0.0, "bound": 0.0,
-                 "seconds": 0.0} for n in settled]  # fmt: skip
+        proven = tuple(StageRecord(n, Status.OPTIMAL, 0.0, 0.0, 0.0, 0.0) for n in settled)
         result = dataclasses.replace(
             result,
-            stages=done + result.stages,
+            stages=proven + result.stages,
             values={**dict.fromkeys(settled, 0.0), **result.values},
         )
     return result
@@ -380,36 +379,34 @@ def _plan_result(
     s = inst.scenario
     names = model.stage_names(inst.practices, s)
     values = inst.stage_values(plan)
-    stages_out: list[dict] = []
-    proven = {st["stage"]: st for st in (exact.stages if exact is not None else [])}
+    records: list[StageRecord] = []
+    proven = {st.stage: st for st in (exact.stages if exact is not None else ())}
     gaps = []
     for n in names:
         st = proven.get(n)
-        bound = None if st is None else st.get("bound")
-        if st is not None and st["status"] == "optimal" and st["value"] is not None:
-            bound = st["value"] if bound is None else bound
+        bound = None if st is None else st.bound
+        if st is not None and st.status is Status.OPTIMAL and st.value is not None:
+            bound = st.value if bound is None else bound
         if n == names[-1] and lp_bound is not None and (bound is None or bound < lp_bound):
             bound = lp_bound
         gap = relative_gap(values[n], bound) if bound is not None else None
         if values[n] <= 0:  # every stage counts something that is never negative
             gap = 0.0
         gaps.append(gap)
-        status = "optimal" if gap == 0.0 else "time-limited"
-        stages_out.append({"stage": n, "status": status, "value": values[n], "gap": gap,
-                           "bound": bound, "seconds": 0.0})  # fmt: skip
+        status = Status.OPTIMAL if gap == 0.0 else Status.TIME_LIMITED
+        records.append(StageRecord(n, status, values[n], gap, bound, 0.0))
     known = [g for g in gaps if g is not None]
     gap = max(known) if len(known) == len(gaps) else None
-    last = stages_out[-1]
     return SolveResult(
-        status="optimal" if gap == 0.0 and not interrupted else "time-limited",
+        status=Status.OPTIMAL if gap == 0.0 and not interrupted else Status.TIME_LIMITED,
         objective=values[names[-1]],
-        bound=last["bound"],
+        bound=records[-1].bound,
         gap=gap,
         seconds=0.0,  # set by _Run.done
         assignment=plan,
         solver=s.solver,
         log=("interrupted (Ctrl-C): " if interrupted else "")
         + "the neighbourhood search's plan; bound from the MIP where it printed one",
-        stages=stages_out,
+        stages=tuple(records),
         values=values,
     )

@@ -1,11 +1,14 @@
-"""Objectives in stages: minimise each in turn, keeping every earlier optimum.
+"""The one door from a built model to a plan: its objectives in stages, one clock.
 
+:func:`solve_model` is how every caller solves a :class:`~hubopt.model.HubModel`
+(the whole area, a part of it in the neighbourhood search, an alternative plan, a
+feasibility check while explaining an infeasibility, the OR-Library benchmark).
 :func:`hubopt.model.build` lists the objective stages (band breach, unassigned
 patients, the scenario's objectives, weighted travel as tie-breaker). Each stage is
-solved with the previous stage's plan as a warm start; its optimum (or, if the
-solver stopped early, the value of its best plan) becomes a constraint for the
-stages after it. The overall status is the weakest of the stages: a plan is
-``optimal`` only if every stage was proven optimal.
+solved by the back-end (:func:`hubopt.solver.backends.run`) with the previous stage's
+plan as a warm start; its optimum (or, if the solver stopped early, the value of its
+best plan) becomes a row for the stages after it. The overall status is the weakest
+of the stages: a plan is optimal only if every stage was proven optimal.
 """
 
 from __future__ import annotations
@@ -13,13 +16,18 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from collections.abc import Sequence
 
+import pandas as pd
 import pulp
 
 from hubopt import model
 from hubopt.errors import SolverError
-from hubopt.model import HubModel
-from hubopt.solver import mip
+from hubopt.model import HubModel, Stage
+from hubopt.solver import backends
+from hubopt.solver.backends import Options
+from hubopt.solver.clock import Clock
+from hubopt.solver.result import SolveResult, StageRecord, Status, Stop, relative_gap
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +35,9 @@ log = logging.getLogger(__name__)
 #: about a second in, with a MIP start, sometimes crashes (seen on 04C, Leicester City:
 #: 3 of 5 runs at 1 s, exit -11, no solution written), and finds nothing in that time.
 STAGE_SECONDS_MIN = 2.0
-#: Weakest first: the overall status of staged solves is the first one met here.
-_ORDER = ("infeasible", "no-solution", "time-limited", "within-gap", "optimal")
 
 
-def stage_value(expr) -> float:
+def stage_value(expr: pulp.LpAffineExpression) -> float:
     """The value of a stage's objective in the plan just solved. A variable the solver
     did not report (it is in no constraint, e.g. a shortfall that cannot arise when
     the lower band is 0) sits at its lower bound, as a minimisation leaves it."""
@@ -44,19 +50,98 @@ def stage_value(expr) -> float:
     return total
 
 
-def _kept(earlier: mip.SolveResult | None, value: float, bound: float | None) -> mip.SolveResult:
+def solve_model(
+    m: HubModel,
+    clock: Clock,
+    options: Options,
+    *,
+    warm_start: pd.Series | None = None,
+    stages: Sequence[Stage] | None = None,
+    max_nodes: int | None = None,
+) -> SolveResult:
+    """Solve ``stages`` (default: all of ``m.stages``) lexicographically by
+    ``clock``'s deadline, with ``max_nodes`` branch-and-bound nodes per stage (a work
+    limit) where given.
+
+    A later stage with less than :data:`STAGE_SECONDS_MIN` left, or whose solver fails
+    or finds no plan, keeps the earlier stage's plan (time-limited, never optimal,
+    ended by the clock). The result is the last stage's plan; ``result.stages`` has
+    one record per stage solved and ``result.values`` the plan's value of every stage
+    objective of ``m`` (what :mod:`hubopt.model.check` recomputes).
+    """
+    todo = list(m.stages if stages is None else stages)
+    records: list[StageRecord] = []
+    result: SolveResult | None = None
+    stops: list[Stop] = []
+    work = 0
+    for k, (name, expr) in enumerate(todo):
+        m.problem.setObjective(expr)
+        began = time.perf_counter()
+        if k == 0 or clock.left() >= STAGE_SECONDS_MIN:
+            kept = {v.name: v.varValue for v in m.problem.variables()} if k > 0 else {}
+            run: SolveResult | None
+            try:
+                run = backends.run(m, clock, options, warm_start=warm_start, max_nodes=max_nodes)
+            except SolverError as failed:
+                if k == 0:
+                    raise
+                log.warning("stage %s: %s; the earlier stage's plan is kept", name, failed)
+                run = None
+            bound = None
+            if run is not None and not run.has_solution and k > 0:
+                bound, run = run.bound, None
+            if run is None:  # the earlier stage's plan still holds: it is this stage's
+                _restore(m, kept)
+                assert result is not None
+                result = _kept(result, stage_value(expr), bound)
+            else:
+                result = run
+        else:  # too little time for another solver run (CBC stopped at once can crash)
+            assert result is not None
+            result = _kept(result, stage_value(expr), None)
+        stops.append(result.stop)
+        work += result.work
+        records.append(
+            StageRecord(name, result.status, result.objective, result.gap, result.bound,
+                        time.perf_counter() - began)
+        )  # fmt: skip
+        if not result.has_solution:
+            break
+        if k < len(todo) - 1:
+            value = stage_value(expr)
+            keep = expr <= value + 1e-6 * max(1.0, abs(value))
+            m.add_rule(model.KEEP_STAGE, keep, f"keep_{name}")
+            warm_start = result.assignment
+    assert result is not None, "a model has at least one stage"
+    status = Status.weakest([r.status for r in records])
+    gaps = [r.gap for r in records if r.gap is not None]
+    values = {n: stage_value(e) for n, e in m.stages} if result.has_solution else {}
+    stop = Stop.CLOCK if Stop.CLOCK in stops else Stop.WORK if Stop.WORK in stops else Stop.PROOF
+    return dataclasses.replace(
+        result,
+        status=status,
+        gap=max(gaps) if gaps and status is not Status.OPTIMAL else result.gap,
+        seconds=sum(r.seconds for r in records),
+        stages=tuple(records),
+        values=values,
+        stop=stop,
+        work=work,
+    )
+
+
+def _kept(earlier: SolveResult, value: float, bound: float | None) -> SolveResult:
     """A stage not solved (no time left) or whose solver failed or found nothing: the
     earlier stage's plan is its plan (it keeps every earlier optimum), with its value
     ``value`` and the ``bound`` the failed run proved, if any; ended by the clock."""
-    assert earlier is not None and earlier.has_solution
+    assert earlier.has_solution
     return dataclasses.replace(
         earlier,
-        status="time-limited",
+        status=Status.TIME_LIMITED,
         objective=value,
         bound=bound,
-        gap=mip.relative_gap(value, bound),
+        gap=relative_gap(value, bound),
         seconds=0.0,
-        clock_stopped=True,
+        stop=Stop.CLOCK,
         work=0,
         log="the earlier stage's plan (no time left for this stage, or its solver failed)",
     )
@@ -67,96 +152,3 @@ def _restore(m: HubModel, values: dict[str, float | None]) -> None:
     for v in m.problem.variables():
         if v.name in values:
             v.varValue = values[v.name]
-
-
-def solve_stages(
-    m: HubModel,
-    *,
-    time_limit: float = 120.0,
-    gap: float = 0.0,
-    threads: int = 1,
-    solver: str = "cbc",
-    warm_start=None,
-    deadline: float | None = None,
-    max_nodes: int | None = None,
-) -> mip.SolveResult:
-    """Solve ``m.stages`` lexicographically within ``time_limit`` seconds in all, and
-    ``max_nodes`` branch-and-bound nodes per stage (a work limit) where given.
-
-    A later stage with less than :data:`STAGE_SECONDS_MIN` left, or whose solver fails
-    or finds no plan, keeps the earlier stage's plan (time-limited, never optimal).
-    The returned result is the last stage's plan; ``result.stages`` has one entry per
-    stage (name, status, value, gap, seconds) and ``result.values`` the final plan's
-    value of every stage objective (what :mod:`hubopt.model.check` recomputes).
-    """
-    start = time.perf_counter()
-    stages: list[dict] = []
-    result = None
-    clock_stopped = False
-    work = 0
-    for k, (name, expr) in enumerate(m.stages):
-        m.problem.setObjective(expr)
-        left = time_limit - (time.perf_counter() - start)
-        if k == 0 or left >= STAGE_SECONDS_MIN:
-            kept = {v.name: v.varValue for v in m.problem.variables()} if k > 0 else {}
-            try:
-                run = mip.solve(
-                    m,
-                    time_limit=max(1.0, left),
-                    gap=gap,
-                    threads=threads,
-                    solver=solver,
-                    warm_start=warm_start,
-                    deadline=deadline,
-                    max_nodes=max_nodes,
-                )
-            except SolverError as failed:
-                if k == 0:
-                    raise
-                log.warning("stage %s: %s; the earlier stage's plan is kept", name, failed)
-                run = None
-            if run is not None and not run.has_solution and k > 0:
-                bound = run.bound
-                run = None
-            else:
-                bound = None
-            if run is None:  # the earlier stage's plan still holds: it is this stage's
-                _restore(m, kept)
-                result = _kept(result, stage_value(expr), bound)
-            else:
-                result = run
-        else:  # too little time for another solver run (CBC stopped at once can crash)
-            result = _kept(result, stage_value(expr), None)
-        clock_stopped = clock_stopped or result.clock_stopped
-        work += result.work
-        stages.append(
-            {
-                "stage": name,
-                "status": result.status,
-                "value": result.objective,
-                "gap": result.gap,
-                "bound": result.bound,
-                "seconds": round(result.seconds, 2),
-            }
-        )
-        if not result.has_solution:
-            break
-        if k < len(m.stages) - 1:
-            value = stage_value(expr)
-            keep = expr <= value + 1e-6 * max(1.0, abs(value))
-            m.add_rule(model.KEEP_STAGE, keep, f"keep_{name}")
-            warm_start = result.assignment
-    status = min((s["status"] for s in stages), key=_ORDER.index)
-    gaps = [s["gap"] for s in stages if s["gap"] is not None]
-    assert result is not None  # a model has at least one stage
-    values = {n: stage_value(e) for n, e in m.stages} if result.has_solution else {}
-    return dataclasses.replace(
-        result,
-        status=status,
-        gap=max(gaps) if gaps and status != "optimal" else result.gap,
-        seconds=time.perf_counter() - start,
-        stages=stages,
-        values=values,
-        clock_stopped=clock_stopped,
-        work=work,
-    )

@@ -1,12 +1,23 @@
-r"""Lagrangian bound, exact Lagrangian fixing and a Lagrangian heuristic for the core model.
+r"""Lower bounds on a model's optimum: its LP relaxation and, for the core model, the
+Lagrangian bound. One module for every bound (what comes next, e.g. set
+partitioning's column-generation bound, lands here too).
 
-Applies to a :class:`~hubopt.model.HubModel` from :func:`~hubopt.model.build_model`
+:func:`relaxed_bound` is what the large-area path uses (:mod:`hubopt.solver.plan`)
+when CBC prints no bound before the deadline: the better of the LP bound and the
+Lagrangian bound started from the LP's duals.
+
+**LP relaxation** (:func:`lp_relaxation`): binaries relaxed to :math:`[0, 1]`, solved
+with HiGHS through :func:`scipy.optimize.linprog` (scipy is a core dependency) from the
+problem's own rows, so no file is written and the problem is not changed.
+
+**Lagrangian bound** of the core model: it applies to a
+:class:`~hubopt.model.HubModel` from :func:`~hubopt.model.build_model`
 whose rule families (:attr:`~hubopt.model.HubModel.rules`) are only the core ones
 (:data:`~hubopt.model.program.CORE_FAMILIES`: ``assign_once`` as equalities,
 ``join_open_site``, ``population_max``/``population_min``, ``singleton_site``,
 ``fixed_site``, ``hub_count``) and whose objective is a linear function of the
 assignment variables; :func:`core_data` returns None for anything else (extra rules,
-soft bands, optional practices), and callers then skip this module.
+soft bands, optional practices), and :func:`relaxed_bound` then gives the LP bound.
 
 Relaxing the assignment rows :math:`\sum_j x_{ij} = 1` with multipliers
 :math:`\lambda_i` leaves one problem per site :math:`j`:
@@ -27,17 +38,7 @@ feasible (still a relaxation; exact for the integer OR-Library data, where
 :math:`s = 1`); the lower limit is lowered by the most members a hub can hold, as
 each loses less than one unit.
 
-Fixing: forcing :math:`x_{ij} = 1` turns :math:`v_j` into at least :math:`c_{jj} -
-\lambda_j + (c_{ij} - \lambda_i) + K_j(U - w_j - w_i)` (the knapsack with less room; it
-may still count :math:`i` again, which only lowers it) and forces :math:`j` into
-:math:`S`. When that bound exceeds the threshold (the incumbent's value; minus 1 when
-every solution has an integer objective), no solution better than the incumbent (resp.
-strictly better) uses :math:`x_{ij}`, which is fixed to 0; likewise a site whose
-forced opening pushes the bound over. With the integral rule the incumbent itself may be
-cut off: then the reduced problem holds only strictly better solutions, and if it has
-none the incumbent is optimal.
-
-Multipliers follow subgradient optimisation with Polyak steps toward the incumbent.
+Multipliers follow subgradient optimisation with Polyak steps toward the best plan's value.
 """
 
 from __future__ import annotations
@@ -47,12 +48,111 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 import pulp
+from scipy import sparse
+from scipy.optimize import linprog
 
 from hubopt import model
 from hubopt.model import HubModel
-from hubopt.solver import reduce as reduce_mod
+
+# ------------------------------------------------------------------ LP relaxation
+
+
+@dataclass
+class LPRelaxation:
+    """The LP relaxation of a problem, in *minimisation* terms."""
+
+    status: str  # "optimal", "infeasible", "unbounded" or "error"
+    objective: float | None
+    values: np.ndarray
+    reduced_costs: np.ndarray
+    variables: list[pulp.LpVariable]
+    seconds: float
+    #: the dual value of each equality row, by constraint name (minimisation terms)
+    eq_duals: dict[str, float] = field(default_factory=dict)
+
+
+def _sign(problem: pulp.LpProblem) -> float:
+    return -1.0 if problem.sense == pulp.LpMaximize else 1.0
+
+
+def lp_relaxation(problem: pulp.LpProblem) -> LPRelaxation:
+    """Solve the LP relaxation of ``problem`` (integrality dropped, bounds kept).
+
+    The problem is not modified. Objective and reduced costs are for *minimising*
+    (a maximisation problem is negated).
+    """
+    start = time.perf_counter()
+    variables = problem.variables()
+    index = {v.name: k for k, v in enumerate(variables)}
+    sign = _sign(problem)
+    n = len(variables)
+    c = np.zeros(n)
+    for v, a in problem.objective.items():
+        c[index[v.name]] += sign * a
+    const = sign * float(problem.objective.constant or 0.0)
+    ub_rows: list[int] = []
+    ub_cols: list[int] = []
+    ub_vals: list[float] = []
+    b_ub: list[float] = []
+    eq_names: list[str] = []
+    eq_rows: list[int] = []
+    eq_cols: list[int] = []
+    eq_vals: list[float] = []
+    b_eq: list[float] = []
+    for con in problem.constraints():
+        rhs = -float(con.constant)
+        if con.sense == pulp.LpConstraintEQ:
+            r = len(b_eq)
+            eq_names.append(con.name)
+            for v, a in con.items():
+                eq_rows.append(r)
+                eq_cols.append(index[v.name])
+                eq_vals.append(a)
+            b_eq.append(rhs)
+        else:
+            s = 1.0 if con.sense == pulp.LpConstraintLE else -1.0
+            r = len(b_ub)
+            for v, a in con.items():
+                ub_rows.append(r)
+                ub_cols.append(index[v.name])
+                ub_vals.append(s * a)
+            b_ub.append(s * rhs)
+    a_ub = sparse.csr_array((ub_vals, (ub_rows, ub_cols)), shape=(len(b_ub), n)) if b_ub else None
+    a_eq = sparse.csr_array((eq_vals, (eq_rows, eq_cols)), shape=(len(b_eq), n)) if b_eq else None
+    bounds = [(v.lowBound, v.upBound) for v in variables]
+    res = linprog(
+        c,
+        A_ub=a_ub,
+        b_ub=b_ub or None,
+        A_eq=a_eq,
+        b_eq=b_eq or None,
+        bounds=bounds,
+        method="highs",
+    )
+    seconds = time.perf_counter() - start
+    status = {0: "optimal", 2: "infeasible", 3: "unbounded"}.get(res.status, "error")
+    if status != "optimal":
+        empty = np.full(n, np.nan)
+        return LPRelaxation(status, None, empty, empty, variables, seconds)
+    rc = np.asarray(res.lower.marginals) + np.asarray(res.upper.marginals)
+    duals = dict(zip(eq_names, np.asarray(res.eqlin.marginals), strict=True)) if b_eq else {}
+    return LPRelaxation(
+        status, float(res.fun) + const, np.asarray(res.x), rc, variables, seconds, duals
+    )
+
+
+def objective_is_integral(problem: pulp.LpProblem) -> bool:
+    """True when every feasible solution has an integer objective value."""
+    if abs(float(problem.objective.constant or 0.0)) % 1 > 1e-9:
+        return False
+    for v, a in problem.objective.items():
+        if v.cat != pulp.LpInteger or abs(a - round(a)) > 1e-9:
+            return False
+    return True
+
+
+# ------------------------------------------------------------------ Lagrangian bound
 
 #: Most capacity units in the knapsack DP (demands are scaled down beyond this).
 RESOLUTION = 1000
@@ -123,9 +223,9 @@ def core_data(m: HubModel) -> CoreData | None:
     room_lo = np.ceil((float(m.pop_min) - w) / scale - most - 1e-9).astype(int)
     room_lo = np.maximum(room_lo, 0)
     room[room < 0] = -1
-    for j in range(n):  # a singleton has no band rows: only itself
-        if codes[j] in m.singletons:
-            room[j], room_lo[j] = 0, 0
+    for k in range(n):  # a singleton has no band rows: only itself
+        if codes[k] in m.singletons:
+            room[k], room_lo[k] = 0, 0
     has_site = np.isfinite(np.diag(cost))
     room[~has_site] = -1
     room[room_lo > room] = -1
@@ -141,12 +241,12 @@ def core_data(m: HubModel) -> CoreData | None:
         hi=hi,
         capacity=cap,
         scale=scale,
-        integral=reduce_mod.objective_is_integral(prob),
+        integral=objective_is_integral(prob),
         var=var,
     )
 
 
-def lp_duals(m: HubModel, d: CoreData, lp: reduce_mod.LPRelaxation) -> np.ndarray | None:
+def lp_duals(m: HubModel, d: CoreData, lp: LPRelaxation) -> np.ndarray | None:
     r"""Multipliers from the LP relaxation's duals of the assignment rows, a start at
     which :math:`L(\lambda)` is already at least the LP bound; None without them."""
     if lp.status != "optimal" or not lp.eq_duals:
@@ -169,12 +269,12 @@ def relaxed_bound(
     Lagrangian bound from the LP's duals, subgradient steps for ``seconds``. For a model
     with only the core rows (:func:`core_data`), else the LP bound alone. Returns the
     bound (None if the LP failed) and which of the two it is."""
-    lp = reduce_mod.lp_relaxation(m.problem)
+    lp = lp_relaxation(m.problem)
     bound = lp.objective if lp.status == "optimal" else None
     d = core_data(m)
     if bound is None or d is None or seconds <= 0:
         return bound, "LP"
-    lag = optimise(m, d, upper=upper, seconds=seconds, lam0=lp_duals(m, d, lp), max_heuristics=0)
+    lag = optimise(d, upper=upper, seconds=seconds, lam0=lp_duals(m, d, lp))
     if np.isfinite(lag.bound) and lag.bound > bound:
         return lag.bound, "Lagrangian"
     return bound, "LP"
@@ -277,34 +377,14 @@ def evaluate(d: CoreData, lam: np.ndarray, *, want_x: bool = True) -> Subproblem
     return Subproblem(lam=lam, value=value, site_value=v, selected=sel, x=x, dp=dp)
 
 
-def forced_totals(d: CoreData, sp: Subproblem) -> np.ndarray:
-    """For each site j: min of sum v over allowed site sets that contain j."""
-    v, sel = sp.site_value, sp.selected
-    base = float(v[sel].sum())
-    count = int(sel.sum())
-    free_sel = sel & ~d.forced
-    worst = float(v[free_sel].max()) if free_sel.any() else None
-    out = np.full(len(v), np.inf)
-    out[sel] = base
-    rest = ~sel & np.isfinite(v)
-    if count < d.hi:
-        out[rest] = np.minimum(out[rest], base + v[rest])
-    if worst is not None:
-        out[rest] = np.minimum(out[rest], base - worst + v[rest])
-    return out
-
-
 @dataclass
 class LagrangeResult:
     bound: float  # best L(lambda) (rounded up when the objective is integral)
     raw_bound: float
     lam: np.ndarray
-    incumbent: pd.Series | None
-    incumbent_value: float | None
     iterations: int
     seconds: float
     history: list[float] = field(default_factory=list)
-    site_sets: list[np.ndarray] = field(default_factory=list)
 
 
 def _round_bound(d: CoreData, value: float) -> float:
@@ -314,23 +394,20 @@ def _round_bound(d: CoreData, value: float) -> float:
 
 
 def optimise(
-    m: HubModel,
     d: CoreData,
     *,
     upper: float | None = None,
-    incumbent: pd.Series | None = None,
     iterations: int = 1500,
     seconds: float = 10.0,
-    max_heuristics: int = 50,
     patience: int = 20,
     mu0: float = 2.0,
     min_step: float = 1e-3,
     lam0: np.ndarray | None = None,
 ) -> LagrangeResult:
     """Subgradient optimisation of L(lambda) from ``lam0`` (default: each practice's
-    cheapest other site); a Lagrangian heuristic on the way."""
-    from hubopt.solver import heuristic
-
+    cheapest other site), with Polyak steps toward ``upper`` (a plan's value, where
+    known); stops when the bound meets ``upper``, the subproblem's solution is
+    feasible, the step vanishes, or after ``iterations`` or ``seconds``."""
     start = time.perf_counter()
     n = len(d.codes)
     if lam0 is not None:
@@ -340,8 +417,7 @@ def optimise(
         np.fill_diagonal(off, np.inf)
         lam = off.min(axis=1, initial=np.inf) if n > 1 else np.zeros(n)
         lam[~np.isfinite(lam)] = 0.0
-    best = LagrangeResult(-np.inf, -np.inf, lam.copy(), incumbent, upper, 0, 0.0)
-    tried: set[frozenset[int]] = set()
+    best = LagrangeResult(-np.inf, -np.inf, lam.copy(), 0, 0.0)
     mu, stall = mu0, 0
     it = 0
     for it in range(1, iterations + 1):  # noqa: B007
@@ -357,22 +433,13 @@ def optimise(
             stall += 1
             if stall >= patience:
                 mu, stall = mu / 2, 0
-        key = frozenset(np.flatnonzero(sp.selected).tolist())
-        improved = stall == 0
-        if improved and it >= 30 and key not in tried and len(tried) < max_heuristics:
-            tried.add(key)
-            best.site_sets.append(sp.selected.copy())
-            a, val = heuristic.from_sites(m, [d.codes[j] for j in key])
-            if a is not None and (best.incumbent_value is None or val < best.incumbent_value):
-                best.incumbent, best.incumbent_value = a, val
-        ub = best.incumbent_value
-        if ub is not None and best.bound >= ub - 1e-9:
+        if upper is not None and best.bound >= upper - 1e-9:
             break  # proven
         g = 1.0 - sp.x.sum(axis=1)
         norm = float(g @ g)
         if norm == 0:
             break  # the subproblem's solution is feasible: optimal
-        target = ub if ub is not None else sp.value + 0.05 * max(1.0, abs(sp.value))
+        target = upper if upper is not None else sp.value + 0.05 * max(1.0, abs(sp.value))
         step = mu * max(target - sp.value, 1e-3 * max(1.0, abs(sp.value))) / norm
         lam = lam + step * g
         if mu < min_step or time.perf_counter() - start > seconds:
@@ -380,50 +447,3 @@ def optimise(
     best.iterations = it
     best.seconds = time.perf_counter() - start
     return best
-
-
-def fix(
-    d: CoreData, lam: np.ndarray, upper: float, *, integral: bool | None = None
-) -> reduce_mod.Fixing:
-    """Fix to 0 every x_ij (and site) whose forcing pushes L(lam) above the threshold.
-
-    Threshold: ``upper`` (keeps every solution as good as the incumbent), or
-    ``upper - 1`` with ``integral`` (keeps only strictly better ones). Exact.
-    """
-    integral = d.integral if integral is None else integral
-    sp = evaluate(d, lam, want_x=False)
-    threshold = upper - (1.0 if integral else 0.0)
-    threshold += 1e-6 * max(1.0, abs(upper))
-    out = reduce_mod.Fixing(lower_bound=sp.value, upper_bound=upper, threshold=threshold)
-    if not np.isfinite(sp.value):
-        return out
-    n = len(d.codes)
-    ft = forced_totals(d, sp)
-    site_bound = lam.sum() + ft  # per site j
-    red = d.cost - lam[:, None]
-    closed = (site_bound > threshold) & ~d.forced
-    # forcing x_ij: v_j -> c_jj - lam_j + red_ij + min of K_j over the range shifted by u_i
-    kn = np.full((n, n), np.inf)
-    uniq = np.unique(d.units)
-    for j in np.flatnonzero(d.room >= 0):
-        lo, hi = int(d.room_lo[j]), int(d.room[j])
-        by_u = {}
-        for u in uniq:
-            a, b = max(0, lo - int(u)), hi - int(u)
-            by_u[int(u)] = float(sp.dp[j, a : b + 1].min()) if b >= 0 else np.inf
-        kn[:, j] = [by_u[int(u)] for u in d.units]
-    feasible = np.isfinite(kn)
-    vij = np.diag(red)[None, :] + red + kn
-    with np.errstate(invalid="ignore"):
-        pair_bound = lam.sum() + ft[None, :] - sp.site_value[None, :] + vij
-    for (i, j), v in d.var.items():
-        if v.lowBound == v.upBound:
-            continue
-        if i == j:
-            kill = closed[j]
-        else:
-            kill = closed[j] or not feasible[i, j] or bool(pair_bound[i, j] > threshold)
-        if kill:
-            out.fixed.append((v, v.lowBound, v.upBound))
-            v.upBound = 0
-    return out

@@ -1,8 +1,8 @@
-"""A first plan in well under a second: hubs grown from sites over practice neighbours.
+"""First plans for an area: grown hub by hub in well under a second, else piece by piece.
 
-Sites are taken from the edge of the area inwards (fixed sites first, then the
-practice farthest from the area's centre), and each hub grows from its site by adding
-the nearest free practice the model lets join it: a variable for the pair
+**Grown** (:func:`grow`): sites are taken from the edge of the area inwards (fixed
+sites first, then the practice farthest from the area's centre), and each hub grows
+from its site by adding the nearest free practice the model lets join it: a variable for the pair
 (:func:`hubopt.model.scenario_pairs`: cap, candidate sites, zones, singletons) and,
 under ``contiguous``, a member neighbour one step nearer the site (the model's own
 shortest-path contiguity rows), while the hub stays within the upper band, until it
@@ -12,15 +12,25 @@ join where they can. A practice no hub took joins the nearest hub with room; hub
 left below the band are dissolved where every practice of theirs can join another hub.
 
 The plan may still break a strict lower band (the neighbourhood search of
-:mod:`hubopt.solver.lns` removes that first). The greedy knows neither the hub count
-nor the mean-travel cap: with either rule :func:`grow` returns None and the
-construction goes piece by piece (:func:`hubopt.solver.lns.construct`), as it does when
-a practice that must be in a hub is left out.
+:mod:`hubopt.solver.search` removes that first). The greedy knows neither the hub
+count nor the mean-travel cap: with either rule :func:`grow` returns None and the
+construction goes piece by piece, as it does when a practice that must be in a hub is
+left out.
+
+**Piece by piece** (:func:`construct`): the area is cut into pieces of a few hubs'
+population by recursive bisection of the practices' positions (each ``within`` zone
+and each locked group stays whole) and each piece is solved on its own with the model
+code itself (:func:`hubopt.solver.instance.solve_part`), so every rule holds by
+construction. Under a strict band a piece is solved with an elastic band, so that it
+always has a plan; the breaches are then the first thing the search removes (a plan
+is valid only once they are gone). A hub count is shared among the pieces by
+population (largest remainders), so the pieces' counts add up within the range. A
+piece with no plan is merged with the piece beside it and solved again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import networkx as nx
 import numpy as np
@@ -28,7 +38,13 @@ import pandas as pd
 
 from hubopt import model
 from hubopt.inputs import site_only_codes
-from hubopt.solver.instance import Instance, positions
+from hubopt.solver.backends import Options
+from hubopt.solver.clock import Clock
+from hubopt.solver.instance import Instance, positions, solve_part
+from hubopt.text import plural
+
+#: Population of a construction piece, in hubs at the band's upper limit.
+PIECE_HUBS = 5
 
 
 class _Hubs:
@@ -307,3 +323,103 @@ def polish(hubs: _Hubs, singletons: frozenset[str], *, rounds: int = 20) -> None
                     break
         if not changed:
             return
+
+
+# --- piece by piece ----------------------------------------------------------------
+
+
+def pieces(inst: Instance, *, target: float) -> list[list[str]]:
+    """Cut the area into pieces of at most ``target`` patients (where it can): each
+    ``within`` zone apart, then recursive bisection at the population's median along
+    the longer side. Locked groups stay whole."""
+    p = inst.practices
+    s = inst.scenario
+    item = pd.Series(p.index, index=p.index)
+    for group in s.locked_groups:
+        members = [c for c in group if c in item.index]
+        if members:
+            item[members] = members[0]
+    zones = p[s.within].astype(str) if s.within else pd.Series("", index=p.index)
+    xy = pd.DataFrame(positions(p), index=p.index, columns=["x", "y"])
+    sizes = p["list_size"].astype(float)
+    out: list[list[str]] = []
+
+    def split(keys: list[str]) -> None:
+        members = item.index[item.isin(keys)]
+        if sizes[members].sum() <= target or len(keys) == 1:
+            out.append(list(members))
+            return
+        pos = xy.loc[members].groupby(item[members]).mean()
+        pop = sizes[members].groupby(item[members]).sum()
+        axis = "x" if np.ptp(pos["x"]) >= np.ptp(pos["y"]) else "y"
+        order = pos[axis].sort_values(kind="stable").index
+        cum = pop[order].cumsum().to_numpy()
+        cut = int(np.searchsorted(cum, cum[-1] / 2)) + 1
+        cut = min(max(cut, 1), len(order) - 1)
+        split(list(order[:cut]))
+        split(list(order[cut:]))
+
+    for zone in sorted(zones.unique()):
+        in_zone = zones.index[zones.to_numpy() == zone]
+        split(sorted(set(item[in_zone])))
+    return out
+
+
+def apportion(total: int | None, weights: list[float]) -> list[int | None]:
+    """Split ``total`` into whole numbers proportional to ``weights`` (largest
+    remainders); None stays None."""
+    if total is None:
+        return [None] * len(weights)
+    w = np.asarray(weights, dtype=float)
+    share = total * w / w.sum() if w.sum() > 0 else np.full(len(w), total / max(len(w), 1))
+    base = np.floor(share).astype(int)
+    for k in np.argsort(-(share - base), kind="stable")[: total - int(base.sum())]:
+        base[k] += 1
+    return [int(v) for v in base]
+
+
+def construct(
+    inst: Instance,
+    clock: Clock,
+    options: Options,
+    *,
+    report: Callable[[str], None] | None = None,
+) -> pd.Series | None:
+    """A first plan for the whole area by ``clock``'s deadline: grown hub by hub
+    (:func:`grow`) where the greedy can, else piece by piece (see the module
+    docstring); None when some piece has no plan even merged with the rest, or time
+    ran out."""
+    plan = grow(inst)
+    if plan is not None:
+        return plan
+    s = inst.scenario
+    band = "elastic" if s.band == "strict" else None
+    todo = pieces(inst, target=PIECE_HUBS * s.population_max)
+    most = clock.part_seconds()
+    plan = pd.Series(np.nan, index=inst.practices.index, dtype=object)
+    while todo:
+        sizes = [float(inst.practices.loc[c, "list_size"].sum()) for c in todo]
+        lo, hi = inst.hub_range_left(int(plan.dropna().nunique()))  # left for the pieces
+        los = apportion(None if lo is None else max(lo, 0), sizes)
+        his = apportion(None if hi is None else max(hi, 0), sizes)
+        hub_range = (los[0], his[0] if los[0] is None or his[0] is None else max(his[0], los[0]))
+        codes = todo[0]
+        left = clock.left()
+        if left <= 0:
+            clock.stopped("first plan")
+            return None
+        part = inst.part(codes, hub_range=hub_range, band=band)
+        got = None
+        if part is not None:
+            got = solve_part(part, clock, options, seconds=min(most, left))
+        if got is None:
+            if len(todo) == 1:
+                return None
+            todo = [codes + todo[1], *todo[2:]]  # merge with the next piece, try again
+            continue
+        plan[got.index] = got
+        if report is not None:
+            hubs = plural(int(got.dropna().nunique()), "hub")
+            report(f"piece of {plural(len(codes), 'practice')}: {hubs}")
+        todo = todo[1:]
+    return plan

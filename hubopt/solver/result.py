@@ -1,0 +1,144 @@
+"""What a solve gives back: one typed result, whatever the solver or the step.
+
+:class:`Status` says how good the plan is (never ``OPTIMAL`` without a proof),
+:class:`Stop` what ended the run, :class:`StageRecord` one objective stage of a staged
+solve, and :class:`SolveResult` the plan with its objective, bound and gap. Every
+back-end (:mod:`hubopt.solver.backends`), the staged solve
+(:func:`hubopt.solver.stages.solve_model`) and the large-area path
+(:func:`hubopt.solver.plan.solve_area`) return a :class:`SolveResult`.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+
+class Status(enum.StrEnum):
+    """How good a plan is. A ``str`` enum: it is written as its value (``"optimal"``)
+    in ``summary.json``, tables and the batch's CSV."""
+
+    #: proven optimal (gap 0 within the solver's tolerance)
+    OPTIMAL = "optimal"
+    #: stopped at the requested relative gap (gap reported)
+    WITHIN_GAP = "within-gap"
+    #: stopped by the time or work limit with a plan (gap reported where a bound is known)
+    TIME_LIMITED = "time-limited"
+    #: proven that no plan satisfies the rules
+    INFEASIBLE = "infeasible"
+    #: stopped before any plan was found
+    NO_SOLUTION = "no-solution"
+
+    @staticmethod
+    def weakest(statuses: list[Status]) -> Status:
+        """The weakest of several (a staged plan is only as proven as its least stage)."""
+        return min(statuses, key=_WEAKEST_FIRST.index)
+
+
+_WEAKEST_FIRST = [
+    Status.INFEASIBLE,
+    Status.NO_SOLUTION,
+    Status.TIME_LIMITED,
+    Status.WITHIN_GAP,
+    Status.OPTIMAL,
+]
+
+
+class Stop(enum.Enum):
+    """What ended a solver run."""
+
+    #: a proof: optimal, infeasible, or the requested gap reached
+    PROOF = "proof"
+    #: the wall clock (the solver's time limit, or stopped at the deadline): on a
+    #: quicker or quieter machine it would have got further
+    CLOCK = "clock"
+    #: a work limit (branch-and-bound nodes): the same on any machine
+    WORK = "work"
+
+
+@dataclass(frozen=True)
+class StageRecord:
+    """One objective stage of a staged solve."""
+
+    stage: str
+    status: Status
+    value: float | None
+    gap: float | None
+    bound: float | None
+    seconds: float
+
+    def record(self) -> dict[str, Any]:
+        """As written under ``objective_stages`` in ``summary.json``."""
+        return {
+            "stage": self.stage,
+            "status": str(self.status),
+            "value": self.value,
+            "gap": self.gap,
+            "bound": self.bound,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    """A plan (or none) and how good it is."""
+
+    status: Status
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    seconds: float
+    assignment: pd.Series | None
+    solver: str
+    log: str = ""
+    #: what ended the (last) solver run
+    stop: Stop = Stop.PROOF
+    #: the solver's LP iterations (simplex pivots): work done that is the same on any
+    #: machine, unlike seconds (the work clock of a repeatable run)
+    work: int = 0
+    #: the staged objectives, one record per stage solved, and the plan's value of
+    #: every stage objective (what :mod:`hubopt.model.check` recomputes)
+    stages: tuple[StageRecord, ...] = ()
+    values: dict[str, float] = field(default_factory=dict)
+    #: a repeatable run (``[solver] repeatable``): every step had a work limit, and
+    #: ``clock_stops`` names the steps the clock ended all the same
+    repeatable: bool = False
+    clock_stops: tuple[str, ...] = ()
+
+    @property
+    def has_solution(self) -> bool:
+        return self.assignment is not None
+
+    @property
+    def clock_stopped(self) -> bool:
+        """The wall clock, not a proof or a work limit, ended the run."""
+        return self.stop is Stop.CLOCK
+
+    def describe(self) -> str:
+        """One line for people: status, and the gap where it is not proven."""
+        if self.status is Status.OPTIMAL:
+            return "optimal (proven)"
+        if self.status in (Status.TIME_LIMITED, Status.WITHIN_GAP):
+            gap = "unknown" if self.gap is None else f"{self.gap:.2%}"
+            what = "time limit" if self.status is Status.TIME_LIMITED else "gap tolerance"
+            if self.status is Status.TIME_LIMITED and self.repeatable and not self.clock_stops:
+                what = "work limit"
+            return f"{self.status}: stopped at the {what}, best solution within {gap} of optimal"
+        if self.status is Status.INFEASIBLE:
+            return "infeasible: no grouping satisfies every rule"
+        return "no solution: the solver stopped before finding any grouping"
+
+    def stage_records(self) -> list[dict[str, Any]]:
+        """The stages as ``summary.json`` writes them."""
+        return [st.record() for st in self.stages]
+
+
+def relative_gap(objective: float | None, bound: float | None) -> float | None:
+    """``(objective - bound) / |objective|``, never negative; None without both."""
+    if objective is None or bound is None or math.isnan(bound) or math.isinf(bound):
+        return None
+    return max(0.0, objective - bound) / max(abs(objective), 1e-9)
