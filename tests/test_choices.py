@@ -284,7 +284,7 @@ def test_whatif_alternatives_and_rule_prices_frames():
     from hubopt import whatif
 
     practices, t, scenario, _ = road(10)
-    area = whatif.Area(scenario, practices, t)
+    area = whatif.AreaData(scenario, practices, t)
     plans = whatif.alternatives(area, 2, alternatives_differ=2)
     assert list(plans["plan"]) == ["best plan", "alternative 1"]
     assert list(plans["status"]) == ["optimal", "optimal"]

@@ -278,7 +278,7 @@ def test_closing_a_practice_never_gives_patients_to_a_site():
     closes, its 12,000 patients go to the 2 nearest *practices* (A2 at 2 min, then B1
     at 20 min, ties by code), not to the hospital at 8 min: 12,000 x 8/18 and x 10/18."""
     practices, t, scenario = _clusters()
-    area = whatif.Area(scenario=scenario, practices=practices, minutes=t)
+    area = whatif.AreaData(scenario=scenario, practices=practices, minutes=t)
     after = whatif.close_practice(area, "A1", k=2)
     sizes = after.practices["list_size"]
     assert (sizes["A2"], sizes["B1"], sizes["B2"], sizes["H"]) == (

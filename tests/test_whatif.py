@@ -32,7 +32,7 @@ CURRENT = pd.DataFrame(
 @pytest.fixture
 def area(line_area):
     practices, minutes, scenario = line_area
-    return whatif.Area(scenario, practices, minutes, current=CURRENT)
+    return whatif.AreaData(scenario, practices, minutes, current=CURRENT)
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ def test_closed_practice_with_explicit_shares(area):
 
 
 def test_closed_practice_leaves_the_rules_that_name_it(area):
-    ruled = whatif.Area(
+    ruled = whatif.AreaData(
         area.scenario.replace(
             locked_groups=(("B", "C"), ("D", "E")), apart=(("C", "D", "E"),), exempt=("C",)
         ),
