@@ -28,18 +28,25 @@ loaded from a CDN, so the map draws with no internet; the street-map background 
 appear only when online. Every text that comes from an input file is HTML-escaped, and
 also made safe inside the JavaScript template strings folium puts tooltips and popups
 in.
+
+The legend, the inset and the script that runs them (which view shows, decluttering,
+the inset, the first fit) and their style are Jinja2 templates: ``templates/map.html``
+with ``legend.html``, ``map.js`` and ``map.css``; this module works out what they show.
 """
 
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import folium
 import geopandas as gpd
+import jinja2
 import pandas as pd
-from branca.element import MacroElement, Template
+from branca.element import MacroElement
+from markupsafe import Markup
 
 from hubopt.inputs import BNG
 from hubopt.model.adjacency import touching
@@ -47,6 +54,7 @@ from hubopt.outputs import catchments as _catchments
 from hubopt.outputs import tables
 from hubopt.outputs.catchments import Catchments
 from hubopt.outputs.colours import BREACH, PALETTE, colour_graph
+from hubopt.outputs.templating import TEMPLATES
 from hubopt.outputs.units import ROAD, Minutes
 from hubopt.solver.choices import Choices
 from hubopt.text import plural
@@ -75,6 +83,20 @@ def _e(value: object) -> str:
     return (
         html.escape(str(value)).replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
     )
+
+
+@jinja2.pass_eval_context
+def _escape_all(ctx: jinja2.nodes.EvalContext, value: object) -> object:
+    """What the map's HTML templates write for a value: escaped as :func:`_e` does (HTML,
+    and the JS template strings folium puts tooltips and popups in), unless it is
+    already markup. Scripts (not autoescaped) take values through ``|tojson``."""
+    if ctx.autoescape and not hasattr(value, "__html__"):
+        return Markup(_e(value))
+    return value
+
+
+#: The map's templates (``templates/map.html`` and what it includes).
+_TEMPLATES = TEMPLATES.overlay(finalize=_escape_all)
 
 
 def _n(value: object) -> str:
@@ -442,17 +464,19 @@ def _choices_layer(choices: Choices, practices: gpd.GeoDataFrame) -> folium.Feat
     return layer
 
 
-def _choices_legend(choices: Choices | None) -> str:
+def _choices_key(choices: Choices | None) -> dict | None:
+    """The legend's key to the choices layer (``legend.html``), if there is one."""
     if choices is None or choices.alternatives is None:
-        return ""
+        return None
     a = choices.alternatives
-    return (
-        f"<div class='hubopt-key'><b>Choices</b> ({plural(len(a.plans), 'plan')} within "
-        f"{a.within:.0%}): <span style='color:{FIRM_LINK}'>&#9473;&#9473;</span> neighbours "
-        f"in one hub in every plan &nbsp; <span style='color:{CONTESTED_LINK}'>- - -</span> "
-        f"in some plans &nbsp; <span style='color:{CHANGES_HUB}'>&#9711;</span> practice "
-        f"that changes hub ({len(choices.contested)})</div>"
-    )
+    return {
+        "plans": plural(len(a.plans), "plan"),
+        "within": f"{a.within:.0%}",
+        "moving": len(choices.contested),
+        "firm": FIRM_LINK,
+        "contested": CONTESTED_LINK,
+        "changes": CHANGES_HUB,
+    }
 
 
 def proposal_map(
@@ -563,120 +587,120 @@ def proposal_map(
         breaches=breaches,
         followers=followers,
         legend_layer=legend_layer,
-        legend=_legend_html(c, title=title, status=status, cap=cap, band=band, words=words)
-        + _choices_legend(choices),
+        legend=_legend(
+            c, title=title, status=status, cap=cap, band=band, words=words, choices=choices
+        ),
     ).add_to(fmap)
     return fmap
 
 
-def _flag(h: pd.Series) -> str:
-    if isinstance(h.get("exemption"), str) and h["exemption"]:
-        return f"<span title='exempt: {_e(h['exemption'])}'>&#9675;</span>"
-    if h.get("in_band") == "no":
-        return f"<span title='outside the band' style='color:{BREACH}'>&#9888;</span>"
-    return ""
+@dataclass(frozen=True)
+class _Area:
+    """One row of a legend table: a proposed hub, or one of today's groups."""
+
+    colour: str
+    id: str
+    #: the hub site's name, or the group's
+    name: str
+    practices: int
+    patients: str
+    worst: str
+    #: why the area is exempt from the band, or ""
+    exemption: str
+    out_of_band: bool
+    #: today's group: the proposed hub it is matched with, or ""
+    paired: str = ""
+
+    @classmethod
+    def of(cls, r: pd.Series, colour: str, *, key: str, name: str, paired: str = "") -> _Area:
+        exemption = r.get("exemption")
+        return cls(
+            colour=colour,
+            id=str(r[key]),
+            name=str(r[name]),
+            practices=int(r["practices"]),
+            patients=_n(r["list_size"]),
+            worst=_min(r.get("max_minutes")),
+            exemption=exemption if isinstance(exemption, str) else "",
+            out_of_band=r.get("in_band") == "no",
+            paired=paired,
+        )
 
 
-def _swatch(colour: str) -> str:
-    return f'<span class="hubopt-swatch" style="background:{colour};border-color:{colour}"></span>'
+@dataclass(frozen=True)
+class _Legend:
+    """What the legend (``templates/legend.html``) shows, formatted."""
+
+    title: str
+    status: str
+    words: Minutes
+    #: the ``worst`` minutes column header (HTML)
+    worst: Markup
+    cap: str
+    #: ``band 30,000-50,000 patients, `` or "" without a band
+    band: str
+    #: the proposal: ``12 hubs``, how many in the band and exempt, the practices over
+    #: the cap (``2 practices``, or "")
+    hubs: str
+    in_band: int
+    exempt: int
+    over: str
+    hubs_table: list[_Area]
+    #: today's groups (``11 groups``), or None when no current grouping is given
+    groups: str | None
+    groups_in_band: int
+    groups_table: list[_Area]
+    #: practices that move from today's groups, of all practices
+    moved: int
+    practices: int
+    #: candidate sites that are not practices are drawn
+    sites: bool
+    #: the key to the choices layer (:func:`_choices_key`), or None
+    choices: dict | None
+    breach: str = BREACH
 
 
-def _legend_html(
-    c: Catchments, *, title: str, status: str, cap: float, band, words: Minutes
-) -> str:
-    h = c.proposal
-    band_text = f"band {band[0]:,}-{band[1]:,} patients, " if band else ""
-    in_band = int((h["in_band"] == "yes").sum())
+def _legend(
+    c: Catchments, *, title: str, status: str, cap: float, band, words: Minutes, choices
+) -> _Legend:
+    h, g = c.proposal, c.current
     over = int((c.practices["minutes_to_hub"] > cap + 1e-6).sum())
-    rows = "".join(
-        f"<tr><td>{_swatch(c.colours[r['hub_id']])}{_e(r['hub_id'])}</td>"
-        f"<td>{_e(r['site_name'])}</td><td align=right>{int(r['practices'])}</td>"
-        f"<td align=right>{_n(r['list_size'])}</td>"
-        f"<td align=right>{_min(r['max_minutes'])}</td><td>{_flag(r)}</td></tr>"
-        for _, r in h.iterrows()
-    )
-    moved = ""
-    if c.current is not None:
-        moved = (
-            f"<br><b>{len(c.moved)}</b> of {len(c.practices)} practices move from today's "
-            "groups (dashed black ring). Switch to <i>Today's groups</i> in the layer box to "
-            "compare: matching groups keep their hub's colour."
-        )
-    exempt = int((h["exemption"].fillna("") != "").sum()) if "exemption" in h else 0
-    estimate = (
-        f"<div class='hubopt-estimate' style='color:{BREACH}'><b>Travel times are a "
-        "straight-line estimate</b>, not road travel: every minute figure is one.</div>"
-        if words.estimate
-        else ""
-    )
-    over_text = (
-        f"; <b style=color:{BREACH}>{plural(over, 'practice')} over the cap</b>" if over else ""
-    )
-    proposal = (
-        f"<div data-view='proposal'><div class='hubopt-status'>Solver: {_e(status)}</div>"
-        f"{estimate}"
-        f"{plural(len(h), 'hub')}, {in_band} in the {band_text}"
-        f"{f'{exempt} exempt, ' if exempt else ''}travel cap {cap:g} {words.unit}"
-        f"{over_text}."
-        f"{moved}"
-        "<table class='hubopt-table'><tr><th align=left>hub</th><th align=left>site</th>"
-        "<th title='practices'>pr.</th><th>patients</th>"
-        f"<th title='worst {words.travel} from a member to the hub site'>"
-        f"{words.header('worst')}</th><th></th>"
-        f"</tr>{rows}</table></div>"
-    )
-    current = ""
-    if c.current is not None:
-        g = c.current
-        cur_rows = "".join(
-            f"<tr><td>{_swatch(c.current_colours[r['group_id']])}{_e(r['group_id'])}</td>"
-            f"<td>{_e(r['group_name'])}</td><td align=right>{int(r['practices'])}</td>"
-            f"<td align=right>{_n(r['list_size'])}</td>"
-            f"<td align=right>{_min(r.get('max_minutes'))}</td><td>{_flag(r)}</td>"
-            f"<td>{_e(r['paired_hub']) or '-'}</td></tr>"
+    groups, groups_in_band, groups_table = None, 0, []
+    if g is not None:
+        groups = plural(len(g), "group")
+        groups_in_band = int((g.get("in_band", pd.Series(dtype=str)) == "yes").sum())
+        groups_table = [
+            _Area.of(
+                r,
+                c.current_colours[r["group_id"]],
+                key="group_id",
+                name="group_name",
+                paired=str(r["paired_hub"]),
+            )
             for _, r in g.iterrows()
-        )
-        cur_in = int((g.get("in_band", pd.Series(dtype=str)) == "yes").sum())
-        current = (
-            "<div data-view='current' style='display:none'>"
-            f"<div class='hubopt-status'>Today's groups</div>{estimate}"
-            f"{plural(len(g), 'group')}, {cur_in} in the "
-            f"{band_text}travel measured to each group's best site (the member that minimises "
-            "patient-weighted travel). A group has the colour of the proposed hub it shares "
-            "most patients with."
-            "<table class='hubopt-table'><tr><th align=left>group</th><th align=left>name</th>"
-            "<th title='practices'>pr.</th><th>patients</th>"
-            f"<th>{words.header('worst')}</th><th></th>"
-            f"<th title='matched proposed hub'>&rarr;</th></tr>{cur_rows}</table></div>"
-        )
-    location_key = (
-        "<span class='hubopt-location' style='display:inline-block;background:#777'>H</span>"
-        " candidate site that is not a practice (in its hub's colour; grey: not used)<br>"
-        if len(c.sites)
-        else ""
-    )
-    moved_key = (
-        "<span class='hubopt-ring'></span> practice that moves<br>" if c.current is not None else ""
-    )
-    key = (
-        "<div class='hubopt-key'><span data-view='proposal'>"
-        "<span class='hubopt-dot'></span> practice: size = list size, colour = hub &nbsp; "
-        "<b>&#9733;</b> hub site &nbsp; <b>&#8212;</b> practice to its site<br>"
-        f"{location_key}"
-        "shaded area: the hub's catchment (each place goes with its nearest practice)<br>"
-        "</span><span data-view='current' style='display:none'>"
-        "<span class='hubopt-dot'></span> practice: size = list size, colour = today's group"
-        "<br>shaded area: the group's catchment (each place goes with its nearest practice)<br>"
-        f"</span>{moved_key}"
-        f"<span style='color:{BREACH}'>&#9888; - - -</span> outside the band &nbsp; "
-        f"<span style='color:{BREACH}'>&#9711;</span> over the travel cap &nbsp; "
-        "&#9675; exempt (oversize practice, own hub)<br>"
-        "Hover an area or a practice for figures; click for the member list."
-        "</div>"
-    )
-    return (
-        f"<details open><summary><b>hubopt: {_e(title)}</b></summary>"
-        f"{proposal}{current}{key}</details>"
+        ]
+    return _Legend(
+        title=title,
+        status=status,
+        words=words,
+        worst=Markup(words.header("worst")),
+        cap=f"{cap:g}",
+        band=f"band {band[0]:,}-{band[1]:,} patients, " if band else "",
+        hubs=plural(len(h), "hub"),
+        in_band=int((h["in_band"] == "yes").sum()),
+        exempt=int((h["exemption"].fillna("") != "").sum()) if "exemption" in h else 0,
+        over=plural(over, "practice") if over else "",
+        hubs_table=[
+            _Area.of(r, c.colours[r["hub_id"]], key="hub_id", name="site_name")
+            for _, r in h.iterrows()
+        ],
+        groups=groups,
+        groups_in_band=groups_in_band,
+        groups_table=groups_table,
+        moved=len(c.moved) if g is not None else 0,
+        practices=len(c.practices),
+        sites=bool(len(c.sites)),
+        choices=_choices_key(choices),
     )
 
 
@@ -690,289 +714,12 @@ MIN_ENLARGEMENT = 2.0
 
 
 class _Controls(MacroElement):
-    """Legend, view-following layers, label decluttering and the inset map."""
+    """Legend, view-following layers, label decluttering and the inset map: the macros
+    of ``templates/map.html``, with the names of the layers they work on."""
 
-    _template = Template(
-        """
-{% macro header(this, kwargs) %}
-<style>
-.hubopt-legend { position:absolute; top:10px; left:50px; z-index:1000; width:320px;
-  background:rgba(255,255,255,0.94); padding:7px 9px; border:1px solid #888;
-  border-radius:6px; font:12px/1.3 sans-serif; max-height:calc(100% - 40px);
-  overflow-y:auto; }
-.hubopt-legend summary { cursor:pointer; font-size:14px; }
-.leaflet-control-layers { font:12px/1.5 sans-serif; }
-.leaflet-popup-content, .leaflet-tooltip { font:12px/1.4 sans-serif; }
-.hubopt-status { font-weight:bold; margin:3px 0; }
-.hubopt-table { border-collapse:collapse; margin-top:5px; width:100%; font-size:11px; }
-.hubopt-table td, .hubopt-table th { padding:1px 3px; white-space:nowrap; }
-.hubopt-table td:nth-child(2) { white-space:normal; }
-.hubopt-table tr:nth-child(even) td { background:#f2f2f2; }
-.hubopt-swatch { display:inline-block; width:10px; height:10px; margin-right:4px;
-  border:1px solid; vertical-align:-1px; }
-.hubopt-key { margin-top:6px; color:#333; font-size:11px; }
-.hubopt-dot { display:inline-block; width:9px; height:9px; border-radius:50%;
-  background:#777; border:1px solid #222; }
-.hubopt-ring { display:inline-block; width:10px; height:10px; border-radius:50%;
-  border:2px dashed #111; vertical-align:-2px; }
-.hubopt-label { background:rgba(255,255,255,0.9); border:2px solid; border-radius:4px;
-  font:bold 11px/12px sans-serif; text-align:center; padding:1px 0; color:#111;
-  box-shadow:0 1px 2px rgba(0,0,0,0.35); white-space:nowrap; overflow:hidden; }
-.hubopt-label small { display:block; font-weight:normal; font-size:10px; }
-.hubopt-site { font:18px/20px sans-serif; color:#fff; text-align:center;
-  text-shadow:0 0 2px #000, 0 0 2px #000, 0 0 1px #000; }
-.hubopt-location { width:16px; height:16px; margin:1px; border:2px solid #222;
-  font:bold 12px/16px sans-serif; color:#fff; text-align:center;
-  text-shadow:0 0 2px #000; box-shadow:0 1px 2px rgba(0,0,0,0.5); }
-.hubopt-location-name { position:absolute; left:22px; top:2px; white-space:nowrap;
-  font:bold 11px sans-serif; color:#111; text-shadow:0 0 2px #fff, 0 0 2px #fff; }
-.hubopt-members { border-collapse:collapse; margin-top:4px; }
-.hubopt-members td, .hubopt-members th { padding:0 4px; }
-.hubopt-inset { position:absolute; right:10px; bottom:28px; z-index:1000; width:330px;
-  background:#fff; border:2px solid #444; border-radius:4px; cursor:zoom-in;
-  box-shadow:0 1px 5px rgba(0,0,0,0.4); }
-.hubopt-inset .hubopt-inset-title { font:11px sans-serif; padding:2px 5px; background:#444;
-  color:#fff; }
-.hubopt-inset .hubopt-inset-map { width:330px; height:270px; background:#f8f8f8; }
-.hubopt-inset .leaflet-interactive { cursor:zoom-in; }
-</style>
-{% endmacro %}
-{% macro html(this, kwargs) %}
-<div id="{{ this.get_name() }}-legend" class="hubopt-legend">{{ this.legend }}</div>
-<div id="{{ this.get_name() }}-inset" class="hubopt-inset" style="display:none">
-  <div class="hubopt-inset-title">Crowded area enlarged &times;<span></span>
-    (labels hidden on the main map) &mdash; click to zoom there</div>
-  <div class="hubopt-inset-map"></div>
-</div>
-{% endmacro %}
-{% macro script(this, kwargs) %}
-(function () {
-  var map = {{ this._parent.get_name() }};
-  var views = { {% for k, v in this.views.items() %}{{ k|tojson }}: {{ v }},{% endfor %} };
-  var followers = { {% for k, v in this.followers.items() %}{{ k|tojson }}: {{ v }},{% endfor %} };
-  var breaches = {{ this.breaches }};
-  var legendLayer = {{ this.legend_layer }};
-  var legend = document.getElementById("{{ this.get_name() }}-legend");
-  var insetBox = document.getElementById("{{ this.get_name() }}-inset");
-  // the legend and inset sit inside the map so that they print and screenshot with it
-  map.getContainer().appendChild(legend);
-  map.getContainer().appendChild(insetBox);
-  L.DomEvent.disableClickPropagation(legend);
-  L.DomEvent.disableScrollPropagation(legend);
-  L.DomEvent.disableClickPropagation(insetBox);
-  L.DomEvent.disableScrollPropagation(insetBox);
+    _template = _TEMPLATES.get_template("map.html")
 
-  function activeView() {
-    for (var k in views) { if (map.hasLayer(views[k])) return k; }
-    return "proposal";
-  }
-  function syncView() {
-    var v = activeView();
-    breaches.clearLayers();
-    if (followers[v]) breaches.addLayer(followers[v]);
-    legend.querySelectorAll("[data-view]").forEach(function (el) {
-      el.style.display = el.getAttribute("data-view") === v ? "" : "none";
-    });
-  }
-  map.on("overlayadd overlayremove", function (e) {
-    if (e.layer === legendLayer) legend.style.display = e.type === "overlayadd" ? "" : "none";
-  });
-
-  function labelsOf(group) {
-    var out = [];
-    group.eachLayer(function (l) {
-      var ic = l.options && l.options.icon;
-      var isLabel = ic && /hubopt-label/.test(ic.options.className || "");
-      if (l instanceof L.Marker && isLabel) out.push(l);
-    });
-    return out;
-  }
-  // Show labels in priority order (largest areas first). On the main map a label is
-  // hidden where it would overlap one already shown or its area is too small to hold
-  // it; in the inset (nudge) a label first tries spots around its point.
-  var NUDGES = [[0, 0], [0, -32], [0, 32], [-62, 0], [62, 0],
-                [-62, -32], [62, -32], [-62, 32], [62, 32]];
-  function declutter(m, labels, nudge, needRoom) {
-    var shown = [], hidden = [];
-    labels.forEach(function (l) {
-      if (!l._hubHome) l._hubHome = l.getLatLng();
-      var home = l._hubHome, p0 = m.latLngToContainerPoint(home);
-      var s = l.options.icon.options.iconSize, a = l.options.icon.options.iconAnchor;
-      var metresPerPixel = 40075016.686 * Math.cos(home.lat * Math.PI / 180) /
-        Math.pow(2, m.getZoom() + 8);
-      var cramped = needRoom && 2 * (l.options.room || 0) / metresPerPixel < 0.8 * s[0];
-      var clash = [], placed = null;
-      (nudge ? NUDGES : [[0, 0]]).some(function (d) {
-        var b = { l: l, x0: p0.x + d[0] - a[0] - 2, y0: p0.y + d[1] - a[1] - 2 };
-        b.x1 = b.x0 + s[0] + 4; b.y1 = b.y0 + s[1] + 4;
-        var c = shown.filter(function (o) {
-          return !(b.x1 < o.x0 || b.x0 > o.x1 || b.y1 < o.y0 || b.y0 > o.y1);
-        });
-        if (!clash.length) clash = c;
-        if (!c.length) { placed = { b: b, d: d }; return true; }
-        return false;
-      });
-      if (placed && !cramped) {
-        shown.push(placed.b);
-        l.setLatLng(m.containerPointToLatLng(p0.add(placed.d)));
-        l.setOpacity(1);
-      } else {
-        l.setLatLng(home);
-        l.setOpacity(0);
-        hidden.push({ b: { l: l }, with: clash });
-      }
-    });
-    return hidden;
-  }
-
-  var insetMap = L.map(insetBox.querySelector(".hubopt-inset-map"), {
-    zoomControl: false, attributionControl: false, dragging: false, scrollWheelZoom: false,
-    doubleClickZoom: false, boxZoom: false, keyboard: false, touchZoom: false,
-    zoomSnap: 0.25
-  });
-  var insetLayer = null, insetView = null, insetBounds = null;
-  function copy(l) {
-    var o = L.extend({}, l.options, { interactive: false });
-    if (l instanceof L.LayerGroup) {
-      var g = L.featureGroup();
-      l.eachLayer(function (c) { var k = copy(c); if (k) g.addLayer(k); });
-      return g;
-    }
-    if (l instanceof L.CircleMarker) return L.circleMarker(l.getLatLng(), o);
-    if (l instanceof L.Polygon) return L.polygon(l.getLatLngs(), o);
-    if (l instanceof L.Polyline) return L.polyline(l.getLatLngs(), o);
-    if (l instanceof L.Marker) return L.marker(l.getLatLng(), o);
-    return null;
-  }
-  // a box on the main map around the area the inset enlarges
-  var locator = L.rectangle([[0, 0], [0, 0]], {
-    color: "#444", weight: 1.5, dashArray: "4 3", fill: true, fillOpacity: 0,
-  }).bindTooltip("Enlarged in the inset: click to zoom here");
-  locator.on("click", function () { if (insetBounds) map.fitBounds(insetBounds); });
-  insetBox.addEventListener("click", function () {
-    if (insetBounds) map.fitBounds(insetBounds);
-  });
-
-  function hideInset() {
-    insetBox.style.display = "none";
-    map.removeLayer(locator);
-  }
-  // The crowded part the inset enlarges: hidden labels closer than CROWD_LINK_PX on the
-  // main map belong to one part (single linkage); the part with the most hidden labels
-  // is the densest (a city centre at county zoom). Hidden labels elsewhere show when
-  // the map is zoomed in.
-  var CROWD_LINK_PX = {{ this.link_px }}, MIN_ENLARGEMENT = {{ this.min_enlargement }};
-  function densestPart(homes) {
-    var xy = homes.map(function (ll) { return map.latLngToContainerPoint(ll); });
-    var part = homes.map(function (_, i) { return i; });
-    function root(i) { while (part[i] !== i) i = part[i] = part[part[i]]; return i; }
-    xy.forEach(function (a, i) {
-      xy.forEach(function (b, j) {
-        if (j > i && a.distanceTo(b) < CROWD_LINK_PX) part[root(i)] = root(j);
-      });
-    });
-    var size = {}, best = null;
-    homes.forEach(function (_, i) {
-      var r = root(i);
-      size[r] = (size[r] || 0) + 1;
-      if (best === null || size[r] > size[best]) best = r;
-    });
-    return homes.filter(function (_, i) { return root(i) === best; });
-  }
-
-  function refresh() {
-    var v = activeView();
-    var hidden = declutter(map, labelsOf(views[v]), false, true);
-    if (!hidden.length) return hideInset();
-    var pts = densestPart(hidden.map(function (h) { return h.b.l._hubHome; }));
-    insetBox.style.display = "";
-    insetMap.invalidateSize();
-    if (insetView !== v) {
-      if (insetLayer) insetMap.removeLayer(insetLayer);
-      insetLayer = copy(views[v]).addTo(insetMap);
-      insetView = v;
-    }
-    // the crowded area: around the hidden labels (60 px each way), with every
-    // practice in it
-    var core = L.latLngBounds([]), area = L.latLngBounds(pts);
-    pts.forEach(function (ll) {
-      var p = map.latLngToContainerPoint(ll);
-      core.extend(map.containerPointToLatLng(p.subtract([60, 60])));
-      core.extend(map.containerPointToLatLng(p.add([60, 60])));
-    });
-    views[v].eachLayer(function (l) {
-      if (l instanceof L.CircleMarker && core.contains(l.getLatLng())) area.extend(l.getLatLng());
-    });
-    insetBounds = area.pad(0.1);
-    locator.setBounds(insetBounds);
-    if (!map.hasLayer(locator)) locator.addTo(map);
-    insetMap.fitBounds(insetBounds, { animate: false, maxZoom: 16, padding: [30, 16] });
-    var labels = labelsOf(insetLayer).filter(function (l) {
-      return insetBounds.contains(l._hubHome || l.getLatLng());
-    });
-    // zoom in while labels still overlap, as long as the crowded ones stay in view
-    function inView() {
-      var size = insetMap.getSize();
-      return pts.every(function (ll) {
-        var p = insetMap.latLngToContainerPoint(ll);
-        return p.x >= 29 && p.x <= size.x - 29 && p.y >= 15 && p.y <= size.y - 15;
-      });
-    }
-    for (var k = 0; k < 12 && declutter(insetMap, labels, false).length; k++) {
-      var z = insetMap.getZoom();
-      insetMap.setZoom(z + 0.25, { animate: false });
-      if (!inView()) {
-        insetMap.setZoom(z, { animate: false });
-        break;
-      }
-    }
-    declutter(insetMap, labels, true);  // then move labels that still overlap
-    // labels of areas beyond the inset's edge would show cut in half: leave them off
-    var size = insetMap.getSize();
-    labelsOf(insetLayer).forEach(function (l) {
-      var p = insetMap.latLngToContainerPoint(l.getLatLng());
-      var a = l.options.icon.options.iconAnchor, s = l.options.icon.options.iconSize;
-      if (p.x - a[0] < 0 || p.y - a[1] < 0 || p.x - a[0] + s[0] > size.x ||
-          p.y - a[1] + s[1] > size.y) l.setOpacity(0);
-    });
-    var factor = Math.pow(2, insetMap.getZoom() - map.getZoom());
-    // an "enlargement" that hardly enlarges shows nothing the main map does not
-    if (factor < MIN_ENLARGEMENT) return hideInset();
-    insetBox.querySelector(".hubopt-inset-title span").textContent = factor.toFixed(0);
-  }
-  map.on("baselayerchange", function () { syncView(); refresh(); });
-  map.on("zoomend", refresh);
-  // fit the area between the legend (left) and the layer box and inset (right);
-  // on a narrow window fold the legend away first
-  function fit() {
-    var width = map.getSize().x, right = 340;
-    var left = legend.offsetLeft + legend.offsetWidth + 10;
-    if (width - left - right < 0.3 * width) {
-      var d = legend.querySelector("details");
-      if (d) d.open = false;
-      left = 10; right = 10;
-    }
-    map.fitBounds({{ this.bounds|tojson }}, {
-      paddingTopLeft: [left, 10], paddingBottomRight: [right, 10], animate: false
-    });
-  }
-  // start once folium's script has added every layer to the map
-  setTimeout(function () {
-    // map.html#current opens on today's groups (for links and screenshots)
-    if (views.current && /current/.test(window.location.hash)) {
-      map.removeLayer(views.proposal);
-      map.addLayer(views.current);
-    }
-    syncView();
-    fit();
-    refresh();
-  }, 0);
-})();
-{% endmacro %}
-"""
-    )
-
-    def __init__(self, *, bounds, views, breaches, followers, legend_layer, legend: str):
+    def __init__(self, *, bounds, views, breaches, followers, legend_layer, legend: _Legend):
         super().__init__()
         self.bounds = bounds
         self._name = "HuboptControls"

@@ -23,7 +23,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
-import jinja2
 import pandas as pd
 import shapely
 from markupsafe import Markup
@@ -37,6 +36,7 @@ from hubopt.outputs.choices import alternatives_text, price_sentence
 from hubopt.outputs.colours import BREACH, UNGROUPED
 from hubopt.outputs.maps import CROWD_LINK_PX, MIN_ENLARGEMENT
 from hubopt.outputs.result import RunResult
+from hubopt.outputs.templating import TEMPLATES
 from hubopt.outputs.units import minutes_of
 from hubopt.roads.matrix import describe_source
 
@@ -289,16 +289,9 @@ def overview_svgs(c: Catchments, *, width: int = 470, height: int = 360) -> tupl
 
 # ------------------------------------------------------------------------ the page
 
-#: The page's templates (``templates/report.html`` and what it includes). Autoescaped:
-#: only values wrapped in :class:`~markupsafe.Markup` (the SVG maps) go in as markup.
-_TEMPLATES = jinja2.Environment(
-    loader=jinja2.PackageLoader("hubopt.outputs", "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
+# The page is ``templates/report.html`` and what it includes, from the outputs'
+# :data:`~hubopt.outputs.templating.TEMPLATES`. Autoescaped: only values wrapped in
+# :class:`~markupsafe.Markup` (the SVG maps) go in as markup.
 
 
 def _status(res: RunResult) -> dict:
@@ -641,7 +634,7 @@ def render(res: RunResult, *, map_href: str | None = "map.html") -> str:
     sc = res.scenario
     c = getattr(res, "catchments", None)
     overview, inset, factor = overview_svgs(c) if c is not None else ("", "", 0.0)
-    return _TEMPLATES.get_template("report.html").render(
+    return TEMPLATES.get_template("report.html").render(
         scenario=sc.name,
         description=getattr(sc, "description", ""),
         map_href=map_href,
