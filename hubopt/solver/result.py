@@ -109,6 +109,33 @@ class SolveResult:
     repeatable: bool = False
     clock_stops: tuple[str, ...] = ()
 
+    @classmethod
+    def of_run(
+        cls,
+        status: Status,
+        objective: float | None,
+        bound: float | None,
+        *,
+        assignment: pd.Series | None,
+        solver: str,
+        seconds: float,
+        log: str,
+        stop: Stop,
+        work: int,
+    ) -> SolveResult:
+        """One solver run's result, with its gap: an optimum reported without a bound
+        is its own bound, and one whose gap to the bound is above 1e-6 (the solver
+        stopped at a gap tolerance) is ``WITHIN_GAP``, never ``OPTIMAL``."""
+        gap = None
+        if status in (Status.OPTIMAL, Status.TIME_LIMITED):
+            gap = relative_gap(objective, bound)
+        if status is Status.OPTIMAL:
+            if bound is None:
+                bound, gap = objective, 0.0
+            elif gap is not None and gap > 1e-6:
+                status = Status.WITHIN_GAP
+        return cls(status, objective, bound, gap, seconds, assignment, solver, log, stop, work)
+
     @property
     def has_solution(self) -> bool:
         return self.assignment is not None

@@ -25,7 +25,7 @@ import pulp
 from hubopt.errors import SolverError
 from hubopt.model import HubModel, read_assignment
 from hubopt.solver.clock import Clock
-from hubopt.solver.result import SolveResult, Status, Stop, relative_gap
+from hubopt.solver.result import SolveResult, Status, Stop
 
 if TYPE_CHECKING:
     from hubopt.solver.backends import Options
@@ -93,10 +93,6 @@ def write_site_priorities(m: HubModel, path: Path) -> Path | None:
         return None
     path.write_text("name,priority\n" + "\n".join(rows) + "\n")
     return path
-
-
-class _DeadlinePassed(Exception):
-    """CBC was stopped at the deadline before it wrote a solution."""
 
 
 @contextmanager
@@ -215,29 +211,14 @@ def classify(m: HubModel, text: str, *, seconds: float) -> SolveResult:
         label = Status.TIME_LIMITED
     else:
         label = Status.OPTIMAL
-    gap: float | None = None
-    if label is Status.OPTIMAL:
-        bound = objective if bound is None else bound
-        gap = relative_gap(objective, bound) if bound is not None else 0.0
-        if gap is not None and gap > 1e-6:
-            label = Status.WITHIN_GAP
-    elif label is Status.TIME_LIMITED:
-        gap = relative_gap(objective, bound)
     lowered = result.lower()
     stop = (
         Stop.CLOCK if lowered.startswith("stopped on time")
         else Stop.WORK if lowered.startswith("stopped on node")
         else Stop.PROOF
     )  # fmt: skip
-    return SolveResult(
-        status=label,
-        objective=objective,
-        bound=bound,
-        gap=gap,
-        seconds=seconds,
-        assignment=read_assignment(m) if has_solution else None,
-        solver="cbc",
-        log=text,
-        stop=stop,
+    return SolveResult.of_run(
+        label, objective, bound, assignment=read_assignment(m) if has_solution else None,
+        solver="cbc", seconds=seconds, log=text, stop=stop,
         work=int(info.get("iterations", 0)),  # type: ignore[call-overload]
-    )
+    )  # fmt: skip

@@ -22,7 +22,7 @@ import pulp
 from hubopt.errors import SolverError
 from hubopt.model import HubModel, read_assignment
 from hubopt.solver.clock import Clock
-from hubopt.solver.result import SolveResult, Status, Stop, relative_gap
+from hubopt.solver.result import SolveResult, Status, Stop
 
 if TYPE_CHECKING:
     from hubopt.solver.backends import Options
@@ -117,24 +117,11 @@ def classify(m: HubModel, highs: Any, *, seconds: float) -> SolveResult:
         label = Status.OPTIMAL
     else:
         label = Status.TIME_LIMITED
-    gap = relative_gap(objective, bound) if label in (Status.OPTIMAL, Status.TIME_LIMITED) else None
-    if label is Status.OPTIMAL:
-        if bound is None:
-            bound, gap = objective, 0.0
-        elif gap is not None and gap > 1e-6:
-            label = Status.WITHIN_GAP
     limits = (getattr(ms, "kSolutionLimit", None), getattr(ms, "kIterationLimit", None))
     stop = Stop.CLOCK if st == ms.kTimeLimit else Stop.WORK if st in limits else Stop.PROOF
     text = f"HiGHS: {highs.modelStatusToString(st)}; objective {objective}; dual bound {bound}"
-    return SolveResult(
-        status=label,
-        objective=objective,
-        bound=bound,
-        gap=gap,
-        seconds=seconds,
-        assignment=read_assignment(m) if has_solution else None,
-        solver="highs",
-        log=text,
-        stop=stop,
+    return SolveResult.of_run(
+        label, objective, bound, assignment=read_assignment(m) if has_solution else None,
+        solver="highs", seconds=seconds, log=text, stop=stop,
         work=int(getattr(info, "simplex_iteration_count", 0) or 0),
-    )
+    )  # fmt: skip
