@@ -4,7 +4,8 @@ One subpackage per stage, imports running one way only (down this list; the
 import-linter contracts in ``pyproject.toml`` check it in CI)::
 
     cli, whatif          the app layer: commands and what-ifs
-    pipeline             runs the stages in order for a Scenario
+    batch/               every area at once, one set of rules
+    pipeline, onboard    runs the stages in order for a Scenario; ``hubopt init``'s scenario file
     outputs/             tables, comparison, catchments, GIS layers, map, report
     solver/              solving a built model: CBC/HiGHS, stages, bounds, heuristics
     model/               the integer program, exemptions, neighbours, diagnosis, checks

@@ -17,9 +17,8 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from hubopt import batch, pipeline
+from hubopt import batch, onboard, pipeline
 from hubopt.errors import HuboptError, InputError
-from hubopt.inputs import onboard
 from hubopt.inputs.area import left_out_lines
 from hubopt.outputs import evaluate, units
 from hubopt.outputs.choices import choices_lines

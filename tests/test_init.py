@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 from shapely.geometry import box
 
+from hubopt import onboard
 from hubopt.cli import main
-from hubopt.inputs import onboard
 from tests.test_nhs import EPCN, LIST_SIZES
 from tests.test_nhs_downloads import REGISTER, SUB_ICB_SIZES, _onspd, _zip
 

@@ -31,7 +31,7 @@ from hubopt.batch.areas import (
     NHS_FILES,
     NO_AREA,
     NO_AREA_STATUS,
-    Area,
+    BatchArea,
     BatchOptions,
     area_codes,
     batch_options,
@@ -72,7 +72,7 @@ class BatchResult:
     reused: list[str] = field(default_factory=list)  # areas kept from an earlier run
 
 
-def _base_row(area: Area, practices: pd.DataFrame) -> dict[str, Any]:
+def _base_row(area: BatchArea, practices: pd.DataFrame) -> dict[str, Any]:
     left = area.left_out["practice_code"] if len(area.left_out) else pd.Series(dtype=str)
     return {
         "area": area.code,
@@ -86,7 +86,7 @@ def _base_row(area: Area, practices: pd.DataFrame) -> dict[str, Any]:
 
 
 def _left_out_table(
-    areas: list[Area], practices: pd.DataFrame, summary: pd.DataFrame, level: str
+    areas: list[BatchArea], practices: pd.DataFrame, summary: pd.DataFrame, level: str
 ) -> pd.DataFrame:
     """Every practice in the input that no plan holds, with its area, reason and
     patients: left out by the rules, in no area, or in an area that failed."""
@@ -118,7 +118,7 @@ def _left_out_table(
 
 
 def _plan_reuse(
-    areas: list[Area], out: Path, force: bool
+    areas: list[BatchArea], out: Path, force: bool
 ) -> tuple[list[engine.Task], dict[str, dict[str, Any]]]:
     """The areas to solve now, and the finished rows kept from an earlier run (same
     key, a plan). A folder holding a plan for other inputs or rules is refused

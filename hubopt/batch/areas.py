@@ -138,7 +138,7 @@ def nhs_scenario(
 
 
 @dataclass
-class Area:
+class BatchArea:
     """One area of a batch: its scenario and selected inputs (None when it could not
     be chosen: ``error`` says why), and what the input file holds for it."""
 
@@ -205,8 +205,8 @@ def split_areas(
     options: BatchOptions,
     *,
     boundary: gpd.GeoDataFrame | None = None,
-) -> list[Area]:
-    """One :class:`Area` per area of ``options.level`` (or per ``options.codes``), each
+) -> list[BatchArea]:
+    """One :class:`BatchArea` per area of ``options.level`` (or per ``options.codes``), each
     with the base rules and its own practices, as :func:`hubopt.inputs.load.load_inputs`
     would choose them for ``[area] ccg = [code]``; with every area, practices with no
     code come last as the area :data:`NO_AREA` (reported, not solved)."""
@@ -219,7 +219,7 @@ def split_areas(
         members = practices[codes.isin(group)]
         choose: dict[str, Any] = {"ccg": (), "icb": (), options.level: group}
         scenario = base.replace(name=f"{base.name}-{code}", practice_codes=(), **choose)
-        area = Area(
+        area = BatchArea(
             code,
             scenario,
             None,
@@ -238,7 +238,7 @@ def split_areas(
     if not options.codes and len(orphans):
         listed = ", ".join(f"{c} ({n:,} patients)" for c, n in orphans["list_size"].items())
         areas.append(
-            Area(
+            BatchArea(
                 NO_AREA,
                 base,
                 None,

@@ -3,7 +3,9 @@
 Owns the practices, candidate-site and grouping tables, the area's boundary
 (:mod:`~hubopt.inputs.practices`), the NHS publications (:mod:`~hubopt.inputs.nhs`),
 selecting an area by code or outline (:mod:`~hubopt.inputs.area`) and loading a
-scenario's inputs in one call (:mod:`~hubopt.inputs.load`).
+scenario's inputs in one call (:mod:`~hubopt.inputs.load`). Choosing an area and
+writing its scenario file for ``hubopt init`` is the app layer's
+(:mod:`hubopt.onboard`), not this stage's.
 
 May import: :mod:`hubopt.scenario` and :mod:`hubopt.errors` only (it is the first
 stage; the contract in ``pyproject.toml`` checks this).

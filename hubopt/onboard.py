@@ -1,5 +1,10 @@
 """A planner's own area from the NHS files as downloaded: ``hubopt init``.
 
+App layer, beside :mod:`hubopt.pipeline`: it decides which files and which area a
+scenario takes and writes the scenario (and the area's outline) for ``hubopt init``;
+reading the NHS files themselves is the inputs stage's (:mod:`hubopt.inputs.nhs`,
+:mod:`hubopt.inputs.load`).
+
 :func:`find_nhs_files` finds the publications in a downloads folder by their published
 names (the latest when several months are there); :func:`area_catalogue` lists the
 areas they cover (CCGs or sub-ICB locations, ICBs and, with a boundaries folder, local
@@ -122,8 +127,10 @@ _ONS_PREFIX = {"E38": "ccg", "E54": "icb", "E06": "la", "E07": "la", "E08": "la"
 
 
 @dataclass(frozen=True)
-class Area:
-    """One area a planner may ask for."""
+class AreaChoice:
+    """One area a planner may ask ``hubopt init`` for: a CCG / sub-ICB location, an
+    ICB or a local authority, by its codes and name (:func:`area_catalogue` lists
+    them, :func:`resolve_area` picks one)."""
 
     kind: str  # a key of KINDS
     code: str  # the NHS code (01H, QHM) or, for a local authority, the ONS code
@@ -175,7 +182,7 @@ def area_catalogue(
     *,
     pcn_map: pd.DataFrame | None = None,
     layers: Sequence[BoundaryLayer] = (),
-) -> list[Area]:
+) -> list[AreaChoice]:
     """Every area the files can select: each CCG / sub-ICB location and ICB code the
     practices carry (names from the practice map, else from the boundary files) and,
     with boundary files, each local authority."""
@@ -185,7 +192,7 @@ def area_catalogue(
             t = gpd.read_file(layer.path, ignore_geometry=True)
             codes, labels = t[layer.code_column].astype(str), t[layer.name_column].astype(str)
             names.update(zip(codes, labels, strict=True))
-    areas: list[Area] = []
+    areas: list[AreaChoice] = []
     m = pcn_map if pcn_map is not None else pd.DataFrame()
     for kind, col in (("ccg", "ccg_code"), ("icb", "icb_code")):
         if col not in practices.columns:
@@ -202,7 +209,7 @@ def area_catalogue(
             name = (
                 str(mapped[name_col].iloc[0]) if name_col in mapped.columns and len(mapped) else ""
             )
-            areas.append(Area(kind, code, name or names.get(ons, ""), ons))
+            areas.append(AreaChoice(kind, code, name or names.get(ons, ""), ons))
     seen = set()
     for layer in layers:
         if layer.kind == "la":
@@ -211,11 +218,11 @@ def area_catalogue(
             for code, name in zip(codes, labels, strict=True):
                 if code not in seen:
                     seen.add(code)
-                    areas.append(Area("la", code, name, code))
+                    areas.append(AreaChoice("la", code, name, code))
     return areas
 
 
-def resolve_area(query: str, areas: list[Area]) -> Area:
+def resolve_area(query: str, areas: list[AreaChoice]) -> AreaChoice:
     """The area a planner means: a code (NHS or ONS), or part of a name.
 
     Raises
@@ -251,7 +258,9 @@ def resolve_area(query: str, areas: list[Area]) -> Area:
     )  # fmt: skip
 
 
-def area_outline(area: Area, layers: list[BoundaryLayer], *, as_at: str) -> gpd.GeoDataFrame | None:
+def area_outline(
+    area: AreaChoice, layers: list[BoundaryLayer], *, as_at: str
+) -> gpd.GeoDataFrame | None:
     """The area's ONS outline from the boundary file that has its code, of the
     vintage nearest ``as_at`` (codes change when outlines do)."""
     code = area.ons_code or area.code
@@ -289,10 +298,11 @@ def _q(value: str) -> str:
 
 
 @dataclass
-class Plan:
-    """What ``hubopt init`` writes."""
+class InitPlan:
+    """What ``hubopt init`` writes: the chosen area, the NHS files its scenario takes,
+    the day it is taken on, and the outline file beside it (:func:`scenario_text`)."""
 
-    area: Area
+    area: AreaChoice
     files: dict[str, Path]
     as_at: str
     sub_icb_era: bool
@@ -313,7 +323,7 @@ def _c(setting: str, comment: str) -> str:
     return f"{setting.ljust(38)}  # {comment}"
 
 
-def scenario_text(plan: Plan, *, scenario_path: Path) -> str:
+def scenario_text(plan: InitPlan, *, scenario_path: Path) -> str:
     """A commented scenario TOML for ``plan``; paths relative to ``scenario_path``
     when the files are beside it."""
     base = scenario_path.parent
@@ -407,7 +417,7 @@ def scenario_text(plan: Plan, *, scenario_path: Path) -> str:
 class Onboarding:
     """What ``hubopt init`` found and wrote."""
 
-    plan: Plan
+    plan: InitPlan
     scenario_path: Path
     scenario: Scenario
     inputs: Inputs
@@ -458,7 +468,7 @@ def init_area(
     areas = area_catalogue(_commissioners(sizes, register), pcn_map=pcn_map, layers=layers)
     chosen = resolve_area(query, areas)
     extract = sizes.published.date.isoformat() if sizes.published else date.today().isoformat()
-    plan = Plan(chosen, files, extract, sub_icb_era=_sub_icb_era(files["list_sizes"]))
+    plan = InitPlan(chosen, files, extract, sub_icb_era=_sub_icb_era(files["list_sizes"]))
     path = Path(out) if out is not None else Path(f"{plan.name}.toml")
     outline = area_outline(chosen, layers, as_at=extract) if layers else None
     if chosen.kind == "la" and outline is None:
