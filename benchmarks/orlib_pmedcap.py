@@ -43,6 +43,7 @@ from hubopt import model  # noqa: E402
 from hubopt.solver import Clock, Options, bounds, solve_model  # noqa: E402
 from hubopt.solver.backends import SOLVERS  # noqa: E402
 from hubopt.solver.backends.cbc import cbc_path, parse_cbc_log  # noqa: E402
+from hubopt.solver.result import relative_gap  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "benchmarks" / "orlib-pmedcap"
 
@@ -149,8 +150,9 @@ def lower_bound(inst: dict, objective: float | None, seconds: float) -> str:
     took = time.perf_counter() - start
     if bound is None:
         return f"LB - ({kind} failed), {took:.1f} s"
-    gap = "-" if objective is None else f"{max(0.0, objective - bound) / max(objective, 1e-9):.2%}"
-    return f"LB {bound:.0f} {kind}, {took:.1f} s, gap {gap}"
+    gap = relative_gap(objective, bound)
+    gap_text = "-" if gap is None else f"{gap:.2%}"
+    return f"LB {bound:.0f} {kind}, {took:.1f} s, gap {gap_text}"
 
 
 def main(argv: list[str] | None = None) -> int:
