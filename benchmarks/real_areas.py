@@ -314,8 +314,8 @@ def run_area(area: dict, opts: dict, progress: Callable[[dict], None] | None = N
             "bound": result.bound,
             "objective": result.objective,
             "stages": "; ".join(
-                f"{st['stage']} {st['status']} gap "
-                f"{'-' if st['gap'] is None else format(st['gap'], '.2%')} {st['seconds']}s"
+                f"{st.stage} {st.status} gap "
+                f"{'-' if st.gap is None else format(st.gap, '.2%')} {st.seconds:.2f}s"
                 for st in result.stages
             ),
         }
