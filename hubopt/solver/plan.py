@@ -48,7 +48,7 @@ from hubopt import model
 from hubopt.errors import SolverError
 from hubopt.model import check
 from hubopt.scenario import Scenario
-from hubopt.solver import bounds, first, search
+from hubopt.solver import bounds, columns, first, partition, search
 from hubopt.solver.backends import Options
 from hubopt.solver.clock import ITERATIONS_PER_SECOND, NODES_PER_SECOND, OVERRUN_SECONDS, Clock
 from hubopt.solver.instance import Instance, Values, better
@@ -143,6 +143,8 @@ def _staged(run: _Run, warm_start: pd.Series | None) -> SolveResult:
     try:
         share = lambda f: clock.until(clock.start + f * s.time_limit_seconds)  # noqa: E731
         best = _first_plan(run, warm_start, share(CONSTRUCT_SHARE))
+        if best is not None and columns.supports(inst):
+            return _partitioned(run, best)
         if best is None:
             say("no first plan from the heuristics; solving the whole model")
         else:
@@ -193,6 +195,48 @@ def _staged(run: _Run, warm_start: pd.Series | None) -> SolveResult:
         result = _plan_result(inst, best, result, lp_bound=lp_bound)
     say(f"done after {clock.elapsed():.1f} s: {result.describe()}")
     return result
+
+
+def _partitioned(run: _Run, best: pd.Series) -> SolveResult:
+    """A large area by set partitioning (:mod:`hubopt.solver.partition`) from the first
+    plan: column generation, price-and-branch and the proof by enumeration; where that
+    leaves a gap and time, the neighbourhood search improves the plan, and the
+    partitioning's bound certifies it. In a repeatable run a partitioning the clock
+    ended gives only its bound: the plan is the search's."""
+    inst, clock, say = run.inst, run.clock, run.say
+    try:
+        result = partition.solve(inst, clock.within((1 - RESERVE_SHARE) * clock.left()),
+                                 plans=[best], say=say, improve=lambda p, c: _improve(run, p, c))  # fmt: skip
+    except KeyboardInterrupt as stop:
+        best = stop.plan if isinstance(stop, search.Interrupted) else best
+        say("interrupted: the best plan so far is returned")
+        return _plan_result(inst, best, None, interrupted=True)
+    if result.clock_stopped:
+        clock.stopped("set partitioning")
+    use = result.has_solution and not (clock.repeatable and result.clock_stopped)
+    start = result.assignment if use and result.assignment is not None else best
+    if result.status is Status.OPTIMAL and use:
+        say(f"done after {clock.elapsed():.1f} s: {result.describe()}")
+        return result
+    try:
+        improved = _search(run, start, clock)
+    except search.Interrupted as stop:
+        improved = stop.plan
+    if use and not better(inst.values(improved), inst.values(start)):
+        out = result
+    else:
+        out = _plan_result(inst, improved, result)
+        out = dataclasses.replace(out, bound_kind=result.bound_kind, plan_source="neighbourhood search",
+                                  proof=result.proof)  # fmt: skip
+    say(f"done after {clock.elapsed():.1f} s: {out.describe()}")
+    return out
+
+
+def _improve(run: _Run, plan: pd.Series, clock: Clock) -> pd.Series:
+    """The neighbourhood search from ``plan`` to ``clock``'s deadline (Ctrl-C raises
+    :class:`~hubopt.solver.search.Interrupted` with its best plan)."""
+    say = lambda v, _: run.say(f"better plan after {run.clock.elapsed():.1f} s: {_show(v)}")  # noqa: E731
+    return search.improve(run.inst, plan, clock, run.part_options, report=say)
 
 
 def _first_plan(run: _Run, warm_start: pd.Series | None, clock: Clock) -> pd.Series | None:

@@ -108,6 +108,11 @@ class SolveResult:
     #: ``clock_stops`` names the steps the clock ended all the same
     repeatable: bool = False
     clock_stops: tuple[str, ...] = ()
+    #: what gave the bound (e.g. "CBC", "set partitioning (LP)"), where the plan came
+    #: from, and the proof of optimality used ("" where there is none)
+    bound_kind: str = ""
+    plan_source: str = ""
+    proof: str = ""
 
     @classmethod
     def of_run(

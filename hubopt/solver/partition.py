@@ -1,0 +1,513 @@
+r"""Set partitioning: plans and proofs for large areas from hubs as columns.
+
+The master problem chooses hubs (columns, :mod:`hubopt.solver.columns`) so that
+
+.. math::
+
+    \min \sum_c c^k_c \lambda_c \quad \text{s.t.} \quad
+    \sum_{c \ni i} \lambda_c = 1\ (\le 1 \text{ optional}) \ \forall i, \quad
+    \sum_{c \text{ at } j} \lambda_c = 1 \ \forall j \text{ fixed or singleton}, \quad
+    k_{min} \le \sum_c \lambda_c \le k_{max}, \quad
+    \sum_c c^l_c \lambda_c \le z^*_l \ \forall l < k, \quad \lambda \in \{0, 1\}
+
+for objective stage :math:`k` (earlier stages' optima kept as rows, exactly as the
+compact model's staged solve does). A site hosts at most one hub without a row of its
+own: the site is a member of its hub, and a member is covered once.
+
+Each stage (:func:`solve`):
+
+1. **Column generation** on the LP of the master (HiGHS, in the process): columns from
+   every plan given (the construction's, the search's), then priced by
+   :func:`hubopt.solver.pricing.greedy` while it finds any, and exactly
+   (:class:`hubopt.solver.pricing.ExactPricing`) when it does not. Every exact round
+   gives a valid lower bound (the Lagrangian bound: the LP's value plus each site's
+   least reduced cost where negative, as a site holds at most one hub), so a run
+   stopped early still certifies its gap; at convergence it is the LP's value.
+2. **Price-and-branch**: the master as a MIP over the columns generated, from the best
+   plan known: a plan in seconds.
+3. **Proof by reduced-cost enumeration**: a hub at site :math:`j` can be in a plan
+   better than the best one only if its reduced cost is at most
+   :math:`z_{best} - LB + \min(0, \bar c^*_j)`; listing every such hub
+   (:func:`hubopt.solver.pricing.enumerate_site`) and solving the master MIP over them
+   proves the optimum (or finds it). Where the list would be too long or the clock ends
+   first, the gap stays the column generation's, and the result says so.
+
+The result's ``bound_kind``, ``plan_source`` and ``proof`` name what was used.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+import pandas as pd
+
+from hubopt.solver.clock import Clock
+from hubopt.solver.columns import Area, Column
+from hubopt.solver.instance import Instance, better
+from hubopt.solver.pricing import (
+    EPS,
+    ExactPricing,
+    Prices,
+    enumerate_site,
+    greedy,
+    reduced_cost,
+)
+from hubopt.solver.result import SolveResult, StageRecord, Status, Stop, relative_gap
+
+log = logging.getLogger(__name__)
+
+#: Most columns the reduced-cost enumeration may list before the proof gives up.
+ENUMERATION_LIMIT = 200_000
+#: Seconds one site's exact pricing may take at most.
+PRICING_SECONDS = 5.0
+#: A stage's gap below this is proven optimal.
+GAP_TOL = 1e-6
+#: Share of the time left for price-and-branch (at least MIP_SECONDS_MIN seconds), and
+#: for improving its plan before the proof.
+MIP_SHARE = 0.25
+MIP_SECONDS_MIN = 2.0
+IMPROVE_SHARE = 0.3
+#: Exact pricing rounds per stage at most (a work limit, the same on any machine).
+ROUNDS_MAX = 1000
+#: An exact pricing round ends once it has found this many columns (the master is
+#: solved again with them); only a round over every site gives a bound.
+EXACT_BATCH = 10
+
+
+#: Improves a plan within a clock (the neighbourhood search).
+Improve = Callable[[pd.Series, Clock], pd.Series]
+
+
+@dataclass
+class Pool:
+    """Every column generated (each once), with its cost in every stage."""
+
+    area: Area
+    columns: list[Column] = field(default_factory=list)
+    costs: list[np.ndarray] = field(default_factory=list)
+    _seen: set[Column] = field(default_factory=set)
+
+    def add(self, cols: Sequence[Column]) -> list[int]:
+        """Add the new ones among ``cols``; their indices."""
+        new = []
+        for c in cols:
+            if c not in self._seen:
+                self._seen.add(c)
+                self.columns.append(c)
+                self.costs.append(self.area.costs(c))
+                new.append(len(self.columns) - 1)
+        return new
+
+
+@dataclass
+class Master:
+    """The master LP of one stage (HiGHS), growing as columns are added."""
+
+    area: Area
+    stage: int
+    keep: list[float]  # earlier stages' values to keep (their sums over hubs)
+    h: highspy.Highs = field(init=False)
+    in_master: list[int] = field(default_factory=list)  # pool index per master column
+    artificial: int = 0
+
+    def __post_init__(self) -> None:
+        a = self.area
+        h = self.h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("threads", 1)
+        n = len(a.codes)
+        inf = highspy.kHighsInf
+        none = np.zeros(0, dtype=np.int32)
+        for i in range(n):
+            h.addRow(0.0 if a.optional[i] else 1.0, 1.0, 0, none, np.zeros(0))
+        self.forced = sorted(a.forced)
+        for _ in self.forced:
+            h.addRow(1.0, 1.0, 0, none, np.zeros(0))
+        lo, hi = a.hub_range
+        self.count_row = h.getNumRow() if (lo, hi) != (None, None) else None
+        if self.count_row is not None:
+            h.addRow(float(lo or 0), inf if hi is None else float(hi), 0, none, np.zeros(0))
+        self.keep_row = h.getNumRow()
+        for v in self.keep:
+            h.addRow(-inf, v + 1e-7 * max(1.0, abs(v)), 0, none, np.zeros(0))
+        # artificial columns (never in a plan): a feasible LP before any plan exists
+        big = 1e3 * (1.0 + float(a.weight.sum()) * max(1.0, float(np.nanmax(a.minutes))))
+        rows = [i for i in range(n) if not a.optional[i]] + list(range(n, n + len(self.forced)))
+        signs = [1.0] * len(rows)
+        if self.count_row is not None:
+            rows += [self.count_row, self.count_row]
+            signs += [1.0, -1.0]
+        rows += list(range(self.keep_row, self.keep_row + len(self.keep)))
+        signs += [-1.0] * len(self.keep)
+        for r, sgn in zip(rows, signs, strict=True):
+            h.addCols(1, np.array([big]), np.zeros(1), np.array([inf]), 1,
+                      np.array([0], dtype=np.int32), np.array([r], dtype=np.int32),
+                      np.array([sgn]))  # fmt: skip
+        self.artificial = len(rows)
+
+    def add(self, pool: Pool, idx: Sequence[int]) -> None:
+        """Add pool columns ``idx`` to the master."""
+        a, h = self.area, self.h
+        inf = highspy.kHighsInf  # no upper bound: a bound's dual would be missing from
+        site_row = {j: len(a.codes) + k for k, j in enumerate(self.forced)}
+        for p in idx:  # the prices (a column is at most 1 through its cover rows)
+            col, cost = pool.columns[p], pool.costs[p]
+            rows = list(col.members)
+            vals = [1.0] * len(rows)
+            if col.site in site_row:
+                rows.append(site_row[col.site])
+                vals.append(1.0)
+            if self.count_row is not None:
+                rows.append(self.count_row)
+                vals.append(1.0)
+            for l in range(len(self.keep)):
+                rows.append(self.keep_row + l)
+                vals.append(float(cost[l]))
+            h.addCols(1, np.array([cost[self.stage]]), np.zeros(1), np.array([inf]), len(rows),
+                      np.array([0], dtype=np.int32), np.array(rows, dtype=np.int32),
+                      np.array(vals))  # fmt: skip
+            self.in_master.append(p)
+
+    def solve_lp(self) -> tuple[float, Prices, int]:
+        """The LP's value, its duals as prices, and the simplex iterations."""
+        h, a = self.h, self.area
+        h.run()
+        info = h.getInfo()
+        dual = np.asarray(h.getSolution().row_dual)
+        n = len(a.codes)
+        site = np.zeros(n)
+        for k, j in enumerate(self.forced):
+            site[j] += dual[n + k]
+        if self.count_row is not None:
+            site += dual[self.count_row]
+        stage_weights = np.zeros(len(a.specs))
+        stage_weights[self.stage] = 1.0
+        for l in range(len(self.keep)):
+            stage_weights[l] = -dual[self.keep_row + l]
+        prices = Prices(dual[:n].copy(), site, a.objective_weights(stage_weights))
+        return float(info.objective_function_value), prices, int(info.simplex_iteration_count)
+
+    def solve_mip(self, seconds: float) -> tuple[list[int], float, float, bool]:
+        """The master as a MIP over its columns (artificial ones closed): the pool
+        indices chosen (empty: none found), the value, the proven bound, proven?
+
+        No MIP start is passed: HiGHS 1.16 given one (``setSolution``) reported the
+        objective of another solution than the one it returned (seen on a 24-practice
+        grid); the caller keeps the better of this and its own best plan."""
+        lp = self.h.getModel()
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("threads", 1)
+        h.setOptionValue("mip_rel_gap", 0.0)
+        h.setOptionValue("time_limit", max(0.1, float(seconds)))
+        h.passModel(lp)
+        n_art, n = self.artificial, h.getNumCol()
+        h.changeColsBounds(n_art, np.arange(n_art, dtype=np.int32), np.zeros(n_art), np.zeros(n_art))
+        real = np.arange(n_art, n, dtype=np.int32)
+        h.changeColsIntegrality(len(real), real,
+                                np.full(len(real), highspy.HighsVarType.kInteger, dtype=np.uint8))  # fmt: skip
+        h.run()
+        info = h.getInfo()
+        proven = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        if info.primal_solution_status != 2:
+            return [], np.inf, float(info.mip_dual_bound), proven
+        x = np.asarray(h.getSolution().col_value)[n_art:]
+        chosen = [self.in_master[k] for k in np.flatnonzero(x > 0.5)]
+        return chosen, float(info.objective_function_value), float(info.mip_dual_bound), proven
+
+
+@dataclass
+class StageOutcome:
+    """One stage of the set-partitioning solve."""
+
+    chosen: list[int]
+    value: float
+    bound: float
+    status: Status
+    bound_kind: str
+    plan_source: str
+    proof: str
+    stop: Stop
+    work: int
+    seconds: float
+
+
+def solve(
+    inst: Instance,
+    clock: Clock,
+    *,
+    plans: Sequence[pd.Series] = (),
+    say: Callable[[str], None] = log.info,
+    enumerate_limit: int = ENUMERATION_LIMIT,
+    improve: Improve | None = None,
+) -> SolveResult:
+    """The instance's objectives in stages by set partitioning (the module docstring),
+    within ``clock``, starting from the hubs of ``plans``; where price-and-branch leaves
+    a gap, ``improve`` (e.g. the neighbourhood search) may better its plan for
+    :data:`IMPROVE_SHARE` of the time left before the proof."""
+    area = Area.of(inst)
+    pool = Pool(area)
+    pool.add(area.singleton_columns())
+    best: list[int] | None = None
+    for plan in plans:
+        idx = pool.add(area.columns_of(plan))
+        cols = _plan_columns(pool, plan)
+        if cols is not None and (best is None or better(inst.values(area.plan(pool.columns[p] for p in cols)),
+                                                          inst.values(area.plan(pool.columns[p] for p in best)))):  # fmt: skip
+            best = cols
+        del idx
+    pricing = ExactPricing(area)
+    outcomes: list[StageOutcome] = []
+    keep: list[float] = []
+    for k, spec in enumerate(area.specs):
+        began = clock.elapsed()
+        out = _stage(area, pool, pricing, k, keep, best, clock, say, enumerate_limit, improve)
+        out = dataclasses.replace(out, seconds=clock.elapsed() - began)
+        outcomes.append(out)
+        if not out.chosen:
+            break
+        best = out.chosen
+        keep.append(float(sum(pool.costs[p][k] for p in best)))
+        say(f"set partitioning, stage {spec.name}: {out.status}, "
+            f"{out.value + area.offset[k]:,.0f} (bound {out.bound + area.offset[k]:,.0f})")  # fmt: skip
+    return _result(inst, area, pool, outcomes, best, clock)
+
+
+def _plan_columns(pool: Pool, plan: pd.Series) -> list[int] | None:
+    """The pool indices of ``plan``'s hubs, if every hub is a column and every practice
+    that must be covered is."""
+    area = pool.area
+    cols = area.columns_of(plan)
+    covered = np.zeros(len(area.codes), dtype=int)
+    for c in cols:
+        covered[list(c.members)] += 1
+    if (covered > 1).any() or (covered[~area.optional] < 1).any():
+        return None
+    if not area.forced <= {c.site for c in cols}:
+        return None
+    lo, hi = area.hub_range
+    if (lo is not None and len(cols) < lo) or (hi is not None and len(cols) > hi):
+        return None
+    index = {c: k for k, c in enumerate(pool.columns)}
+    return [index[c] for c in cols]
+
+
+def _stage(
+    area: Area,
+    pool: Pool,
+    pricing: ExactPricing,
+    k: int,
+    keep: list[float],
+    start: list[int] | None,
+    clock: Clock,
+    say: Callable[[str], None],
+    enumerate_limit: int,
+    improve: Improve | None,
+) -> StageOutcome:
+    master = Master(area, k, keep)
+    master.add(pool, range(len(pool.columns)))
+    lower = -np.inf
+    work = 0
+    rounds = 0
+    stop = Stop.PROOF
+    converged = False
+    scale = 1.0 + abs(float(np.mean([c[k] for c in pool.costs]))) if pool.costs else 1.0
+    tol = EPS * scale
+    prices: Prices | None = None
+    lp_value = np.inf
+    sites = [area.sites[j] for j in sorted(area.sites)]
+    unproven = 0
+    order = list(range(len(sites)))
+    while True:
+        if clock.left() <= 0:
+            stop = Stop.CLOCK
+            break
+        lp_value, prices, iters = master.solve_lp()
+        work += iters
+        new = [c for site in sites for c in greedy(area, site, prices)
+               if reduced_cost(area, c, prices) < -tol]  # fmt: skip
+        added = pool.add(new)
+        if added:
+            master.add(pool, added)
+            continue
+        # exact pricing, site by site from where the last round stopped; the round
+        # ends once it has EXACT_BATCH columns, and a round over every site gives the
+        # Lagrangian bound
+        rounds += 1
+        least, found, priced = 0.0, [], 0
+        for step in range(len(order)):
+            if clock.left() <= 0:
+                break
+            site = sites[order[step]]
+            res = pricing.price(site, prices, seconds=min(PRICING_SECONDS, clock.left()))
+            priced += 1
+            work += res.work
+            unproven += not res.proven
+            least += min(0.0, res.bound)
+            if res.column is not None and res.value < -tol:
+                found.append(res.column)
+                if len(found) >= EXACT_BATCH and priced < len(order):
+                    order = order[step + 1 :] + order[: step + 1]
+                    break
+        complete = priced == len(order)
+        if complete:
+            lower = max(lower, lp_value + least)
+        added = pool.add(found)
+        if added:
+            master.add(pool, added)
+        if complete and not added:
+            converged = True
+            break
+        if clock.left() <= 0:
+            stop = Stop.CLOCK
+            break
+        if rounds >= ROUNDS_MAX:
+            stop = Stop.WORK
+            break
+    log.debug("pricing: %d exact rounds, %d site solves not proven", rounds, unproven)
+    say(f"column generation: {len(pool.columns):,} columns, {rounds} exact rounds, "
+        f"LP {lp_value:,.0f}, bound {lower:,.0f}{'' if converged else ' (stopped early)'}")  # fmt: skip
+    # price-and-branch
+    chosen, value, _, _ = master.solve_mip(max(MIP_SECONDS_MIN, MIP_SHARE * clock.left()))
+    source = "price-and-branch"
+    if start and (not chosen or _value(pool, start, k) <= value + tol):
+        chosen, value, source = list(start), _value(pool, start, k), "first plan"
+    if chosen and improve is not None and value - lower > GAP_TOL * max(1.0, abs(value)):
+        plan = improve(area.plan(pool.columns[p] for p in chosen),
+                       clock.within(IMPROVE_SHARE * clock.left()))  # fmt: skip
+        master.add(pool, pool.add(area.columns_of(plan)))
+        cols = _plan_columns(pool, plan)
+        if cols is not None and _value(pool, cols, k) < value - tol:
+            chosen, value, source = cols, _value(pool, cols, k), "neighbourhood search"
+    if not chosen:
+        return StageOutcome([], np.inf, lower, Status.NO_SOLUTION, "set partitioning (Lagrangian)",
+                            "", "", stop, work, 0.0)  # fmt: skip
+    bound_kind = "set partitioning (LP)" if converged else "set partitioning (Lagrangian)"
+    proof = ""
+    if value - lower <= GAP_TOL * max(1.0, abs(value)):
+        proof = "column generation bound"
+    elif prices is not None and np.isfinite(lower) and clock.left() > 0:
+        proven, value2, chosen2 = _enumeration_proof(area, pool, master, pricing, prices,
+                                                     lp_value, lower, value, chosen, clock,
+                                                     enumerate_limit, say)  # fmt: skip
+        if chosen2 is not None and value2 < value - tol:
+            chosen, value, source = chosen2, value2, "price-and-branch over enumerated columns"
+        if proven:
+            lower, proof = value, "reduced-cost enumeration"
+            bound_kind = "set partitioning (enumeration)"
+    gap = relative_gap(value + area.offset[k], lower + area.offset[k])
+    status = Status.OPTIMAL if proof else Status.TIME_LIMITED
+    if not proof and stop is Stop.PROOF:
+        stop = Stop.CLOCK if clock.left() <= 0 else Stop.WORK
+    del gap
+    return StageOutcome(chosen, value, lower, status, bound_kind, source, proof, stop, work, 0.0)
+
+
+def _value(pool: Pool, cols: Sequence[int], k: int) -> float:
+    return float(sum(pool.costs[p][k] for p in cols))
+
+
+def _enumeration_proof(
+    area: Area,
+    pool: Pool,
+    master: Master,
+    pricing: ExactPricing,
+    prices: Prices,
+    lp_value: float,
+    lower: float,
+    upper: float,
+    chosen: list[int],
+    clock: Clock,
+    limit: int,
+    say: Callable[[str], None],
+) -> tuple[bool, float, list[int] | None]:
+    """List every column that can be in a plan better than ``upper`` and solve the
+    master over them (module docstring, step 3): (proven?, value, plan's columns)."""
+    least = {}
+    for j, site in area.sites.items():
+        res = pricing.price(site, prices, seconds=min(PRICING_SECONDS, max(0.01, clock.left())))
+        least[j] = min(0.0, res.bound)
+    lag = lp_value + sum(least.values())
+    gap = upper - max(lower, lag)
+    found: list[Column] = []
+    for j, site in area.sites.items():
+        if clock.left() <= 0:
+            say("reduced-cost enumeration: the clock ended it")
+            return False, upper, None
+        cols = enumerate_site(area, site, prices, gap + least[j] + 1e-7 * max(1.0, abs(upper)),
+                              limit=limit - len(found),
+                              deadline=lambda: clock.left() <= 0)  # fmt: skip
+        if cols is None:
+            say(f"reduced-cost enumeration: over {limit:,} columns or out of time; no proof")
+            return False, upper, None
+        found += cols
+    added = pool.add(found)
+    master.add(pool, added)
+    say(f"reduced-cost enumeration: {len(found):,} columns within the gap ({len(added):,} new)")
+    chosen2, value, bound, proven = master.solve_mip(max(1.0, clock.left()))
+    if not proven:
+        return False, upper, chosen2 or None
+    return True, min(value, upper), chosen2 or None
+
+
+def _result(
+    inst: Instance,
+    area: Area,
+    pool: Pool,
+    outcomes: list[StageOutcome],
+    best: list[int] | None,
+    clock: Clock,
+) -> SolveResult:
+    """The stages' outcomes as one :class:`SolveResult` (values recomputed from the
+    raw data by :meth:`Instance.stage_values`)."""
+    records = []
+    for k, out in enumerate(outcomes):
+        off = float(area.offset[k])
+        value = None if not out.chosen else out.value + off
+        bound = out.bound + off if np.isfinite(out.bound) else None
+        gap = 0.0 if out.status is Status.OPTIMAL else relative_gap(value, bound)
+        if value is not None and value <= 0:
+            gap = 0.0
+        records.append(StageRecord(area.specs[k].name, out.status if gap != 0.0 else Status.OPTIMAL,
+                                   value, gap, bound, out.seconds))  # fmt: skip
+    if best is None:
+        return SolveResult(
+            status=Status.NO_SOLUTION, objective=None, bound=None, gap=None,
+            seconds=clock.elapsed(), assignment=None, solver="highs",
+            log="set partitioning: no plan", stages=tuple(records),
+        )  # fmt: skip
+    plan = area.plan(pool.columns[p] for p in best)
+    status = Status.weakest([r.status for r in records])
+    gaps = [r.gap for r in records]
+    last = outcomes[-1]
+    done = len(outcomes) == len(area.specs) and bool(last.chosen)
+    if not done:
+        status = Status.TIME_LIMITED
+    stops = [o.stop for o in outcomes]
+    return SolveResult(
+        status=status,
+        objective=records[-1].value if done else None,
+        bound=records[-1].bound if done else None,
+        gap=(max(g for g in gaps if g is not None) if all(g is not None for g in gaps) else None)
+        if status is not Status.OPTIMAL else 0.0,
+        seconds=clock.elapsed(),
+        assignment=plan,
+        solver="highs",
+        log=f"set partitioning: {len(pool.columns):,} columns; " + "; ".join(
+            f"{area.specs[k].name}: bound {o.bound_kind}, plan from {o.plan_source}"
+            + (f", proof by {o.proof}" if o.proof else "")
+            for k, o in enumerate(outcomes)
+        ),
+        stop=Stop.CLOCK if Stop.CLOCK in stops else Stop.WORK if Stop.WORK in stops else Stop.PROOF,
+        work=sum(o.work for o in outcomes),
+        stages=tuple(records),
+        values=inst.stage_values(plan),
+        bound_kind=last.bound_kind,
+        plan_source=last.plan_source,
+        proof=last.proof,
+    )  # fmt: skip

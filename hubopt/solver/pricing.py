@@ -1,0 +1,403 @@
+r"""Pricing: the hubs whose reduced cost is negative, site by site, in the process.
+
+Given the master's duals (:class:`Prices`: one per practice's cover row, one per
+site for the rows that count sites and hubs, and the weights the earlier stages' rows
+put on each objective), a hub :math:`S` sited at :math:`j` has reduced cost
+
+.. math::
+
+    \bar c(S) = \sum_{i \in S} r_i + g(W_S) - \kappa_j, \qquad
+    r_i = \alpha_t\, w_i t_{ij} - \alpha_u\, w_i [i \text{ optional}] - \pi_i, \quad
+    g(W) = \alpha_b\, \mathrm{breach}(W) + \alpha_d\, |W - B|
+
+Three ways to find such hubs, cheapest first:
+
+* :func:`greedy` grows a hub from each site (a few microseconds of numpy a site): a
+  heuristic, so it proves nothing;
+* :class:`ExactPricing` solves each site's problem exactly (a connected knapsack
+  rooted at the site: one binary per eligible practice, the contiguity rows of the
+  compact model, the band, the mean cap, locked and apart groups) as a small MIP in
+  HiGHS, in the process, one model per site kept between rounds (only its costs
+  change); its optimum (or proven bound) is what makes the column generation's
+  Lagrangian bound valid;
+* :func:`enumerate_site` lists *every* hub of a site whose reduced cost is at most a
+  threshold (a depth-first search over the site's members in order of neighbour
+  steps, pruned by a fractional-knapsack bound): the proof of optimality by
+  reduced-cost enumeration (:mod:`hubopt.solver.partition`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+
+from hubopt import model
+from hubopt.solver.columns import Area, Column, Site
+
+#: Reduced costs above this (relative to the scale of a hub's cost) count as zero.
+EPS = 1e-7
+
+
+@dataclass(frozen=True)
+class Prices:
+    """The master's duals, as the pricing needs them."""
+
+    cover: np.ndarray  # per practice position
+    site: np.ndarray  # per practice position: the site's fixed-site and hub-count duals
+    weights: dict[str, float]  # objective -> weight in the reduced cost
+
+
+@dataclass(frozen=True)
+class Costs:
+    """One site's reduced-cost data: ``r`` per member (in :attr:`Site.members` order),
+    the breach and balance weights of :math:`g`, and :math:`\\kappa_j`."""
+
+    r: np.ndarray
+    breach: float
+    balance: float
+    kappa: float
+
+    @classmethod
+    def of(cls, area: Area, site: Site, prices: Prices) -> Costs:
+        w = prices.weights
+        m = site.members
+        r = w["weighted_travel"] * site.travel - prices.cover[m]
+        r -= w[model.UNASSIGNED] * site.weight * area.optional[m]
+        exempt = site.singleton
+        return cls(
+            r=r,
+            breach=0.0 if exempt else w[model.BAND_BREACH],
+            balance=0.0 if exempt else w["balance"],
+            kappa=float(prices.site[site.site]),
+        )
+
+
+def g_of(area: Area, c: Costs) -> Callable[[np.ndarray], np.ndarray]:
+    """:math:`g(W)` of the module docstring, for arrays of patients."""
+
+    def g(patients: np.ndarray) -> np.ndarray:
+        out = np.zeros_like(patients, dtype=float)
+        if c.breach:
+            low = np.maximum(0.0, area.pop_min - patients) if area.band != "strict" else 0.0
+            high = np.maximum(0.0, patients - area.pop_max) if area.band == "elastic" else 0.0
+            out = out + c.breach * (low + high)
+        if c.balance:
+            out = out + c.balance * np.abs(patients - area.target)
+        return out
+
+    return g
+
+
+def reduced_cost(area: Area, col: Column, prices: Prices) -> float:
+    """The reduced cost of one column under ``prices`` (from :meth:`Area.hub_values`)."""
+    v = area.hub_values(col)
+    w = prices.weights
+    cost = sum(w[n] * v[n] for n in w)
+    return cost - float(prices.cover[list(col.members)].sum()) - float(prices.site[col.site])
+
+
+def _limits(area: Area, site: Site) -> tuple[float, float]:
+    """The patients a hub of ``site`` must reach (strict band) and may not pass."""
+    if site.singleton:
+        return 0.0, np.inf
+    lo = area.pop_min if area.band == "strict" else 0.0
+    hi = area.pop_max if area.band != "elastic" else np.inf
+    return lo, hi
+
+
+def _children(site: Site) -> list[np.ndarray] | None:
+    """Per member, the members it lets join (those it is a nearer neighbour of)."""
+    if site.parents is None:
+        return None
+    kids: list[list[int]] = [[] for _ in site.members]
+    for k, ps in enumerate(site.parents):
+        for p in ps:
+            kids[int(p)].append(k)
+    return [np.array(k, dtype=int) for k in kids]
+
+
+def greedy(area: Area, site: Site, prices: Prices) -> list[Column]:
+    """Hubs grown from ``site`` one member at a time (the member that lowers the
+    reduced cost most, by itself or per patient while the hub is short of the band),
+    kept when they pass :meth:`Area.feasible`. A heuristic: finds negative reduced
+    costs quickly, proves nothing."""
+    if site.singleton:
+        return []
+    c = Costs.of(area, site, prices)
+    g = g_of(area, c)
+    lo, hi = _limits(area, site)
+    kids = _children(site)
+    w = site.weight
+    out = []
+    for per_patient in (False, True):
+        inside = np.zeros(len(w), dtype=bool)
+        inside[0] = True
+        reach = np.zeros(len(w), dtype=bool)
+        if kids is None:
+            reach[:] = True
+        else:
+            reach[kids[0]] = True
+        patients = float(w[0])
+        while True:
+            cand = reach & ~inside & (patients + w <= hi)
+            if not cand.any():
+                break
+            delta = c.r + g(patients + w) - g(np.array([patients]))[0]
+            short = patients < lo
+            score = delta / np.maximum(w, 1.0) if (short and per_patient) else delta
+            score = np.where(cand, score, np.inf)
+            k = int(np.argmin(score))
+            if not short and delta[k] >= -EPS:
+                break
+            inside[k] = True
+            patients += float(w[k])
+            if kids is not None:
+                reach[kids[k]] = True
+        if patients < lo:
+            continue
+        col = Column(site.site, tuple(sorted(site.members[inside].tolist())))
+        if area.feasible(col) and col not in out:
+            out.append(col)
+    return out
+
+
+@dataclass
+class ExactResult:
+    """One site's exact pricing: the best column (None: no hub at this site), its
+    reduced cost, and a proven lower bound on every hub's reduced cost at the site."""
+
+    column: Column | None
+    value: float
+    bound: float
+    proven: bool
+    work: int = 0
+
+
+@dataclass
+class ExactPricing:
+    """Each site's pricing problem as a HiGHS MIP, built once and re-costed per round."""
+
+    area: Area
+    threads: int = 1
+    _models: dict[int, tuple[highspy.Highs, int] | None] = field(default_factory=dict)
+
+    def price(self, site: Site, prices: Prices, *, seconds: float,
+              nodes: int | None = None) -> ExactResult:  # fmt: skip
+        """The least reduced cost of a hub at ``site``, within ``seconds``."""
+        c = Costs.of(self.area, site, prices)
+        if site.singleton:
+            col = Column(site.site, (site.site,))
+            value = float(c.r[0] - c.kappa)
+            return ExactResult(col, value, value, True)
+        built = self._model(site)
+        if built is None:
+            return ExactResult(None, np.inf, np.inf, True)
+        h, n = built
+        costs = np.concatenate([c.r, self._extra_costs(c, h.getNumCol() - n)])
+        h.changeColsCost(len(costs), np.arange(len(costs), dtype=np.int32), costs)
+        h.setOptionValue("time_limit", max(0.01, float(seconds)))
+        if nodes is not None:
+            h.setOptionValue("mip_max_nodes", int(nodes))
+        h.run()
+        status = h.getModelStatus()
+        info = h.getInfo()
+        work = int(info.simplex_iteration_count) + int(info.mip_node_count)
+        if status == highspy.HighsModelStatus.kInfeasible:
+            return ExactResult(None, np.inf, np.inf, True, work)
+        proven = status == highspy.HighsModelStatus.kOptimal
+        bound = float(info.mip_dual_bound) - c.kappa
+        if info.primal_solution_status != 2:  # no feasible solution
+            return ExactResult(None, np.inf, bound if np.isfinite(bound) else -np.inf, False,
+                               work)  # fmt: skip
+        y = np.asarray(h.getSolution().col_value[:n]) > 0.5
+        col = Column(site.site, tuple(sorted(site.members[y].tolist())))
+        value = float(info.objective_function_value) - c.kappa
+        if proven:
+            bound = value
+        return ExactResult(col, value, bound, proven, work)
+
+    def _extra_costs(self, c: Costs, extra: int) -> np.ndarray:
+        """Costs of the continuous columns after the members: shortfall, excess, and
+        distance from the balance target (those the site's model has)."""
+        a = self.area
+        out = []
+        if a.band != "strict" and a.pop_min > 0:
+            out.append(c.breach)
+        if a.band == "elastic":
+            out.append(c.breach)
+        if self._balanced:
+            out.append(c.balance)
+        assert len(out) == extra
+        return np.array(out, dtype=float)
+
+    @property
+    def _balanced(self) -> bool:
+        return any(n == "balance" for spec in self.area.specs for n, _ in spec.parts)
+
+    def _model(self, site: Site) -> tuple[highspy.Highs, int] | None:
+        if site.site not in self._models:
+            self._models[site.site] = _build(self.area, site, self._balanced, self.threads)
+        return self._models[site.site]
+
+
+def _build(area: Area, site: Site, balanced: bool, threads: int) -> tuple[highspy.Highs, int] | None:
+    """The site's pricing MIP (costs zero until :meth:`ExactPricing.price` sets them)."""
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", threads)
+    h.setOptionValue("mip_rel_gap", 0.0)
+    h.setOptionValue("mip_abs_gap", 1e-9)
+    h.setOptionValue("presolve", "off")
+    n = len(site.members)
+    lower = np.zeros(n)
+    upper = np.ones(n)
+    lower[0] = 1.0
+    at = {int(p): k for k, p in enumerate(site.members)}
+    for g in area.locked:  # all of a group or none: none if part of it cannot join
+        inside = [at[int(p)] for p in g if int(p) in at]
+        if len(inside) < len(g):
+            upper[inside] = 0.0
+    if (upper < lower).any():
+        return None
+    none = np.zeros(0, dtype=np.int32)
+    h.addCols(n, np.zeros(n), lower, upper, 0, none, none, np.zeros(0))
+    h.changeColsIntegrality(n, np.arange(n, dtype=np.int32),
+                            np.full(n, highspy.HighsVarType.kInteger, dtype=np.uint8))  # fmt: skip
+    w = site.weight
+    ys = np.arange(n, dtype=np.int32)
+
+    def col() -> int:
+        h.addCols(1, np.zeros(1), np.zeros(1), np.full(1, np.inf), 0, none, none, np.zeros(0))
+        return h.getNumCol() - 1
+
+    inf = highspy.kHighsInf
+    if area.band == "strict":
+        h.addRow(area.pop_min, area.pop_max, n, ys, w)
+    else:
+        if area.pop_min > 0:
+            s = col()
+            h.addRow(area.pop_min, inf, n + 1, np.append(ys, s).astype(np.int32), np.append(w, 1.0))
+        if area.band == "elastic":
+            e = col()
+            h.addRow(-inf, area.pop_max, n + 1, np.append(ys, e).astype(np.int32),
+                     np.append(w, -1.0))  # fmt: skip
+        else:
+            h.addRow(-inf, area.pop_max, n, ys, w)
+    if balanced:
+        d = col()
+        idx = np.append(ys, d).astype(np.int32)
+        h.addRow(-area.target, inf, n + 1, idx, np.append(-w, 1.0))
+        h.addRow(area.target, inf, n + 1, idx, np.append(w, 1.0))
+    if site.parents is not None:
+        for k in range(1, n):
+            ps = site.parents[k]
+            h.addRow(-inf, 0.0, 1 + len(ps), np.append(k, ps).astype(np.int32),
+                     np.append(1.0, -np.ones(len(ps))))  # fmt: skip
+    for g in area.locked:
+        inside = [at[int(p)] for p in g if int(p) in at]
+        if len(inside) == len(g):
+            for k in inside[1:]:
+                h.addRow(0.0, 0.0, 2, np.array([inside[0], k], dtype=np.int32), np.array([1.0, -1.0]))
+    for g in area.apart:
+        inside = [at[int(p)] for p in g if int(p) in at]
+        if len(inside) > 1:
+            h.addRow(-inf, 1.0, len(inside), np.array(inside, dtype=np.int32), np.ones(len(inside)))
+    if area.mean_cap is not None:
+        minutes = area.minutes[site.members, site.site]
+        h.addRow(-inf, 0.0, n, ys, w * (minutes - area.mean_cap))
+    return h, n
+
+
+def enumerate_site(
+    area: Area,
+    site: Site,
+    prices: Prices,
+    threshold: float,
+    *,
+    limit: int,
+    deadline: Callable[[], bool],
+) -> list[Column] | None:
+    """Every hub at ``site`` whose reduced cost is at most ``threshold`` (None: more
+    than ``limit`` of them, or ``deadline()`` came first: the list is incomplete).
+
+    Members are added in the site's order (nearer neighbour steps first), each after
+    the last one added, and only once one of its nearer neighbours is in: every
+    contiguous hub is listed exactly once. A branch is cut when even its best
+    completion (members of negative :math:`r` packed fractionally by :math:`r` per
+    patient up to the band's top, plus the least :math:`g` reachable) is above the
+    threshold, or when it can no longer reach the band.
+    """
+    c = Costs.of(area, site, prices)
+    if site.singleton:
+        col = Column(site.site, (site.site,))
+        return [col] if c.r[0] - c.kappa <= threshold else []
+    g = g_of(area, c)
+    lo, hi = _limits(area, site)
+    kids = _children(site)
+    w, r = site.weight, c.r
+    n = len(w)
+    by_ratio = np.argsort(r / np.maximum(w, 1e-9))
+    by_ratio = by_ratio[r[by_ratio] < 0]
+    suffix_w = np.concatenate([np.cumsum(w[::-1])[::-1], [0.0]])
+    points = np.array([area.pop_min, area.pop_max, area.target])
+    out: list[Column] = []
+    budget = threshold + c.kappa  # compare sum(r) + g(W) with this
+    steps = 0
+
+    def least_g(a: float, b: float) -> float:
+        a, b = max(a, lo), min(b, hi)
+        if a > b + 1e-9:
+            return np.inf
+        xs = np.concatenate([[a, b], points[(points > a) & (points < b)]])
+        return float(g(xs).min())
+
+    def best_completion(last: int, patients: float) -> float:
+        room = hi - patients
+        items = by_ratio[by_ratio > last]
+        if len(items) == 0 or room <= 0:
+            return 0.0
+        cw = np.cumsum(w[items])
+        full = int(np.searchsorted(cw, room, side="right"))
+        total = float(r[items[:full]].sum())
+        if full < len(items):
+            before = cw[full - 1] if full else 0.0
+            total += float(r[items[full]]) * (room - before) / max(float(w[items[full]]), 1e-9)
+        return total
+
+    def visit(last: int, inside: list[int], reach: np.ndarray, patients: float, sum_r: float) -> bool:
+        nonlocal steps
+        steps += 1
+        if steps % 256 == 0 and deadline():
+            return False
+        if lo - 1e-9 <= patients <= hi + 1e-9 and sum_r + float(g(np.array([patients]))[0]) <= budget:
+            col = Column(site.site, tuple(sorted(site.members[inside].tolist())))
+            if area.feasible(col):
+                out.append(col)
+                if len(out) > limit:
+                    return False
+        cand = np.flatnonzero(reach[last + 1 :]) + last + 1
+        for k in cand:
+            k = int(k)
+            p = patients + float(w[k])
+            if p > hi + 1e-9:
+                continue
+            s = sum_r + float(r[k])
+            bound = s + best_completion(k, p) + least_g(p, p + suffix_w[k + 1])
+            if bound > budget + 1e-9:
+                continue
+            nxt = reach if kids is None else reach.copy()
+            if kids is not None:
+                nxt[kids[k]] = True
+            if not visit(k, [*inside, k], nxt, p, s):
+                return False
+        return True
+
+    reach = np.ones(n, dtype=bool) if kids is None else np.zeros(n, dtype=bool)
+    if kids is not None:
+        reach[kids[0]] = True
+    reach[0] = False
+    done = visit(0, [0], reach, float(w[0]), float(r[0]))
+    return out if done else None
