@@ -28,7 +28,17 @@ import pytest
 
 from hubopt.model import check
 from hubopt.scenario import Scenario
-from hubopt.solver import Clock, Options, SolveResult, Status, first, plan, search, stages
+from hubopt.solver import (
+    Clock,
+    Options,
+    SolveResult,
+    Status,
+    columns,
+    first,
+    plan,
+    search,
+    stages,
+)
 from hubopt.solver.instance import Instance, better
 from tests.conftest import INPUT, practices_frame, solve
 
@@ -262,6 +272,7 @@ def test_a_solver_failure_on_the_whole_model_keeps_the_search_plan(monkeypatch):
 
     inst = grid(rows=4, cols=6)
     monkeypatch.setattr(plan, "DIRECT_PRACTICES", 0)
+    monkeypatch.setattr(columns, "supports", lambda inst: False)  # the compact path
 
     def crash(*args, **kwargs):
         raise SolverError("CBC failed to run.", ["exit code -9"])

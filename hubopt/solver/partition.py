@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -46,6 +47,7 @@ import highspy
 import numpy as np
 import pandas as pd
 
+from hubopt.solver import inprocess
 from hubopt.solver.clock import Clock
 from hubopt.solver.columns import Area, Column
 from hubopt.solver.instance import Instance, better
@@ -61,8 +63,12 @@ from hubopt.solver.result import SolveResult, StageRecord, Status, Stop, relativ
 
 log = logging.getLogger(__name__)
 
-#: Most columns the reduced-cost enumeration may list before the proof gives up.
-ENUMERATION_LIMIT = 200_000
+#: Most columns the reduced-cost enumeration may list before the proof gives up (a
+#: master MIP of 28,000 columns took 5 s; of 220,000, over two minutes).
+ENUMERATION_LIMIT = 50_000
+#: The enumeration's first threshold, as a share of the bound (then doubled each round
+#: up to the gap).
+ENUMERATION_START = 0.002
 #: Seconds one site's exact pricing may take at most.
 PRICING_SECONDS = 5.0
 #: A stage's gap below this is proven optimal.
@@ -71,7 +77,7 @@ GAP_TOL = 1e-6
 #: for improving its plan before the proof.
 MIP_SHARE = 0.25
 MIP_SECONDS_MIN = 2.0
-IMPROVE_SHARE = 0.3
+IMPROVE_SHARE = 0.15
 #: Exact pricing rounds per stage at most (a work limit, the same on any machine).
 ROUNDS_MAX = 1000
 #: An exact pricing round ends once it has found this many columns (the master is
@@ -90,14 +96,14 @@ class Pool:
     area: Area
     columns: list[Column] = field(default_factory=list)
     costs: list[np.ndarray] = field(default_factory=list)
-    _seen: set[Column] = field(default_factory=set)
+    index: dict[Column, int] = field(default_factory=dict)
 
     def add(self, cols: Sequence[Column]) -> list[int]:
         """Add the new ones among ``cols``; their indices."""
         new = []
         for c in cols:
-            if c not in self._seen:
-                self._seen.add(c)
+            if c not in self.index:
+                self.index[c] = len(self.columns)
                 self.columns.append(c)
                 self.costs.append(self.area.costs(c))
                 new.append(len(self.columns) - 1)
@@ -117,9 +123,7 @@ class Master:
 
     def __post_init__(self) -> None:
         a = self.area
-        h = self.h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("threads", 1)
+        h = self.h = inprocess.new_model()
         n = len(a.codes)
         inf = highspy.kHighsInf
         none = np.zeros(0, dtype=np.int32)
@@ -151,32 +155,45 @@ class Master:
         self.artificial = len(rows)
 
     def add(self, pool: Pool, idx: Sequence[int]) -> None:
-        """Add pool columns ``idx`` to the master."""
-        a, h = self.area, self.h
-        inf = highspy.kHighsInf  # no upper bound: a bound's dual would be missing from
+        """Add pool columns ``idx`` to the master (in one call: a column's entries are
+        its members' cover rows, its fixed site's row, the hub count's and the kept
+        stages' rows; no upper bound, as a bound's dual would be missing from the prices:
+        a column is at most 1 through its cover rows)."""
+        if not idx:
+            return
+        a = self.area
         site_row = {j: len(a.codes) + k for k, j in enumerate(self.forced)}
-        for p in idx:  # the prices (a column is at most 1 through its cover rows)
+        starts: list[int] = []
+        rows: list[int] = []
+        vals: list[float] = []
+        costs: list[float] = []
+        for p in idx:
             col, cost = pool.columns[p], pool.costs[p]
-            rows = list(col.members)
-            vals = [1.0] * len(rows)
+            starts.append(len(rows))
+            rows += col.members
+            vals += [1.0] * len(col.members)
             if col.site in site_row:
                 rows.append(site_row[col.site])
                 vals.append(1.0)
             if self.count_row is not None:
                 rows.append(self.count_row)
                 vals.append(1.0)
-            for l in range(len(self.keep)):
-                rows.append(self.keep_row + l)
-                vals.append(float(cost[l]))
-            h.addCols(1, np.array([cost[self.stage]]), np.zeros(1), np.array([inf]), len(rows),
-                      np.array([0], dtype=np.int32), np.array(rows, dtype=np.int32),
-                      np.array(vals))  # fmt: skip
-            self.in_master.append(p)
+            for stage in range(len(self.keep)):
+                rows.append(self.keep_row + stage)
+                vals.append(float(cost[stage]))
+            costs.append(cost[self.stage])
+        n = len(idx)
+        self.h.addCols(n, np.array(costs), np.zeros(n), np.full(n, highspy.kHighsInf),
+                       len(rows), np.array(starts, dtype=np.int32),
+                       np.array(rows, dtype=np.int32), np.array(vals))  # fmt: skip
+        self.in_master += list(idx)
 
-    def solve_lp(self) -> tuple[float, Prices, int]:
-        """The LP's value, its duals as prices, and the simplex iterations."""
+    def solve_lp(self, deadline: float) -> tuple[float, Prices, int] | None:
+        """The LP's value, its duals as prices, and the simplex iterations (None: the
+        deadline came first)."""
         h, a = self.h, self.area
-        h.run()
+        if inprocess.run_until(h, deadline):
+            return None
         info = h.getInfo()
         dual = np.asarray(h.getSolution().row_dual)
         n = len(a.codes)
@@ -187,38 +204,48 @@ class Master:
             site += dual[self.count_row]
         stage_weights = np.zeros(len(a.specs))
         stage_weights[self.stage] = 1.0
-        for l in range(len(self.keep)):
-            stage_weights[l] = -dual[self.keep_row + l]
+        for stage in range(len(self.keep)):
+            stage_weights[stage] = -dual[self.keep_row + stage]
         prices = Prices(dual[:n].copy(), site, a.objective_weights(stage_weights))
         return float(info.objective_function_value), prices, int(info.simplex_iteration_count)
 
-    def solve_mip(self, seconds: float) -> tuple[list[int], float, float, bool]:
-        """The master as a MIP over its columns (artificial ones closed): the pool
-        indices chosen (empty: none found), the value, the proven bound, proven?
+    def solve_mip(
+        self, deadline: float, only: Sequence[int] | None = None
+    ) -> tuple[list[int], float, float, bool]:
+        """The master as a MIP over its columns (``only``: over these pool indices; the
+        artificial ones closed) by ``deadline``: the pool indices chosen (empty: none
+        found), the value, the proven bound, and whether it is proven optimal (or proven
+        to have no plan: value and bound infinite).
 
         No MIP start is passed: HiGHS 1.16 given one (``setSolution``) reported the
         objective of another solution than the one it returned (seen on a 24-practice
         grid); the caller keeps the better of this and its own best plan."""
-        lp = self.h.getModel()
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("threads", 1)
-        h.setOptionValue("mip_rel_gap", 0.0)
-        h.setOptionValue("time_limit", max(0.1, float(seconds)))
-        h.passModel(lp)
+        h = inprocess.new_model(mip_gap=0.0)
+        h.passModel(self.h.getModel())
         n_art, n = self.artificial, h.getNumCol()
-        h.changeColsBounds(n_art, np.arange(n_art, dtype=np.int32), np.zeros(n_art), np.zeros(n_art))
+        closed = np.ones(n, dtype=bool)
+        if only is None:
+            closed[n_art:] = False
+        else:
+            where = {p: n_art + k for k, p in enumerate(self.in_master)}
+            closed[[where[p] for p in only]] = False
+        shut = np.flatnonzero(closed).astype(np.int32)
+        h.changeColsBounds(len(shut), shut, np.zeros(len(shut)), np.zeros(len(shut)))
         real = np.arange(n_art, n, dtype=np.int32)
-        h.changeColsIntegrality(len(real), real,
-                                np.full(len(real), highspy.HighsVarType.kInteger, dtype=np.uint8))  # fmt: skip
-        h.run()
+        kind = np.full(len(real), highspy.HighsVarType.kInteger, dtype=np.uint8)
+        h.changeColsIntegrality(len(real), real, kind)
+        inprocess.run_until(h, deadline)
         info = h.getInfo()
-        proven = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        status = h.getModelStatus()
+        if status == highspy.HighsModelStatus.kInfeasible:  # no plan of these columns
+            return [], np.inf, np.inf, True
+        proven = status == highspy.HighsModelStatus.kOptimal
+        bound = float(info.mip_dual_bound)
         if info.primal_solution_status != 2:
-            return [], np.inf, float(info.mip_dual_bound), proven
+            return [], np.inf, bound, proven
         x = np.asarray(h.getSolution().col_value)[n_art:]
         chosen = [self.in_master[k] for k in np.flatnonzero(x > 0.5)]
-        return chosen, float(info.objective_function_value), float(info.mip_dual_bound), proven
+        return chosen, float(info.objective_function_value), bound, proven
 
 
 @dataclass
@@ -254,13 +281,15 @@ def solve(
     pool = Pool(area)
     pool.add(area.singleton_columns())
     best: list[int] | None = None
+    best_values = None
     for plan in plans:
-        idx = pool.add(area.columns_of(plan))
+        pool.add(area.columns_of(plan))
         cols = _plan_columns(pool, plan)
-        if cols is not None and (best is None or better(inst.values(area.plan(pool.columns[p] for p in cols)),
-                                                          inst.values(area.plan(pool.columns[p] for p in best)))):  # fmt: skip
-            best = cols
-        del idx
+        if cols is None:
+            continue
+        values = inst.values(area.plan(pool.columns[p] for p in cols))
+        if best_values is None or better(values, best_values):
+            best, best_values = cols, values
     pricing = ExactPricing(area)
     outcomes: list[StageOutcome] = []
     keep: list[float] = []
@@ -273,8 +302,9 @@ def solve(
             break
         best = out.chosen
         keep.append(float(sum(pool.costs[p][k] for p in best)))
+        off = area.offset[k]
         say(f"set partitioning, stage {spec.name}: {out.status}, "
-            f"{out.value + area.offset[k]:,.0f} (bound {out.bound + area.offset[k]:,.0f})")  # fmt: skip
+            f"{out.value + off:,.0f} (bound {out.bound + off:,.0f})")  # fmt: skip
     return _result(inst, area, pool, outcomes, best, clock)
 
 
@@ -327,7 +357,11 @@ def _stage(
         if clock.left() <= 0:
             stop = Stop.CLOCK
             break
-        lp_value, prices, iters = master.solve_lp()
+        solved = master.solve_lp(clock.stop_at)
+        if solved is None:
+            stop = Stop.CLOCK
+            break
+        lp_value, prices, iters = solved
         work += iters
         new = [c for site in sites for c in greedy(area, site, prices)
                if reduced_cost(area, c, prices) < -tol]  # fmt: skip
@@ -356,7 +390,7 @@ def _stage(
                     break
         complete = priced == len(order)
         if complete:
-            lower = max(lower, lp_value + least)
+            lower = _record_bound(lower, lp_value + least)
         added = pool.add(found)
         if added:
             master.add(pool, added)
@@ -370,10 +404,15 @@ def _stage(
             stop = Stop.WORK
             break
     log.debug("pricing: %d exact rounds, %d site solves not proven", rounds, unproven)
+    early = "" if converged else " (stopped early)"
     say(f"column generation: {len(pool.columns):,} columns, {rounds} exact rounds, "
-        f"LP {lp_value:,.0f}, bound {lower:,.0f}{'' if converged else ' (stopped early)'}")  # fmt: skip
+        f"LP {lp_value:,.0f}, bound {lower:,.0f}{early}")  # fmt: skip
     # price-and-branch
-    chosen, value, _, _ = master.solve_mip(max(MIP_SECONDS_MIN, MIP_SHARE * clock.left()))
+    now = time.perf_counter()
+    chosen, value, _, _ = master.solve_mip(
+        min(clock.stop_at, now + max(MIP_SECONDS_MIN, MIP_SHARE * clock.left()))
+    )
+    chosen = chosen if np.isfinite(value) else []
     source = "price-and-branch"
     if start and (not chosen or _value(pool, start, k) <= value + tol):
         chosen, value, source = list(start), _value(pool, start, k), "first plan"
@@ -392,9 +431,10 @@ def _stage(
     if value - lower <= GAP_TOL * max(1.0, abs(value)):
         proof = "column generation bound"
     elif prices is not None and np.isfinite(lower) and clock.left() > 0:
-        proven, value2, chosen2 = _enumeration_proof(area, pool, master, pricing, prices,
-                                                     lp_value, lower, value, chosen, clock,
-                                                     enumerate_limit, say)  # fmt: skip
+        proven, value2, chosen2, lower = _enumeration_proof(
+            area, pool, master, pricing, prices, lp_value, lower, value, clock,
+            enumerate_limit, say,
+        )  # fmt: skip
         if chosen2 is not None and value2 < value - tol:
             chosen, value, source = chosen2, value2, "price-and-branch over enumerated columns"
         if proven:
@@ -406,6 +446,11 @@ def _stage(
         stop = Stop.CLOCK if clock.left() <= 0 else Stop.WORK
     del gap
     return StageOutcome(chosen, value, lower, status, bound_kind, source, proof, stop, work, 0.0)
+
+
+def _record_bound(lower: float, lagrangian: float) -> float:
+    """The best bound so far after an exact round over every site gave ``lagrangian``."""
+    return max(lower, lagrangian)
 
 
 def _value(pool: Pool, cols: Sequence[int], k: int) -> float:
@@ -421,38 +466,56 @@ def _enumeration_proof(
     lp_value: float,
     lower: float,
     upper: float,
-    chosen: list[int],
     clock: Clock,
     limit: int,
     say: Callable[[str], None],
-) -> tuple[bool, float, list[int] | None]:
-    """List every column that can be in a plan better than ``upper`` and solve the
-    master over them (module docstring, step 3): (proven?, value, plan's columns)."""
+) -> tuple[bool, float, list[int] | None, float]:
+    """Enumerate the columns of reduced cost up to a threshold and solve the master over
+    them, the threshold doubling up to the gap (module docstring, step 3): (proven?,
+    best value, its columns or None, the bound).
+
+    A plan better than ``upper`` uses only columns whose reduced cost is at most
+    ``upper - LB`` (less at a site whose least reduced cost is negative); once the
+    threshold reaches that, the master over the columns listed holds every such plan,
+    and its proven optimum is the optimum. Below it, each round's MIP is the best plan
+    among the cheapest columns: often the optimum already, which then shrinks the gap
+    the proof must reach."""
     least = {}
     for j, site in area.sites.items():
         res = pricing.price(site, prices, seconds=min(PRICING_SECONDS, max(0.01, clock.left())))
         least[j] = min(0.0, res.bound)
-    lag = lp_value + sum(least.values())
-    gap = upper - max(lower, lag)
-    found: list[Column] = []
-    for j, site in area.sites.items():
-        if clock.left() <= 0:
-            say("reduced-cost enumeration: the clock ended it")
-            return False, upper, None
-        cols = enumerate_site(area, site, prices, gap + least[j] + 1e-7 * max(1.0, abs(upper)),
-                              limit=limit - len(found),
-                              deadline=lambda: clock.left() <= 0)  # fmt: skip
-        if cols is None:
-            say(f"reduced-cost enumeration: over {limit:,} columns or out of time; no proof")
-            return False, upper, None
-        found += cols
-    added = pool.add(found)
-    master.add(pool, added)
-    say(f"reduced-cost enumeration: {len(found):,} columns within the gap ({len(added):,} new)")
-    chosen2, value, bound, proven = master.solve_mip(max(1.0, clock.left()))
-    if not proven:
-        return False, upper, chosen2 or None
-    return True, min(value, upper), chosen2 or None
+    lag = lp_value + sum(least.values())  # the Lagrangian bound at these prices
+    bound = max(lower, lag)
+    slack = 1e-7 * max(1.0, abs(upper))
+    threshold = min(upper - lag, ENUMERATION_START * max(1.0, abs(lag)))
+    best: list[int] | None = None
+    while True:
+        found: list[Column] = []
+        for j, site in area.sites.items():
+            cols = enumerate_site(area, site, prices, threshold + least[j] + slack,
+                                  limit=limit - len(found),
+                                  deadline=lambda: clock.left() <= 0)  # fmt: skip
+            if cols is None:
+                why = "the clock ended it" if clock.left() <= 0 else f"over {limit:,} columns"
+                say(f"reduced-cost enumeration to {threshold:,.0f}: {why}; no proof")
+                return False, upper, best, bound
+            found += cols
+        added = pool.add(found)
+        master.add(pool, added)
+        only = [pool.index[c] for c in found]
+        chosen, value, mip_bound, proven = master.solve_mip(clock.stop_at, only)
+        # a plan with a column not listed is worth at least lag + threshold
+        bound = max(bound, min(lag + threshold, mip_bound))
+        say(f"reduced-cost enumeration to {threshold:,.0f}: {len(found):,} columns "
+            f"({len(added):,} new), plan {value:,.0f}{'' if proven else ' (not proven)'}, "
+            f"bound {bound:,.0f}")  # fmt: skip
+        if chosen and value < upper:
+            best, upper = chosen, value
+        if not proven or clock.left() <= 0:
+            return False, upper, best, bound
+        if threshold >= upper - lag - slack:
+            return True, upper, best, upper
+        threshold = min(upper - lag, 2 * threshold)
 
 
 def _result(

@@ -204,9 +204,11 @@ def _partitioned(run: _Run, best: pd.Series) -> SolveResult:
     partitioning's bound certifies it. In a repeatable run a partitioning the clock
     ended gives only its bound: the plan is the search's."""
     inst, clock, say = run.inst, run.clock, run.say
+    # a repeatable run's search has one work budget, spent after the partitioning
+    improve = None if clock.repeatable else (lambda p, c: _improve(run, p, c))  # noqa: E731
     try:
         result = partition.solve(inst, clock.within((1 - RESERVE_SHARE) * clock.left()),
-                                 plans=[best], say=say, improve=lambda p, c: _improve(run, p, c))  # fmt: skip
+                                 plans=[best], say=say, improve=improve)  # fmt: skip
     except KeyboardInterrupt as stop:
         best = stop.plan if isinstance(stop, search.Interrupted) else best
         say("interrupted: the best plan so far is returned")
@@ -226,8 +228,9 @@ def _partitioned(run: _Run, best: pd.Series) -> SolveResult:
         out = result
     else:
         out = _plan_result(inst, improved, result)
-        out = dataclasses.replace(out, bound_kind=result.bound_kind, plan_source="neighbourhood search",
-                                  proof=result.proof)  # fmt: skip
+        out = dataclasses.replace(
+            out, bound_kind=result.bound_kind, plan_source="neighbourhood search"
+        )
     say(f"done after {clock.elapsed():.1f} s: {out.describe()}")
     return out
 

@@ -1,0 +1,218 @@
+"""Set partitioning (hubs as columns) against the compact model, on hand-drawn grids.
+
+The grids are :func:`tests.test_large.grid`'s (one practice every 2 km, four-way
+neighbours, seeded list sizes, band 30,000-50,000, cap 7 minutes) with each rule family
+of :data:`tests.test_large.RULES`. The compact model (CBC) proves each optimum; the set
+partitioning solver (:mod:`hubopt.solver.partition`) must reach the same optimum, never
+claim a bound above it, and build only columns that keep the rules of one hub.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hubopt.model import check
+from hubopt.solver import Clock, Options, Status, columns, first, partition, plan, pricing
+from hubopt.solver.columns import Area, Column
+from hubopt.solver.instance import Instance
+from tests.conftest import solve
+from tests.test_large import RULES, _checks, grid
+
+#: Rule families whose objectives are sums over hubs (set partitioning applies).
+PER_HUB = {k: v for k, v in RULES.items() if k != "worst travel"}
+OBJECTIVES = {
+    "balance then travel": {"objective": ("balance", "weighted_travel")},
+    "weighted balance and travel": {
+        "objective": ("balance", "weighted_travel"),
+        "objective_mode": "weighted",
+        "objective_weights": (10.0, 1.0),
+    },
+    "optional with rural exception": {"optional": ("C3", "A0"), "band": "rural_exception"},
+}
+
+
+def _compact(inst: Instance):
+    r = solve(inst.build(), seconds=120)
+    assert r.status is Status.OPTIMAL
+    return r
+
+
+def _partitioned(inst: Instance, seconds: float = 60.0, **kw):
+    start = first.construct(inst, Clock.starting(60), Options())
+    plans = [start] if start is not None else []
+    return partition.solve(inst, Clock.starting(seconds), plans=plans, **kw)
+
+
+def _one_hub_failures(area: Area, inst: Instance, col: Column) -> list[str]:
+    """The independent checks of one hub (the plan holding it alone)."""
+    d = check.PlanData(
+        area.plan([col]), inst.practices, inst.minutes, inst.scenario,
+        neighbours=inst.neighbours,
+    )  # fmt: skip
+    one_hub = (
+        check.sites_are_members,
+        check.population_within_band,
+        check.oversize_alone,
+        check.travel_within_cap,
+        check.sites_are_candidates,
+        check.kept_apart,
+        check.within_zone,
+        check.mean_travel_within_cap,
+        check.contiguous,
+    )
+    out = check.check_plan(d, one_hub).failures
+    members = set(col.members)
+    for g in area.locked:
+        if 0 < len(members & set(g.tolist())) < len(g):
+            out.append(f"locked group {g} split by {col}")
+    return out
+
+
+@pytest.mark.parametrize("rule", [*PER_HUB, *OBJECTIVES], ids=[*PER_HUB, *OBJECTIVES])
+def test_the_same_optimum_as_the_compact_model(rule):
+    """Every rule family, soft band mode and staged or weighted objective: the set
+    partitioning optimum equals the compact model's in every stage, is proven, and
+    its plan passes every independent check."""
+    # the compact model is slow on balance (3 x 5: 10 s, 4 x 6: not proven in 120 s)
+    size = (
+        {"rows": 3, "cols": 4} if rule in OBJECTIVES else {"rows": 3} if rule == "elastic" else {}
+    )
+    inst = grid(**size, **{**PER_HUB, **OBJECTIVES}[rule])
+    assert columns.supports(inst)
+    exact = _compact(inst)
+    r = _partitioned(inst)
+    assert r.status is Status.OPTIMAL, r.log
+    assert r.proof, "an optimal result names its proof"
+    report = _checks(inst, r.assignment, r.values)
+    assert report.passed, report.failures
+    for name, value in exact.values.items():
+        assert r.values[name] == pytest.approx(value, rel=1e-6, abs=1e-3), name
+    for st in r.stages:
+        assert st.value == pytest.approx(r.values[st.stage], rel=1e-6, abs=1e-3)
+
+
+@pytest.mark.parametrize("rule", list(PER_HUB), ids=list(PER_HUB))
+def test_every_column_keeps_the_rules_of_one_hub(rule, monkeypatch):
+    """Every column the solver builds (greedy, exact pricing, enumeration, plans)
+    passes the independent checks of one hub."""
+    inst = grid(**PER_HUB[rule])
+    built: list[partition.Pool] = []
+
+    class Recorded(partition.Pool):
+        def add(self, cols):
+            if not any(b is self for b in built):
+                built.append(self)
+            return super().add(cols)
+
+    monkeypatch.setattr(partition, "Pool", Recorded)
+    _partitioned(inst)
+    (pool,) = built
+    assert len(pool.columns) > 10
+    for col in pool.columns:
+        assert _one_hub_failures(pool.area, inst, col) == [], col
+
+
+def test_all_columns_of_a_small_area_give_the_compact_optimum():
+    """The master over every feasible hub of a small area (listed by the enumeration
+    with no threshold) is the whole problem: its optimum is the compact model's."""
+    inst = grid(rows=3, cols=4, seed=3)
+    area = Area.of(inst)
+    zero = pricing.Prices(
+        np.zeros(len(area.codes)), np.zeros(len(area.codes)),
+        area.objective_weights(np.ones(len(area.specs))),
+    )  # fmt: skip
+    pool = partition.Pool(area)
+    for site in area.sites.values():
+        cols = pricing.enumerate_site(area, site, zero, np.inf, limit=10**6, deadline=lambda: False)
+        assert cols is not None
+        pool.add(cols)
+    # every connected subset in band at each site, counted independently
+    assert len(pool.columns) == _count_hubs(area, inst)
+    master = partition.Master(area, 0, [])
+    master.add(pool, range(len(pool.columns)))
+    chosen, value, _, proven = master.solve_mip(time.perf_counter() + 60)
+    assert proven
+    assert value == pytest.approx(_compact(inst).objective, rel=1e-9)
+
+
+def _count_hubs(area: Area, inst: Instance) -> int:
+    """Feasible hubs by brute force over subsets (a 12-practice grid): connected through
+    neighbours nearer the site, in band, within the cap."""
+    import itertools
+
+    n = 0
+    for j, site in area.sites.items():
+        others = [int(p) for p in site.members[1:]]
+        for size in range(len(others) + 1):
+            for extra in itertools.combinations(others, size):
+                if area.feasible(Column(j, tuple(sorted((j, *extra))))):
+                    n += 1
+    return n
+
+
+def test_the_bound_never_exceeds_the_optimum_even_stopped_early():
+    """Stopped after a fraction of a second, the result still certifies a valid bound
+    (or none), never "optimal" without a proof; with time it proves the optimum."""
+    inst = grid(rows=5, cols=6, seed=4)
+    optimum = _compact(inst).objective
+    for seconds in (0.05, 0.3, 1.0):
+        r = _partitioned(inst, seconds=seconds)
+        if r.bound is not None:
+            assert r.bound <= optimum + 1e-6
+        if r.status is Status.OPTIMAL:
+            assert r.objective == pytest.approx(optimum, rel=1e-9)
+        else:
+            assert r.objective is None or r.objective >= optimum - 1e-6
+    r = _partitioned(inst)
+    assert r.status is Status.OPTIMAL and r.objective == pytest.approx(optimum, rel=1e-9)
+
+
+def test_the_lagrangian_bound_holds_at_every_exact_round(monkeypatch):
+    """Each exact pricing round over every site gives a bound no higher than the
+    optimum (recorded at each round through the master's solves)."""
+    inst = grid(rows=5, cols=6, seed=4)
+    optimum = _compact(inst).objective
+    seen: list[float] = []
+    real = partition._record_bound
+
+    def record(lower: float, value: float) -> float:
+        out = real(lower, value)
+        seen.append(out)
+        return out
+
+    monkeypatch.setattr(partition, "_record_bound", record)
+    r = _partitioned(inst)
+    assert seen and max(seen) <= optimum + 1e-6
+    assert r.status is Status.OPTIMAL
+
+
+def test_large_areas_go_through_set_partitioning(monkeypatch):
+    """Through the one door (:func:`hubopt.solver.plan.solve_area`): an area above
+    the direct size with per-hub objectives is solved by set partitioning and says so;
+    one with the worst-travel objective stays with the compact model."""
+    monkeypatch.setattr(plan, "DIRECT_PRACTICES", 0)
+    inst = grid(rows=5, cols=6, seed=4, band="rural_exception")
+    r = plan.solve_area(inst.practices, inst.minutes, inst.scenario, neighbours=inst.neighbours)
+    assert r.bound_kind.startswith("set partitioning"), r.log
+    assert r.status is Status.OPTIMAL and r.proof
+    assert _checks(inst, r.assignment, r.values).passed
+    worst = grid(rows=4, cols=6, objective="worst_travel")
+    assert not columns.supports(worst)
+    r2 = plan.solve_area(worst.practices, worst.minutes, worst.scenario,
+                         neighbours=worst.neighbours)  # fmt: skip
+    assert not r2.bound_kind.startswith("set partitioning")
+
+
+def test_plans_cover_each_practice_once():
+    """The plan is read back from the chosen columns: each practice in one hub, its
+    site among its members."""
+    inst = grid(optional=("D5",))
+    r = _partitioned(inst)
+    a = r.assignment
+    assert isinstance(a, pd.Series) and set(a.index) == set(inst.practices.index)
+    for site in a.dropna().unique():
+        assert a[site] == site
