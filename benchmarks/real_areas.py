@@ -109,6 +109,7 @@ LINE = [
     ("bound", "bound", 10),
     ("seconds", "s", 6),
     ("solve_s", "solve_s", 7),
+    ("method", "method", 9),
     ("peak_MiB", "MiB", 5),
     ("solver_MiB", "solvMiB", 7),
     ("PCNs", "PCNs", 4),
@@ -129,6 +130,9 @@ CSV_COLUMNS = [k for k, _, _ in LINE] + [
     "matrix_s",
     "neighbours_s",
     "stages",
+    "bound_kind",
+    "plan_source",
+    "proof",
     "timings",
     "load1",
     "error",
@@ -313,6 +317,10 @@ def run_area(area: dict, opts: dict, progress: Callable[[dict], None] | None = N
             "gap": result.gap,
             "bound": result.bound,
             "objective": result.objective,
+            "bound_kind": result.bound_kind,
+            "plan_source": result.plan_source,
+            "proof": result.proof,
+            "method": method(result.bound_kind, result.proof),
             "stages": "; ".join(
                 f"{st.stage} {st.status} gap "
                 f"{'-' if st.gap is None else format(st.gap, '.2%')} {st.seconds:.2f}s"
@@ -408,6 +416,18 @@ def fmt(value: object, key: str) -> str:
     if key == "seconds":
         return f"{value:.0f}"
     return str(value)
+
+
+def method(bound_kind: str, proof: str) -> str:
+    """A short name for the bound and proof: ``SP-enum`` (set partitioning, proven by
+    enumeration), ``SP-LP`` (its LP bound), ``SP-lagr`` (its Lagrangian bound, column
+    generation stopped early), ``compact`` (CBC/HiGHS on the compact model, or its
+    LP/Lagrangian bound)."""
+    if not bound_kind.startswith("set partitioning"):
+        return "compact"
+    if "enumeration" in proof or "enumeration" in bound_kind:
+        return "SP-enum"
+    return "SP-LP" if "(LP)" in bound_kind else "SP-lagr"
 
 
 def line(row: dict) -> str:

@@ -101,6 +101,10 @@ def area_row(res: pipeline.RunResult, area_inputs: load.Inputs) -> Row:
         "gap": res.solve.gap,
         # repeatable runs: the steps the clock ended, "none" when work limits ended all
         "clock_stops": "; ".join(res.solve.clock_stops) or "none" if res.solve.repeatable else None,
+        # what gave the bound, where the plan came from, the proof of optimality used
+        "bound_kind": res.solve.bound_kind,
+        "plan_source": res.solve.plan_source,
+        "proof": res.solve.proof,
         **_figures("", res.assignment, res.hubs),
         "contiguous_share": contiguous_share(plan_groups, neighbours),
     }

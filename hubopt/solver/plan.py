@@ -92,11 +92,18 @@ class _Run:
     def done(self, result: SolveResult) -> SolveResult:
         """``result`` with its seconds and (repeatable runs) the steps the clock ended."""
         repeatable = self.clock.repeatable
+        compact = not result.bound_kind  # the set partitioning names its own
+        searched = "neighbourhood search" in result.log
         return dataclasses.replace(
             result,
             seconds=self.clock.elapsed(),
             repeatable=repeatable,
             clock_stops=self.clock.stops() if repeatable else (),
+            bound_kind=f"compact model ({result.solver})" if compact else result.bound_kind,
+            plan_source=result.plan_source
+            or ("neighbourhood search" if searched else "compact model"),
+            proof=result.proof
+            or (f"{result.solver} on the compact model" if result.status is Status.OPTIMAL else ""),
         )
 
 
