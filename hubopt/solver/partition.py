@@ -498,6 +498,10 @@ def _enumeration_proof(
             if cols is None:
                 why = "the clock ended it" if clock.left() <= 0 else f"over {limit:,} columns"
                 say(f"reduced-cost enumeration to {threshold:,.0f}: {why}; no proof")
+                if clock.left() > 0:  # a plan from each site's cheapest hubs instead
+                    best, upper, cheap = _cheapest_plan(area, pool, master, prices, lag, least,
+                                                        limit, clock, best, upper, say)  # fmt: skip
+                    bound = max(bound, cheap)
                 return False, upper, best, bound
             found += cols
         added = pool.add(found)
@@ -516,6 +520,44 @@ def _enumeration_proof(
         if threshold >= upper - lag - slack:
             return True, upper, best, upper
         threshold = min(upper - lag, 2 * threshold)
+
+
+def _cheapest_plan(
+    area: Area,
+    pool: Pool,
+    master: Master,
+    prices: Prices,
+    lag: float,
+    least: dict[int, float],
+    limit: int,
+    clock: Clock,
+    best: list[int] | None,
+    upper: float,
+    say: Callable[[str], None],
+) -> tuple[list[int] | None, float, float]:
+    """The master over each site's cheapest hubs within the gap (``limit`` in all): a
+    plan where the proof's list would be too long, and a bound: a plan with a hub not
+    listed at site j costs at least ``lag`` plus the reduced cost of the dearest hub
+    listed there less the site's least (the master's bound over the list otherwise)."""
+    per_site = max(1, limit // max(1, len(area.sites)))
+    found: list[Column] = []
+    beyond = np.inf  # the least a plan with a hub not listed can cost
+    for j, site in area.sites.items():
+        cols = enumerate_site(area, site, prices, upper - lag + least[j], limit=per_site,
+                              deadline=lambda: clock.left() <= 0, cheapest=True)  # fmt: skip
+        if cols is None:
+            return best, upper, -np.inf
+        if len(cols) >= per_site:  # perhaps cut short: hubs above the dearest kept
+            beyond = min(beyond, lag + reduced_cost(area, cols[-1], prices) - least[j])
+        found += cols
+    master.add(pool, pool.add(found))
+    chosen, value, mip_bound, _ = master.solve_mip(clock.stop_at, [pool.index[c] for c in found])
+    bound = min(beyond, mip_bound)
+    say(f"cheapest {per_site:,} hubs a site: {len(found):,} columns, plan {value:,.0f}, "
+        f"bound {bound:,.0f}")  # fmt: skip
+    if chosen and value < upper:
+        return chosen, value, bound
+    return best, upper, bound
 
 
 def _result(

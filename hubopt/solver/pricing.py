@@ -28,6 +28,7 @@ Three ways to find such hubs, cheapest first:
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -321,9 +322,12 @@ def enumerate_site(
     *,
     limit: int,
     deadline: Callable[[], bool],
+    cheapest: bool = False,
 ) -> list[Column] | None:
     """Every hub at ``site`` whose reduced cost is at most ``threshold`` (None: more
     than ``limit`` of them, or ``deadline()`` came first: the list is incomplete).
+    With ``cheapest``, the ``limit`` hubs of least reduced cost instead (the threshold
+    falls to the worst of those kept as the search goes): a list for plans, not proofs.
 
     Members are added in the site's order (nearer neighbour steps first), each after
     the last one added, and only once one of its nearer neighbours is in: every
@@ -345,7 +349,6 @@ def enumerate_site(
     by_ratio = by_ratio[r[by_ratio] < 0]
     suffix_w = np.concatenate([np.cumsum(w[::-1])[::-1], [0.0]])
     points = np.array([area.pop_min, area.pop_max, area.target])
-    out: list[Column] = []
     budget = threshold + c.kappa  # compare sum(r) + g(W) with this
     steps = 0
 
@@ -369,10 +372,12 @@ def enumerate_site(
             total += float(r[items[full]]) * (room - before) / max(float(w[items[full]]), 1e-9)
         return total
 
+    kept: list[tuple[float, int, Column]] = []  # (-reduced cost, order, column)
+
     def visit(
         last: int, inside: list[int], reach: np.ndarray, patients: float, sum_r: float
     ) -> bool:
-        nonlocal steps
+        nonlocal steps, budget
         steps += 1
         if steps % 256 == 0 and deadline():
             return False
@@ -382,9 +387,13 @@ def enumerate_site(
         ):
             col = Column(site.site, tuple(sorted(site.members[inside].tolist())))
             if area.feasible(col):
-                out.append(col)
-                if len(out) > limit:
-                    return False
+                value = sum_r + float(g(np.array([patients]))[0])
+                heapq.heappush(kept, (-value, steps, col))
+                if len(kept) > limit:
+                    if not cheapest:
+                        return False
+                    heapq.heappop(kept)
+                    budget = -kept[0][0]
         cand = np.flatnonzero(reach[last + 1 :]) + last + 1
         for k in map(int, cand):
             p = patients + float(w[k])
@@ -406,4 +415,4 @@ def enumerate_site(
         reach[kids[0]] = True
     reach[0] = False
     done = visit(0, [0], reach, float(w[0]), float(r[0]))
-    return out if done else None
+    return [col for _, _, col in sorted(kept, reverse=True)] if done else None
