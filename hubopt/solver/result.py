@@ -159,10 +159,20 @@ class SolveResult:
             what = "time limit" if self.status is Status.TIME_LIMITED else "gap tolerance"
             if self.status is Status.TIME_LIMITED and self.repeatable and not self.clock_stops:
                 what = "work limit"
-            return f"{self.status}: stopped at the {what}, best solution within {gap} of optimal"
+            text = f"{self.status}: stopped at the {what}, best solution within {gap} of optimal"
+            return text + self._gap_stage()
         if self.status is Status.INFEASIBLE:
             return "infeasible: no grouping satisfies every rule"
         return "no solution: the solver stopped before finding any grouping"
+
+    def _gap_stage(self) -> str:
+        """ " in stage NAME" when several objective stages were solved: the stage whose
+        gap is the one reported (a later stage's bound holds given the earlier ones)."""
+        if len(self.stages) < 2 or self.gap is None:
+            return ""
+        open_ = [st for st in self.stages if st.gap is not None and st.gap > 0]
+        worst = max(open_, key=lambda st: st.gap or 0.0, default=None)
+        return "" if worst is None else f" (stage {worst.stage})"
 
     def stage_records(self) -> list[dict[str, Any]]:
         """The stages as ``summary.json`` writes them."""
