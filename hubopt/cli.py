@@ -373,6 +373,13 @@ def _area_line(row: dict) -> str:
 @click.option("--contiguous/--no-contiguous", default=None, help="One connected area per hub.")
 @click.option("--min-list-size", type=int, help="Leave out smaller lists.")
 @click.option(
+    "--drop-invalid",
+    is_flag=True,
+    default=None,
+    help="Leave out (and name in left_out.csv) practices whose rows have problems, instead "
+    "of failing their area.",
+)
+@click.option(
     "--time-limit", "time_limit_seconds", type=float, help="Solver time limit per area (s)."
 )
 @click.option(

@@ -335,3 +335,36 @@ def test_a_repeatable_batch_says_what_ended_each_area(tmp_path):
         (tmp_path / name).touch()
     assert batch.nhs_scenario(tmp_path, name="england").repeatable
     assert not batch.nhs_scenario(tmp_path, name="e", solver={"repeatable": False}).repeatable
+
+
+def test_bad_rows_of_one_area_fail_that_area_only_and_are_named(tmp_path):
+    """Issue 23: a practice of BBB with no position used to stop the whole batch
+    before any area was solved. Now BBB fails naming the row (the others finish, the
+    totals still add up); with --drop-invalid BBB is solved without it, and it is named
+    with its patients in left_out.csv."""
+    path = write_inputs(tmp_path, workers=1)
+    practices = tmp_path / "practices.csv"
+    practices.write_text(
+        practices.read_text().replace("B0001,BBB Practice 1,53.41,", "B0001,BBB Practice 1,,")
+    )
+    runner = CliRunner()
+    args = ["batch", str(path), "--codes", "AAA,BBB"]
+    res = runner.invoke(main, [*args, "--out", str(tmp_path / "out")])
+    assert res.exit_code == 1, res.output
+    assert "1 of 2 areas have no plan: BBB (" in res.output
+    assert "practices.csv line 7 (B0001): lat is empty" in res.output
+    s = pd.read_csv(tmp_path / "out" / "summary.csv").set_index("area")
+    assert s.at["AAA", "status"] == "optimal" and s.at["BBB", "status"] == "failed"
+    left = pd.read_csv(tmp_path / "out" / "left_out.csv").set_index("practice_code")
+    assert sorted(left.index) == ["B0000", "B0001", "B0002", "B0003"]
+    assert left.at["B0001", "reason"].startswith("practices.csv line 7 (B0001): lat is empty")
+    assert s["patients_in_file"].sum() == s.at["AAA", "patients"] + left["list_size"].sum()
+    res = runner.invoke(main, [*args, "--drop-invalid", "--out", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    assert "Kept 1 area solved earlier" in res.output  # AAA: its inputs and rules unchanged
+    s = pd.read_csv(tmp_path / "out" / "summary.csv").set_index("area")
+    assert s.at["BBB", "status"] == "optimal" and s.at["BBB", "practices"] == 3
+    assert s.at["BBB", "left_out"] == 1 and s.at["BBB", "left_out_patients"] == 11_000
+    left = pd.read_csv(tmp_path / "out" / "left_out.csv")
+    assert list(left["practice_code"]) == ["B0001"] and list(left["list_size"]) == [11_000]
+    assert s["patients_in_file"].sum() == s["patients"].sum() + left["list_size"].sum()

@@ -33,8 +33,8 @@ from hubopt.batch.areas import (
     NO_AREA_STATUS,
     BatchArea,
     BatchOptions,
-    area_codes,
     batch_options,
+    input_rows,
     load_batch,
     nhs_scenario,
     split_areas,
@@ -72,48 +72,44 @@ class BatchResult:
     reused: list[str] = field(default_factory=list)  # areas kept from an earlier run
 
 
-def _base_row(area: BatchArea, practices: pd.DataFrame) -> dict[str, Any]:
-    left = area.left_out["practice_code"] if len(area.left_out) else pd.Series(dtype=str)
+def _base_row(area: BatchArea) -> dict[str, Any]:
+    left = area.left_out
     return {
         "area": area.code,
         "name": area.name,
         "practices_in_file": area.practices_in_file,
         "patients_in_file": area.patients_in_file,
         "left_out": len(left),
-        "left_out_patients": int(practices["list_size"].reindex(left).sum()),
+        "left_out_patients": int(left["patients"].sum()) if len(left) else 0,
         "folder": area.folder if area.code != NO_AREA else "",
     }
 
 
 def _left_out_table(
-    areas: list[BatchArea], practices: pd.DataFrame, summary: pd.DataFrame, level: str
+    areas: list[BatchArea], rows: pd.DataFrame, summary: pd.DataFrame, level: str
 ) -> pd.DataFrame:
     """Every practice in the input that no plan holds, with its area, reason and
-    patients: left out by the rules, in no area, or in an area that failed."""
-    codes = area_codes(practices, level)
+    patients: left out by a rule or for problems in its row, in no area, or in an
+    area that failed (a row with problems of its own gives them as its reason)."""
     failed = summary[summary["status"].eq("failed")].set_index("area")["reason"]
+    cols = ["practice_code", "name", "area", "list_size", "reason"]
     parts = []
     for a in areas:
-        if a.code == NO_AREA:
-            why = pd.Series(f"no {LEVELS[level]} in the input", index=practices.index[codes.eq("")])
-        elif a.code in failed.index:
-            members = practices.index[codes.isin(a.code.split("+"))]
-            why = pd.Series(f"area {a.code} failed: {failed[a.code]}", index=members)
-        else:
-            why = a.left_out.set_index("practice_code")["reason"] if len(a.left_out) else None
-        if why is not None and len(why):
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "practice_code": why.index,
-                        "name": practices["name"].reindex(why.index).to_numpy(),
-                        "area": a.code,
-                        "list_size": practices["list_size"].reindex(why.index).to_numpy(),
-                        "reason": why.to_numpy(),
-                    }
-                )
+        if a.code == NO_AREA or a.code in failed.index:
+            members = rows[rows["area"].isin(a.code.split("+") if a.code != NO_AREA else [""])]
+            why = (
+                f"no {LEVELS[level]} in the input"
+                if a.code == NO_AREA
+                else f"area {a.code} failed: {failed[a.code]}"
             )
-    cols = ["practice_code", "name", "area", "list_size", "reason"]
+            reason = members["problem"].where(members["problem"].ne(""), why)
+            part = members.assign(area=a.code, list_size=members["patients"], reason=reason)
+        elif len(a.left_out):
+            left = a.left_out
+            part = left.assign(area=a.code, list_size=left["patients"])
+        else:
+            continue
+        parts.append(part[cols])
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
 
 
@@ -209,10 +205,9 @@ def run_batch(
     areas = split_areas(table, scenario, options, boundary=boundary)
     for a in areas:
         a.name = (names or {}).get(a.code, a.name)
-    practices = table.practices
     tasks, kept = _plan_reuse(areas, out, force)
     out.mkdir(parents=True, exist_ok=True)
-    base = {a.code: _base_row(a, practices) for a in areas}
+    base = {a.code: _base_row(a) for a in areas}
     rows: dict[str, dict[str, Any]] = {}
     for a in areas:
         if a.inputs is None:
@@ -254,7 +249,7 @@ def run_batch(
     summary = national.summary_table(list(rows.values()))
     summary.to_csv(summary_path, index=False)
     files = [summary_path]
-    left = _left_out_table(areas, practices, summary, options.level)
+    left = _left_out_table(areas, input_rows(table, options.level), summary, options.level)
     left.to_csv(out / "left_out.csv", index=False)
     files.append(out / "left_out.csv")
     if len(table.rejects):

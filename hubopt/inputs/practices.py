@@ -93,6 +93,10 @@ class PracticeTable:
     #: columns (area codes, coordinates) after :data:`LEFT_OUT_COLUMNS`
     rejects: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    #: the problems that left out the practices in ``rejects`` (each names its practice)
+    problems: list[Problem] = field(default_factory=list)
+    #: the file the practices were read from, for messages
+    source: str = ""
 
 
 def check_rows(
@@ -192,6 +196,16 @@ def check_practices(df: pd.DataFrame, label: str) -> list[Problem]:
     return problems
 
 
+def problems_error(source: str, problems: list[Problem], *, droppable: bool = True) -> InputError:
+    """The error that lists the practices' ``problems`` read from ``source``
+    (``droppable``: each names its practice, so ``--drop-invalid`` could leave them out)."""
+    return InputError(
+        f"The practices from {source} have problems"
+        + (" (use --drop-invalid to leave those practices out):" if droppable else ":"),
+        [str(p) for p in problems],
+    )
+
+
 def finish_practices(
     df: pd.DataFrame, problems: list[Problem], *, source: str, drop_invalid: bool = False
 ) -> PracticeTable:
@@ -201,11 +215,7 @@ def finish_practices(
     """
     whole_file = [p for p in problems if p.practice is None]
     if problems and (whole_file or not drop_invalid):
-        raise InputError(
-            f"The practices from {source} have problems"
-            + (" (use --drop-invalid to leave those practices out):" if not whole_file else ":"),
-            [str(p) for p in problems],
-        )
+        raise problems_error(source, problems, droppable=not whole_file)
     bad = {p.practice for p in problems}
     reasons: dict[str | None, list[str]] = {}
     for p in problems:
@@ -228,7 +238,7 @@ def finish_practices(
     gdf = gpd.GeoDataFrame(
         df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326"
     ).set_index("practice_code", drop=True)
-    return PracticeTable(gdf, rejects, [])
+    return PracticeTable(gdf, rejects, [], list(problems), source)
 
 
 #: Encodings tried in turn for a planner's CSV: UTF-8 (with or without the byte-order

@@ -1,0 +1,85 @@
+"""Paths checked before any work: every folder hubopt will write into, every file it
+will write, in a planner's words.
+
+A command checks all its output paths at once and stops before reading or solving
+(:func:`check_outputs`): a file where a folder is expected (or the reverse), a folder
+that cannot be written. A write that fails later all the same (a full disk) becomes
+one clear error naming the file (:func:`write_error`), never a traceback.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from hubopt.errors import OutputError
+
+#: what a failed write's error number means, and what to do about it
+_WHY = {
+    errno.ENOSPC: "the disk is full; free some space (or write elsewhere with --out) and run again",
+    errno.EDQUOT: "the disk quota is used up; free some space and run again",
+    errno.EROFS: "the disk is read-only; write elsewhere with --out",
+    errno.EACCES: "permission denied; write to a folder you can write to, or change its rights",
+    errno.EPERM: "permission denied; write to a folder you can write to, or change its rights",
+    errno.ENOTDIR: "part of the path is a file, not a folder; remove the file or choose "
+    "another folder",
+    errno.EISDIR: "a folder is in the way of the file; remove it or choose another folder",
+}
+
+
+def _existing_ancestor(path: Path) -> Path:
+    p = path
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    return p
+
+
+def folder_problems(path: Path, what: str) -> list[str]:
+    """Why the folder ``path`` (``what``: how the planner gave it, e.g. "--out") could
+    not be created or written into; ``[]`` when it can."""
+    base = _existing_ancestor(path)
+    if not base.is_dir():
+        if base == path:
+            return [f"{what} {path} is a file, not a folder; give a folder (it is made if "
+                    "missing), or move the file away"]  # fmt: skip
+        return [f"{what} {path}: {base} is a file, so no folder can be made inside it; "
+                "give another folder"]  # fmt: skip
+    if not os.access(base, os.W_OK | os.X_OK):
+        return [f"{what} {path}: {base} cannot be written (read-only, or not yours); give a "
+                "folder you can write to"]  # fmt: skip
+    return []
+
+
+def file_problems(path: Path, what: str) -> list[str]:
+    """Why the file ``path`` could not be written: a folder in its place, or a folder
+    that cannot hold it; ``[]`` when it can."""
+    if path.is_dir():
+        return [f"{what} {path} is a folder, not a file; give a file name, or move the "
+                "folder away"]  # fmt: skip
+    return folder_problems(path.parent, f"{what} {path}: its folder")
+
+
+def check_outputs(
+    folders: Iterable[tuple[Path | None, str]] = (),
+    files: Iterable[tuple[Path | None, str]] = (),
+) -> None:
+    """Raise one :class:`~hubopt.errors.OutputError` naming every output folder and file
+    (each with how it was given) that could not be written, before any work."""
+    problems = [
+        p for path, what in folders if path is not None for p in folder_problems(path, what)
+    ]
+    problems += [p for path, what in files if path is not None for p in file_problems(path, what)]
+    if problems:
+        raise OutputError("hubopt cannot write its outputs there; nothing was done.", problems)
+
+
+def write_error(exc: OSError, where: Path | str) -> OutputError:
+    """A write that failed (``exc``) while writing into ``where``, in a planner's words."""
+    target = exc.filename or where
+    why = _WHY.get(exc.errno or 0, exc.strerror or str(exc))
+    return OutputError(
+        f"Could not write {target}: {why}.",
+        [f"the files already written in {where} may be incomplete; run again once fixed"],
+    )
