@@ -28,6 +28,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from hubopt import paths
 from hubopt.errors import InputError, OutputExistsError
 from hubopt.inputs import load, nhs
 from hubopt.inputs.area import left_out_lines
@@ -454,6 +455,14 @@ def init_area(
     OutputExistsError
         The scenario (or its boundary file) exists and ``force`` is false.
     """
+    paths.check_input_folders(
+        [
+            (Path(nhs_dir), "--nhs-dir"),
+            (None if boundaries is None else Path(boundaries), "--boundaries"),
+        ]
+    )
+    if out is not None:
+        paths.check_outputs(files=[(Path(out), "scenario file (-o)")])
     files, passed_over = find_nhs_files(nhs_dir)
     sizes = nhs.read_list_sizes(files["list_sizes"])
     register = nhs.read_epraccur(files["register"]) if "register" in files else None
@@ -475,6 +484,7 @@ def init_area(
         raise InputError(f"No outline for {chosen} in {boundaries}.", ["check --boundaries"])
     boundary_path = path.with_name(path.stem + "-boundary.geojson") if outline is not None else None
     targets = [p for p in (path, boundary_path) if p is not None]
+    paths.check_outputs(files=[(p, "output file") for p in targets])
     existing = [p for p in targets if p.exists()]
     if existing and not force:
         raise OutputExistsError(
@@ -506,8 +516,11 @@ def init_area(
         for p in written:
             p.unlink()
         raise
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise paths.write_error(exc, path.parent) from None
     written.insert(0, path)
     return Onboarding(plan, path, scenario, loaded, passed_over, written)
 

@@ -14,7 +14,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from hubopt.errors import OutputError
+from hubopt.errors import InputError, OutputError
 
 #: what a failed write's error number means, and what to do about it
 _WHY = {
@@ -52,27 +52,40 @@ def folder_problems(path: Path, what: str) -> list[str]:
     return []
 
 
-def file_problems(path: Path, what: str) -> list[str]:
-    """Why the file ``path`` could not be written: a folder in its place, or a folder
-    that cannot hold it; ``[]`` when it can."""
-    if path.is_dir():
-        return [f"{what} {path} is a folder, not a file; give a file name, or move the "
-                "folder away"]  # fmt: skip
-    return folder_problems(path.parent, f"{what} {path}: its folder")
-
-
 def check_outputs(
     folders: Iterable[tuple[Path | None, str]] = (),
     files: Iterable[tuple[Path | None, str]] = (),
 ) -> None:
     """Raise one :class:`~hubopt.errors.OutputError` naming every output folder and file
-    (each with how it was given) that could not be written, before any work."""
-    problems = [
-        p for path, what in folders if path is not None for p in folder_problems(path, what)
-    ]
-    problems += [p for path, what in files if path is not None for p in file_problems(path, what)]
+    (each with how it was given) that could not be written, before any work. A file's
+    folder is checked once, as the folder it is in."""
+    given: list[tuple[Path, str]] = [(f, what) for f, what in folders if f is not None]
+    problems = [p for path, what in given for p in folder_problems(path, what)]
+    for path, what in files:
+        if path is None:
+            continue
+        if path.is_dir():
+            problems.append(f"{what} {path} is a folder, not a file; give a file name, or "
+                            "move the folder away")  # fmt: skip
+        elif not any(path.parent == f for f, _ in given):
+            problems += folder_problems(path.parent, f"{what} {path}: its folder")
     if problems:
         raise OutputError("hubopt cannot write its outputs there; nothing was done.", problems)
+
+
+def check_input_folders(folders: Iterable[tuple[Path | None, str]]) -> None:
+    """Raise one :class:`~hubopt.errors.InputError` naming every folder to read from
+    (each with how it was given) that is missing or is a file."""
+    problems = []
+    for path, what in folders:
+        if path is None or path.is_dir():
+            continue
+        if path.exists():
+            problems.append(f"{what} {path} is a file, not a folder; give the folder it is in")
+        else:
+            problems.append(f"{what} {path} does not exist; check the path")
+    if problems:
+        raise InputError("A folder to read from is not there; nothing was done.", problems)
 
 
 def write_error(exc: OSError, where: Path | str) -> OutputError:

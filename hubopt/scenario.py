@@ -509,16 +509,26 @@ def scenario_from_dict(
 
 
 def _check_paths(s: Scenario, *, where: str) -> list[str]:
-    """Every input file named by the scenario exists."""
-    return [
-        f"{where}: [inputs] {attr}: file {getattr(s, attr)} does not exist; check the path "
-        "(relative paths are relative to the scenario file)"
-        for attr in _PATH_KEYS
-        if getattr(s, attr) is not None
-        and not Path(getattr(s, attr)).exists()
+    """Every input file named by the scenario exists, and is a file."""
+    problems = []
+    for attr in _PATH_KEYS:
+        path = getattr(s, attr)
+        if path is None:
+            continue
+        if Path(path).is_dir() and attr != "boundary":  # (a shapefile's folder reads as one)
+            problems.append(
+                f"{where}: [inputs] {attr}: {path} is a folder, not a file; name the file "
+                "in it (relative paths are relative to the scenario file)"
+            )
         # with a download, [inputs] network is the cache, written on the first run
-        and not (attr == "network" and (s.download_place or s.download_polygon))
-    ]
+        elif not Path(path).exists() and not (
+            attr == "network" and (s.download_place or s.download_polygon)
+        ):
+            problems.append(
+                f"{where}: [inputs] {attr}: file {path} does not exist; check the path "
+                "(relative paths are relative to the scenario file)"
+            )
+    return problems
 
 
 def _check_values(s: Scenario, *, where: str) -> list[str]:

@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
-from hubopt import inputs
+from hubopt import inputs, paths
 from hubopt.batch import engine, national
 from hubopt.batch.areas import (
     LEVELS,
@@ -40,7 +40,7 @@ from hubopt.batch.areas import (
     split_areas,
 )
 from hubopt.errors import OutputExistsError
-from hubopt.inputs import load
+from hubopt.inputs import PracticeTable, load
 from hubopt.scenario import Scenario
 from hubopt.text import plural
 
@@ -200,6 +200,9 @@ def run_batch(
         An area's folder holds a plan for other inputs or rules and ``force`` is false.
     """
     out = Path(out_dir)
+    paths.check_outputs(
+        [(out, "--out folder")], [(out / name, "output file") for name in NATIONAL_FILES]
+    )
     table = load.read_all_practices(scenario)
     boundary = inputs.read_boundary(scenario.boundary) if scenario.boundary else None
     areas = split_areas(table, scenario, options, boundary=boundary)
@@ -219,8 +222,11 @@ def run_batch(
 
     def write_summary() -> None:
         tmp = out / "summary.csv.tmp"
-        national.summary_table(list(rows.values())).to_csv(tmp, index=False)
-        tmp.replace(summary_path)
+        try:
+            national.summary_table(list(rows.values())).to_csv(tmp, index=False)
+            tmp.replace(summary_path)
+        except OSError as exc:
+            raise paths.write_error(exc, out) from None
 
     bar = _Progress(len(tasks), progress)
 
@@ -247,6 +253,28 @@ def run_batch(
     finally:
         bar.bar.close()
     summary = national.summary_table(list(rows.values()))
+    try:
+        return _national_outputs(scenario, options, table, areas, summary, out, tasks, kept)
+    except OSError as exc:
+        raise paths.write_error(exc, out) from None
+
+
+#: the files a batch writes in its --out folder
+NATIONAL_FILES = ("summary.csv", "left_out.csv", "rejects.csv", "england.gpkg",
+                  "england.geojson", "index.html")  # fmt: skip
+
+
+def _national_outputs(
+    scenario: Scenario,
+    options: BatchOptions,
+    table: PracticeTable,
+    areas: list[BatchArea],
+    summary: pd.DataFrame,
+    out: Path,
+    tasks: list[engine.Task],
+    kept: dict[str, dict[str, Any]],
+) -> BatchResult:
+    summary_path = out / "summary.csv"
     summary.to_csv(summary_path, index=False)
     files = [summary_path]
     left = _left_out_table(areas, input_rows(table, options.level), summary, options.level)

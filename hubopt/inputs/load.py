@@ -186,8 +186,10 @@ def inputs_for_area(
     selection, problems = area.select_area(table.practices, s, boundary=boundary)
     invalid = table.rejects[rejects_in_area(table.rejects, s, boundary).to_numpy()]
     if len(invalid) and not s.drop_invalid:
-        bad = set(invalid["practice_code"])
-        raise inputs.problems_error(table.source, [p for p in table.problems if p.practice in bad])
+        named = set(invalid["practice_code"])
+        raise inputs.problems_error(
+            table.source, [p for p in table.problems if p.practice in named]
+        )
     parts = [invalid[inputs.LEFT_OUT_COLUMNS], selection.left_out]
     if problems:
         if not s.drop_invalid or any(p.practice is None for p in problems):

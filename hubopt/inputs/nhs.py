@@ -28,6 +28,7 @@ from pyproj import Transformer
 
 from hubopt.errors import InputError
 from hubopt.inputs import PracticeTable, Problem, check_practices, finish_practices
+from hubopt.inputs.practices import unique_columns
 from hubopt.inputs.published import Opened, Published, open_table, publication
 
 #: epraccur column positions (ODS documentation; no header row in the file).
@@ -91,9 +92,10 @@ def _read_csv(path: Path, *, hint: str = "", **kwargs) -> tuple[pd.DataFrame, Op
 
 def _parse_csv(src: Opened, path: Path, **kwargs) -> pd.DataFrame:
     try:
-        return pd.read_csv(src.handle, dtype=str, keep_default_na=False, **kwargs)
+        df = pd.read_csv(src.handle, dtype=str, keep_default_na=False, **kwargs)
     except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise InputError(f"Could not read {path}.", [str(exc)]) from None
+    return df if kwargs.get("header", 0) is None else unique_columns(df, src.label)
 
 
 def _partner_sheet(src: Opened) -> pd.DataFrame:
@@ -109,7 +111,7 @@ def _partner_sheet(src: Opened) -> pd.DataFrame:
             f"{src.label} has no 'PCN Core Partner Details' sheet.",
             [f"sheets found: {', '.join(sheets)}"],
         )
-    return sheets[sheet]
+    return unique_columns(sheets[sheet], f"{src.label} ({sheet})")
 
 
 def _find(columns: list[str], *candidates: str, label: str, path: Path) -> str:

@@ -8,6 +8,7 @@ Line numbers are the file's own (the header is line 1).
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -241,6 +242,44 @@ def finish_practices(
     return PracticeTable(gdf, rejects, [], list(problems), source)
 
 
+#: How pandas names the second, third ... column of a name given twice: ``name.1``.
+_REPEATED = re.compile(r"^(?P<name>.*)\.(?P<n>[1-9][0-9]*)$")
+
+
+def unique_columns(df: pd.DataFrame, label: str, *, first_line: int = 2) -> pd.DataFrame:
+    """``df`` with one column per name. A name given twice in the file (pandas reads
+    the second as ``name.1``; or two names equal once stripped) is an InputError naming
+    the columns and the first line where their values differ; a copy with the same
+    values is dropped. ``first_line`` is the file's line of the first row."""
+    names = [str(c).strip() for c in df.columns]
+    bases = []
+    for n in names:
+        m = _REPEATED.match(n)
+        bases.append(m["name"] if m and m["name"] in names else n)
+    first: dict[str, int] = {}
+    keep, problems = [], []
+    for i, name in enumerate(bases):
+        if name not in first:
+            first[name] = i
+            keep.append(i)
+            continue
+        a = df.iloc[:, first[name]].astype(str).str.strip()
+        b = df.iloc[:, i].astype(str).str.strip()
+        differ = np.flatnonzero(a.to_numpy() != b.to_numpy())
+        if len(differ):
+            row = int(differ[0])
+            problems.append(
+                f"{label}: column '{name}' is given twice (columns {first[name] + 1} and "
+                f"{i + 1}) with different values, e.g. line {row + first_line}: "
+                f"{a.iloc[row]!r} and {b.iloc[row]!r}; keep the right one and delete the other"
+            )
+    if problems:
+        raise InputError(f"The file {label} names a column more than once.", problems)
+    out = df.iloc[:, keep].copy()
+    out.columns = [bases[i] for i in keep]
+    return out
+
+
 #: Encodings tried in turn for a planner's CSV: UTF-8 (with or without the byte-order
 #: mark Excel writes), then Windows-1252, which NHS systems and Excel often export.
 CSV_ENCODINGS = ("utf-8-sig", "cp1252")
@@ -288,7 +327,7 @@ def read_text_csv(
             f"Could not read {what} file {path}: it is neither UTF-8 nor Windows-1252 text.",
             [f"{path.name}: {failed}; save it as CSV UTF-8 (in Excel: Save As, CSV UTF-8)"],
         )
-    df.columns = [c.strip() for c in df.columns]
+    df = unique_columns(df, path.name)
     return df.rename(columns=rename or {}).apply(lambda s: s.str.strip())
 
 
