@@ -58,6 +58,15 @@ def planner_errors(debug: bool) -> Iterator[None]:
         if debug:
             raise
         _fail(exc)
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        click.echo(
+            "Stopped (Ctrl-C). Nothing half-written is kept as finished: a batch keeps the "
+            "areas already done, and the same command picks up from there.",
+            err=True,
+        )
+        sys.exit(130)
     except Exception:
         if debug:
             raise
