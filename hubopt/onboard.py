@@ -430,8 +430,10 @@ def _commissioners(sizes: nhs.Loaded, register: nhs.Loaded | None) -> pd.DataFra
     """Each practice's CCG / sub-ICB location and ICB codes, without reading postcodes
     (the ICB from the list sizes where given, else from the register)."""
     t = sizes.table[["ccg_code", "ons_ccg_code", "icb_code"]].copy()
+    t = t[~t.index.duplicated()]  # a practice twice is named when the files are joined
     if register is not None:
-        geo = register.table["health_geography"].reindex(t.index).fillna("")
+        reg = register.table[~register.table.index.duplicated()]
+        geo = reg["health_geography"].reindex(t.index).fillna("")
         t["icb_code"] = t["icb_code"].where(t["icb_code"].ne(""), geo)
     return t
 
