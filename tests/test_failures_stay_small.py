@@ -126,6 +126,17 @@ def test_batch_out_that_is_a_file_and_nhs_dir_that_is_a_file(tmp_path):
     assert res.exit_code == 2 and "is a file" in res.output and "Traceback" not in res.output
 
 
+def test_network_cache_where_a_file_is_is_refused_before_downloading(tmp_path):
+    """[inputs] network is where a download is cached: its folder is checked first."""
+    (tmp_path / "cache").write_text("not a folder\n")
+    scenario = tiny_scenario_file(
+        tmp_path, network=False, inputs_extra='network = "cache/roads.graphml"',
+        network_lines='download_place = "Tinyton, England"',
+    )  # fmt: skip
+    res = run("run", scenario, "--out", tmp_path / "out", "--maps-dir", tmp_path / "m")
+    clear_error(res, 3, "[inputs] network (the download's cache): folder", "is a file")
+
+
 @needs_dev_full
 def test_disk_full_while_writing_a_run_is_named(tmp_path):
     scenario = tiny_scenario_file(tmp_path)

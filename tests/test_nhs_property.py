@@ -248,7 +248,7 @@ SETTINGS = dict(
 @settings(max_examples=40, **SETTINGS)
 @given(damage=corruptions(), zipped_lookup=st.booleans())
 def test_init_ends_in_a_scenario_or_a_clear_error(damage, zipped_lookup):
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(prefix="NHS files, Données ") as tmp:
         d = Path(tmp)
         write_files(d, damage, zipped_lookup=zipped_lookup)
         r = CliRunner().invoke(
@@ -292,7 +292,7 @@ workers = 1
 @settings(max_examples=10, **SETTINGS)
 @given(damage=corruptions(), zipped_lookup=st.booleans(), drop_invalid=st.booleans())
 def test_batch_finishes_sound_areas_and_its_totals_add_up(damage, zipped_lookup, drop_invalid):
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(prefix="NHS files, Données ") as tmp:
         d = Path(tmp)
         write_files(d, damage, zipped_lookup=zipped_lookup)
         lookup = "ONSPD_FEB_2024_UK.zip" if zipped_lookup else FILES["postcodes"]
