@@ -312,7 +312,8 @@ def format_onboarding(done: onboard.Onboarding) -> str:
     if loaded.current is not None:
         band = (done.scenario.population_min, done.scenario.population_max)
         pcns = evaluate.population_summary(loaded.current["group_id"], p["list_size"], band=band)
-        in_band = round(pcns["share_in_band"] * pcns["groups"])
+        # no PCN at all (an ePCN file without rows for the area): none in band
+        in_band = round(pcns["share_in_band"] * pcns["groups"]) if pcns["groups"] else 0
         lines.append(
             f"Today's PCNs: {pcns['groups']}, {in_band} of them within {band[0]:,}-{band[1]:,} "
             f"patients; {plural(int(pcns['practices_ungrouped']), 'practice')} in no PCN"
