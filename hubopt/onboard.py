@@ -477,7 +477,15 @@ def init_area(
              "(GeoJSON, GeoPackage or shapefile with a ..CD code column)"],
         )  # fmt: skip
     areas = area_catalogue(_commissioners(sizes, register), pcn_map=pcn_map, layers=layers)
-    chosen = resolve_area(query, areas)
+    try:
+        chosen = resolve_area(query, areas)
+    except InputError as exc:
+        if sizes.table["ccg_code"].eq("").all():  # the file cannot place any practice
+            exc.problems.append(
+                f"{sizes.source} has no CCG_CODE (or SUB_ICB_LOCATION_CODE) column, so no "
+                "practice has a CCG / sub-ICB location; download the file again"
+            )
+        raise InputError(exc.message, exc.problems) from None
     extract = sizes.published.date.isoformat() if sizes.published else date.today().isoformat()
     plan = InitPlan(chosen, files, extract, sub_icb_era=_sub_icb_era(files["list_sizes"]))
     path = Path(out) if out is not None else Path(f"{plan.name}.toml")

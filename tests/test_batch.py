@@ -46,18 +46,28 @@ def write_inputs(folder: Path, *, workers: int = 2, extra_rules: str = "") -> Pa
     rows.append("E0001,No Area Surgery,52.0,-1.0,6000,,,,")
     (folder / "practices.csv").write_text("\n".join(rows) + "\n")
     path = folder / "batch.toml"
-    path.write_text(
-        f"""
+    path.write_text(batch_toml('practices = "practices.csv"', workers=workers, rules=extra_rules))
+    return path
+
+
+def batch_toml(
+    inputs: str, *, workers: int, rules: str = "", area: str = "", band=(30_000, 50_000)
+) -> str:
+    """A batch scenario (cap 30 min, straight-line travel, today's PCNs as current)
+    over the ``inputs`` lines."""
+    return f"""
 [scenario]
 name = "syn"
 [inputs]
-practices = "practices.csv"
+{inputs}
 current = "pcn"
+[area]
+{area}
 [rules]
-population_min = 30000
-population_max = 50000
+population_min = {band[0]}
+population_max = {band[1]}
 travel_cap_minutes = 30
-{extra_rules}
+{rules}
 [solver]
 time_limit_seconds = 20
 threads = 1
@@ -67,8 +77,6 @@ kind = "straight_line"
 level = "ccg"
 workers = {workers}
 """
-    )
-    return path
 
 
 def practice_count() -> tuple[int, int]:

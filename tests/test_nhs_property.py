@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from hubopt.cli import main
+from tests.test_batch import batch_toml
 from tests.test_nhs import EPCN, LIST_SIZES, _epraccur_row
 
 #: (code, name, ccg, postcode, lat, lon, patients, pcn): 03W sound, 04C the victim
@@ -245,7 +246,7 @@ SETTINGS = dict(
 )
 
 
-@settings(max_examples=40, **SETTINGS)
+@settings(max_examples=60, **SETTINGS)
 @given(damage=corruptions(), zipped_lookup=st.booleans())
 def test_init_ends_in_a_scenario_or_a_clear_error(damage, zipped_lookup):
     with tempfile.TemporaryDirectory(prefix="NHS files, Données ") as tmp:
@@ -264,39 +265,24 @@ def test_init_ends_in_a_scenario_or_a_clear_error(damage, zipped_lookup):
             assert "C82001" in r.output or "X99999" in r.output, (r.output, damage)
 
 
-BATCH = """[scenario]
-name = "prop"
-[inputs]
-list_sizes = "gp-reg-pat-prac-all.csv"
+#: the files by scenario key (the lookup's name is added per example)
+INPUTS = """list_sizes = "gp-reg-pat-prac-all.csv"
 register = "epraccur.zip"
 pcn_membership = "ePCN.csv"
 postcodes = "{postcodes}"
-current = "pcn"
-[area]
-as_at = "2021-01-01"
-[rules]
-population_min = 10000
-population_max = 50000
-travel_cap_minutes = 60
-[solver]
-time_limit_seconds = 20
-threads = 1
-[network]
-kind = "straight_line"
-[batch]
-level = "ccg"
-workers = 1
 """
 
 
-@settings(max_examples=10, **SETTINGS)
+@settings(max_examples=15, **SETTINGS)
 @given(damage=corruptions(), zipped_lookup=st.booleans(), drop_invalid=st.booleans())
 def test_batch_finishes_sound_areas_and_its_totals_add_up(damage, zipped_lookup, drop_invalid):
     with tempfile.TemporaryDirectory(prefix="NHS files, Données ") as tmp:
         d = Path(tmp)
         write_files(d, damage, zipped_lookup=zipped_lookup)
         lookup = "ONSPD_FEB_2024_UK.zip" if zipped_lookup else FILES["postcodes"]
-        (d / "b.toml").write_text(BATCH.format(postcodes=lookup))
+        toml = batch_toml(INPUTS.format(postcodes=lookup), workers=1, band=(10_000, 50_000),
+                          area='as_at = "2021-01-01"')  # fmt: skip
+        (d / "b.toml").write_text(toml)
         args = ["batch", str(d / "b.toml"), "--out", str(d / "out")]
         r = CliRunner().invoke(main, args + (["--drop-invalid"] if drop_invalid else []))
         assert_clear(r, (0, 1, 2), damage)
