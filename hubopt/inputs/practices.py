@@ -46,8 +46,9 @@ ENGLAND_BBOX = {"lat": (49.8, 55.9), "lon": (-6.5, 1.9)}
 class Problem:
     """One thing wrong with an input, in a planner's words.
 
-    ``practice`` names the practice the problem is about (None when it is about a
-    whole file); ``--drop-invalid`` leaves out exactly the practices named.
+    ``practice`` names the practice the problem is about (``""`` for rows with no code,
+    None when it is about a whole file); ``--drop-invalid`` leaves out exactly the
+    practices (rows) named.
     """
 
     text: str
@@ -122,8 +123,8 @@ def check_rows(
     def where(i) -> str:
         return f"{label} line {df.at[i, 'line']} ({code[i] or 'no code'})"
 
-    for i in df.index[code == ""]:
-        problems.append(Problem(f"{where(i)}: {key} is empty; give {columns[key]}"))
+    for i in df.index[code == ""]:  # a row of its own: --drop-invalid leaves it out, named
+        problems.append(Problem(f"{where(i)}: {key} is empty; give {columns[key]}", ""))
     dup = code.ne("") & code.duplicated(keep=False)
     for c, rows in df[dup].groupby(code[dup]).groups.items():
         lines = ", ".join(str(df.at[i, "line"]) for i in rows)
