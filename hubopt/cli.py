@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from hubopt import batch, onboard, pipeline
+from hubopt import batch, onboard, paths, pipeline
 from hubopt.errors import HuboptError, InputError
 from hubopt.inputs.area import left_out_lines
 from hubopt.outputs import evaluate, units
@@ -418,6 +418,7 @@ def batch_cmd(ctx, scenario_file, level, codes, nhs_dir, out_dir, workers, sched
         if scenario_file is not None:
             scenario, options = batch.load_batch(scenario_file)
         else:
+            paths.check_input_folders([(nhs_dir, "--nhs-dir")])
             scenario, options = batch.nhs_scenario(nhs_dir, name="england"), batch.BatchOptions()
         changes = {k: v for k, v in overrides.items() if v is not None}
         if changes:

@@ -89,6 +89,12 @@ def test_input_that_is_a_folder_or_missing_is_named(tmp_path):
     clear_error(run("run", scenario), 2, "[inputs] practices:", "is a folder, not a file")
     scenario.write_text(scenario.read_text().replace("practices.csv", "nowhere.csv"))
     clear_error(run("run", scenario), 2, "file", "nowhere.csv does not exist")
+    scenario.write_bytes(scenario.read_text().replace("tiny", "Café").encode("cp1252"))
+    clear_error(run("run", scenario), 2, "is not UTF-8 text", "save it as UTF-8")
+    for command in ("run", "batch"):
+        clear_error(run(command, tmp_path), 2, f"Scenario file {tmp_path} is a folder")
+    res = run("batch", "--nhs-dir", tmp_path / "no such folder")
+    clear_error(res, 2, "--nhs-dir", "no such folder does not exist")
 
 
 def test_paths_with_spaces_and_accents_work(tmp_path):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from hubopt import inputs
 from hubopt.batch import engine
 from hubopt.errors import InputError
 from hubopt.inputs import load
-from hubopt.scenario import Scenario, scenario_from_dict
+from hubopt.scenario import Scenario, read_toml, scenario_from_dict
 
 #: area level -> the practices column that names each practice's area
 LEVELS = {"ccg": "ccg_code", "icb": "icb_code"}
@@ -104,12 +103,7 @@ def batch_options(raw: dict[str, Any], where: str = "[batch]") -> BatchOptions:
 def load_batch(path: str | Path) -> tuple[Scenario, BatchOptions]:
     """Read a batch scenario: a scenario file with a ``[batch]`` section."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"Scenario file {path} not found.", ["check the path"])
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"Scenario file {path} is not valid TOML.", [str(exc)]) from None
+    raw = read_toml(path)
     options = batch_options(raw.pop("batch", {}), where=f"{path} [batch]")
     return scenario_from_dict(raw, base_dir=path.parent, where=str(path)), options
 
