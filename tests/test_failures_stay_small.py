@@ -13,7 +13,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
+import subprocess
+import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -24,7 +28,7 @@ from click.testing import CliRunner
 from hubopt import batch
 from hubopt.batch import engine
 from hubopt.cli import main
-from tests.conftest import TINY_PRACTICES, tiny_scenario_file
+from tests.conftest import REPO, TINY_PRACTICES, tiny_scenario_file
 from tests.test_batch import write_inputs
 from tests.test_init import downloads  # noqa: F401  (a fixture)
 
@@ -68,18 +72,44 @@ def test_output_file_that_is_a_folder_is_refused_even_with_force(tmp_path):
     clear_error(res, 3, f"output file {tmp_path / 'out' / 'hubs.csv'} is a folder, not a file")
 
 
+def read_only(folder: Path, *args) -> subprocess.CompletedProcess:
+    """``hubopt *args`` in a process that sees ``folder`` read-only: a read-only bind
+    mount in a mount namespace of its own (nothing changes for anyone else)."""
+    script = 'mount --bind "$0" "$0" && mount -o remount,ro,bind "$0" "$0" && exec "$@"'
+    cmd = ["unshare", "-rm", "sh", "-c", script, str(folder), sys.executable, "-m", "hubopt"]
+    env = os.environ | {"PYTHONPATH": str(REPO)}
+    return subprocess.run(cmd + [str(a) for a in args], capture_output=True, text=True, env=env)
+
+
+def _can_mount_read_only() -> bool:
+    if shutil.which("unshare") is None:
+        return False
+    probe = Path(tempfile.mkdtemp())
+    script = 'mount --bind "$0" "$0" && mount -o remount,ro,bind "$0" "$0" && ! touch "$0/x"'
+    try:
+        done = subprocess.run(
+            ["unshare", "-rm", "sh", "-c", script, str(probe)], capture_output=True
+        )
+        return done.returncode == 0
+    finally:
+        shutil.rmtree(probe)
+
+
+needs_read_only = pytest.mark.skipif(
+    not _can_mount_read_only(), reason="no read-only mount here (unshare -rm not allowed)"
+)
+
+
+@needs_read_only
 def test_folder_that_cannot_be_written_is_refused(tmp_path):
     scenario = tiny_scenario_file(tmp_path)
     locked = tmp_path / "locked"
     locked.mkdir()
-    locked.chmod(0o555)
-    try:
-        if os.access(locked, os.W_OK):
-            pytest.skip("this user may write anywhere (root): a read-only folder is not")
-        res = run("run", scenario, "--out", locked / "out", "--maps-dir", tmp_path / "m")
-        clear_error(res, 3, f"{locked} cannot be written")
-    finally:
-        locked.chmod(0o755)
+    res = read_only(locked, "run", scenario, "--out", locked / "out", "--maps-dir", tmp_path / "m")
+    assert res.returncode == 3, res.stderr
+    assert res.stderr.startswith("Error: ") and "Traceback" not in res.stderr
+    assert f"--out folder {locked / 'out'}: {locked} cannot be written" in res.stderr
+    assert not (tmp_path / "m").exists()  # refused before any work
 
 
 def test_input_that_is_a_folder_or_missing_is_named(tmp_path):
@@ -265,6 +295,22 @@ def test_area_folder_that_cannot_be_written(tmp_path, fault):
     (out / "BBB").unlink() if fault == "file in the way" else (
         out / "BBB" / "assignment.csv"
     ).unlink()
+    rerun_finishes(batch.load_batch(path)[0], out, done=["AAA"], redo=["BBB"])
+
+
+@needs_read_only
+def test_area_folder_on_a_read_only_disk(tmp_path):
+    """BBB's folder is read-only (as a mounted share can be): BBB fails saying so, AAA
+    finishes; a rerun where it can be written solves BBB alone."""
+    path = write_inputs(tmp_path, workers=1)
+    out = tmp_path / "out"
+    (out / "BBB").mkdir(parents=True)
+    res = read_only(out / "BBB", "batch", path, "--codes", "AAA,BBB", "--out", out)
+    assert res.returncode == 1 and "Traceback" not in res.stderr, res.stderr
+    assert "1 of 2 areas have no plan: BBB (Could not write" in res.stderr
+    assert "the disk is read-only" in res.stderr
+    finished(out, "AAA")
+    assert not (out / "BBB" / "area.json").exists()
     rerun_finishes(batch.load_batch(path)[0], out, done=["AAA"], redo=["BBB"])
 
 
