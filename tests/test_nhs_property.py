@@ -142,8 +142,9 @@ def write_files(folder: Path, damage: list[tuple], *, zipped_lookup: bool) -> No
             _, kind, code, value = c
             s, r, e, p = t["sizes"], t["register"], t["epcn"], t["postcodes"]
             i = _row(s, code)
-            if i < 0 or _row(r, code) < 0 or _row(e, code) < 0:  # an earlier one renamed it
-                continue
+            needed = ("CODE", "POSTCODE", "NUMBER_OF_PATIENTS")
+            if i < 0 or _row(r, code) < 0 or _row(e, code) < 0 or set(needed) - set(s[0]):
+                continue  # an earlier corruption renamed or took what this one changes
             pc = s[i][_col(s, "POSTCODE")]
             if kind == "missing_postcode":
                 t["postcodes"] = [x for x in p if x[0] != pc]
