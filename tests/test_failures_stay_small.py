@@ -357,3 +357,43 @@ def test_ctrl_c_while_reading_is_a_clear_stop(tmp_path):
     assert res.exit_code == 130, res.output
     assert "Stopped (Ctrl-C)" in res.output and "Traceback" not in res.output
     assert not (tmp_path / "out" / "summary.csv").exists()
+
+
+# --- the issue's first case on the real files ----------------------------------------
+
+#: three practices of CCG 10C (Surrey Heath) whose postcodes the lookup loses
+LOST = {"H81039": "GU19 5AQ", "H81040": "GU16 7HG", "H81130": "GU18 5SQ"}
+
+
+@pytest.mark.realdata
+def test_real_files_with_one_ccgs_postcodes_missing(shared_data, tmp_path):
+    """``hubopt batch --by ccg --nhs-dir`` over the published files, three of 10C's
+    practices' postcodes missing from the lookup: before, "The practices ... have
+    problems" before any area was solved. Now 10C fails naming all three, 02Q is
+    solved, and every practice is accounted for; with --drop-invalid 10C is solved
+    without the three, named with their patients."""
+    nhs = tmp_path / "nhs files"
+    nhs.mkdir()
+    for name in batch.NHS_FILES.values():
+        shutil.copy(shared_data / "nhs" / name, nhs / name)
+    lookup = nhs / batch.NHS_FILES["postcodes"]
+    lines = lookup.read_text().splitlines(keepends=True)
+    lookup.write_text("".join(x for x in lines if x.split(",")[0] not in LOST.values()))
+    args = ["batch", "--by", "ccg", "--nhs-dir", nhs, "--time-limit", "5", "--workers", "1"]
+    res = run(*args, "--codes", "10C,02Q", "--out", tmp_path / "out")
+    assert res.exit_code == 1, res.output
+    assert "1 of 2 areas have no plan: 10C (" in res.output
+    for code, postcode in LOST.items():
+        assert f"({code}): postcode '{postcode}' is not in the postcode lookup" in res.output
+    s = pd.read_csv(tmp_path / "out" / "summary.csv").set_index("area")
+    assert s.at["02Q", "hubs"] > 0 and s.at["10C", "status"] == "failed"
+    left = pd.read_csv(tmp_path / "out" / "left_out.csv").set_index("practice_code")
+    assert left.loc[list(LOST), "reason"].str.contains("is not in the postcode lookup").all()
+    assert s["practices_in_file"].sum() == s["practices"].fillna(0).sum() + len(left)
+    assert s["patients_in_file"].sum() == s["patients"].fillna(0).sum() + left["list_size"].sum()
+    res = run(*args, "--codes", "10C", "--drop-invalid", "--out", tmp_path / "out")
+    assert res.exit_code == 0, res.output
+    s = pd.read_csv(tmp_path / "out" / "summary.csv").set_index("area")
+    left = pd.read_csv(tmp_path / "out" / "left_out.csv").set_index("practice_code")
+    assert sorted(left.index) == sorted(LOST) and s.at["10C", "practices"] == 4
+    assert s.at["10C", "left_out_patients"] == left["list_size"].sum() == 6850 + 7883 + 12856

@@ -62,7 +62,7 @@ def reason(exc: BaseException) -> str:
             text += " " + "; ".join(exc.problems[:3]) + (f" (+{more} more)" if more > 0 else "")
     else:
         text = f"{type(exc).__name__}: {exc}"
-    return text if len(text) <= 500 else text[:497] + "..."
+    return text if len(text) <= 1000 else text[:997] + "..."
 
 
 def contiguous_share(groups: pd.Series, neighbours: nx.Graph) -> float | None:
