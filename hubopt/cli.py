@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -49,33 +50,68 @@ def _fail(exc: HuboptError) -> None:
     sys.exit(exc.exit_code)
 
 
+def _stopped() -> None:
+    click.echo(
+        "Stopped (Ctrl-C). Nothing half-written is kept as finished: a batch keeps the "
+        "areas already done, and the same command picks up from there.",
+        err=True,
+    )
+    sys.exit(130)
+
+
+@contextmanager
+def _ctrl_c_seen() -> Iterator[list[bool]]:
+    """Note a Ctrl-C (then raise KeyboardInterrupt as Python does): a reader may turn
+    the interrupt into an error of its own (pandas' CSV parser says the read failed),
+    which is still the planner's Ctrl-C."""
+    seen: list[bool] = []
+
+    def on_ctrl_c(signum, frame):
+        seen.append(True)
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGINT, on_ctrl_c)
+    except ValueError:  # not the main thread: nothing to note
+        yield seen
+        return
+    try:
+        yield seen
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 @contextmanager
 def planner_errors(debug: bool) -> Iterator[None]:
     """Turn errors into one message and an exit code; tracebacks only with --debug."""
-    try:
-        yield
-    except HuboptError as exc:
-        if debug:
-            raise
-        _fail(exc)
-    except KeyboardInterrupt:
-        if debug:
-            raise
-        click.echo(
-            "Stopped (Ctrl-C). Nothing half-written is kept as finished: a batch keeps the "
-            "areas already done, and the same command picks up from there.",
-            err=True,
-        )
-        sys.exit(130)
-    except Exception:
-        if debug:
-            raise
-        click.echo(
-            "Error: hubopt hit an unexpected problem. Run again with --debug for the "
-            "full traceback and report it.",
-            err=True,
-        )
-        sys.exit(70)
+    with _ctrl_c_seen() as ctrl_c:
+        try:
+            yield
+        except KeyboardInterrupt:
+            if debug:
+                raise
+            _stopped()
+        except HuboptError as exc:
+            if debug:
+                raise
+            if ctrl_c:
+                _stopped()
+            _fail(exc)
+        except Exception:
+            if debug:
+                raise
+            if ctrl_c:
+                _stopped()
+            _unexpected()
+
+
+def _unexpected() -> None:
+    click.echo(
+        "Error: hubopt hit an unexpected problem. Run again with --debug for the "
+        "full traceback and report it.",
+        err=True,
+    )
+    sys.exit(70)
 
 
 def out_option(default: str):

@@ -25,8 +25,8 @@ _WHY = {
     errno.EPERM: "permission denied; write to a folder you can write to, or change its rights",
     errno.ENOTDIR: "part of the path is a file, not a folder; remove the file or choose "
     "another folder",
-    errno.EEXIST: "a file is in the way where a folder belongs, not a folder; move the "
-    "file away or write elsewhere with --out",
+    errno.EEXIST: "a file stands where a folder is needed; move the file away or write "
+    "elsewhere with --out",
     errno.EISDIR: "a folder is in the way of the file; remove it or choose another folder",
 }
 

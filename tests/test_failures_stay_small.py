@@ -286,7 +286,9 @@ def test_area_folder_that_cannot_be_written(tmp_path, fault):
     res = run("batch", path, "--codes", "AAA,BBB", "--out", out)
     assert res.exit_code == 1 and "Traceback" not in res.output, res.output
     assert "1 of 2 areas have no plan: BBB (Could not write" in res.output
-    assert ("the disk is full" if fault == "disk full" else "not a folder") in res.output
+    assert (
+        "the disk is full" if fault == "disk full" else "a file stands where a folder is needed"
+    ) in res.output
     finished(out, "AAA")
     if (out / "BBB" / "area.json").exists():  # nothing says BBB is done
         assert json.loads((out / "BBB" / "area.json").read_text())["status"] == "failed"
@@ -335,10 +337,13 @@ def test_ctrl_c_while_solving_keeps_finished_areas(tmp_path):
 
 
 def test_ctrl_c_while_reading_is_a_clear_stop(tmp_path):
-    """Ctrl-C while the practices are read (they come through a pipe that stalls half
-    way): a one-line stop, exit 130, no traceback, nothing written."""
+    """Ctrl-C while the practices are read (they come through a pipe that stalls
+    part way): a one-line stop, exit 130, no traceback, nothing written."""
     path = write_inputs(tmp_path, workers=1)
     text = (tmp_path / "practices.csv").read_text()
+    # more rows than a pipe holds (64 KB), so the write below returns only once the
+    # reader has opened the file and is reading it
+    text += "".join(f"Z{i:05d},Filler {i},52.6,-1.2,1000,AAA,Q1,,\n" for i in range(10000))
     (tmp_path / "practices.csv").unlink()
     os.mkfifo(tmp_path / "practices.csv")
 

@@ -164,7 +164,11 @@ def area_codes(practices: pd.DataFrame, level: str) -> pd.Series:
                 "file ([inputs] list_sizes), whose CCG_CODE gives every practice's area"
             ],
         )
-    return practices[column].fillna("").astype(str).str.strip().str.upper()
+    return _codes(practices[column])
+
+
+def _codes(column: pd.Series) -> pd.Series:
+    return column.fillna("").astype(str).str.strip().str.upper()
 
 
 def input_rows(table: inputs.PracticeTable, level: str) -> pd.DataFrame:
@@ -189,9 +193,7 @@ def input_rows(table: inputs.PracticeTable, level: str) -> pd.DataFrame:
             "practice_code": r["practice_code"].to_numpy(),
             "name": r["name"].to_numpy(),
             "patients": r["patients"].to_numpy(),
-            "area": area_codes(
-                r.assign(**{LEVELS[level]: r.get(LEVELS[level], blank)}), level
-            ).to_numpy(),
+            "area": _codes(r.get(LEVELS[level], blank)).to_numpy(),
             "problem": r["reason"].to_numpy(),
         }
     )

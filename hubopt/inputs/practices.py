@@ -301,9 +301,10 @@ def read_text_csv(
     failed = ""
     for encoding in CSV_ENCODINGS:
         try:
-            df = pd.read_csv(
-                path, dtype=str, keep_default_na=False, skipinitialspace=True, encoding=encoding
-            )
+            with open(path, "rb") as fh:  # closed even when the read is interrupted
+                df = pd.read_csv(
+                    fh, dtype=str, keep_default_na=False, skipinitialspace=True, encoding=encoding
+                )
         except UnicodeDecodeError as exc:
             failed = str(exc)
             continue
