@@ -45,18 +45,20 @@ def demo_scenario_path() -> Path:
     return DEMO_SCENARIO
 
 
-def _fail(exc: HuboptError) -> None:
-    click.echo(f"Error: {exc}", err=True)
-    sys.exit(exc.exit_code)
+#: what the command says when Ctrl-C stopped it (exit 130), and on a bug (exit 70)
+STOPPED = (
+    "Stopped (Ctrl-C). Nothing half-written is kept as finished: a batch keeps the areas "
+    "already done, and the same command picks up from there."
+)
+UNEXPECTED = (
+    "Error: hubopt hit an unexpected problem. Run again with --debug for the full "
+    "traceback and report it."
+)
 
 
-def _stopped() -> None:
-    click.echo(
-        "Stopped (Ctrl-C). Nothing half-written is kept as finished: a batch keeps the "
-        "areas already done, and the same command picks up from there.",
-        err=True,
-    )
-    sys.exit(130)
+def _exit(text: str, code: int) -> None:
+    click.echo(text, err=True)
+    sys.exit(code)
 
 
 @contextmanager
@@ -90,28 +92,15 @@ def planner_errors(debug: bool) -> Iterator[None]:
         except KeyboardInterrupt:
             if debug:
                 raise
-            _stopped()
-        except HuboptError as exc:
+            _exit(STOPPED, 130)
+        except Exception as exc:
             if debug:
                 raise
             if ctrl_c:
-                _stopped()
-            _fail(exc)
-        except Exception:
-            if debug:
-                raise
-            if ctrl_c:
-                _stopped()
-            _unexpected()
-
-
-def _unexpected() -> None:
-    click.echo(
-        "Error: hubopt hit an unexpected problem. Run again with --debug for the "
-        "full traceback and report it.",
-        err=True,
-    )
-    sys.exit(70)
+                _exit(STOPPED, 130)
+            if isinstance(exc, HuboptError):
+                _exit(f"Error: {exc}", exc.exit_code)
+            _exit(UNEXPECTED, 70)
 
 
 def out_option(default: str):
