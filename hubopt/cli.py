@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from hubopt import batch, onboard, pipeline
+from hubopt import batch, onboard, paths, pipeline
 from hubopt.errors import HuboptError, InputError
 from hubopt.inputs.area import left_out_lines
 from hubopt.outputs import evaluate, units
@@ -44,29 +45,62 @@ def demo_scenario_path() -> Path:
     return DEMO_SCENARIO
 
 
-def _fail(exc: HuboptError) -> None:
-    click.echo(f"Error: {exc}", err=True)
-    sys.exit(exc.exit_code)
+#: what the command says when Ctrl-C stopped it (exit 130), and on a bug (exit 70)
+STOPPED = (
+    "Stopped (Ctrl-C). Nothing half-written is kept as finished: a batch keeps the areas "
+    "already done, and the same command picks up from there."
+)
+UNEXPECTED = (
+    "Error: hubopt hit an unexpected problem. Run again with --debug for the full "
+    "traceback and report it."
+)
+
+
+def _exit(text: str, code: int) -> None:
+    click.echo(text, err=True)
+    sys.exit(code)
+
+
+@contextmanager
+def _ctrl_c_seen() -> Iterator[list[bool]]:
+    """Note a Ctrl-C (then raise KeyboardInterrupt as Python does): a reader may turn
+    the interrupt into an error of its own (pandas' CSV parser says the read failed),
+    which is still the planner's Ctrl-C."""
+    seen: list[bool] = []
+
+    def on_ctrl_c(signum, frame):
+        seen.append(True)
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGINT, on_ctrl_c)
+    except ValueError:  # not the main thread: nothing to note
+        yield seen
+        return
+    try:
+        yield seen
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextmanager
 def planner_errors(debug: bool) -> Iterator[None]:
     """Turn errors into one message and an exit code; tracebacks only with --debug."""
-    try:
-        yield
-    except HuboptError as exc:
-        if debug:
-            raise
-        _fail(exc)
-    except Exception:
-        if debug:
-            raise
-        click.echo(
-            "Error: hubopt hit an unexpected problem. Run again with --debug for the "
-            "full traceback and report it.",
-            err=True,
-        )
-        sys.exit(70)
+    with _ctrl_c_seen() as ctrl_c:
+        try:
+            yield
+        except KeyboardInterrupt:
+            if debug:
+                raise
+            _exit(STOPPED, 130)
+        except Exception as exc:
+            if debug:
+                raise
+            if ctrl_c:
+                _exit(STOPPED, 130)
+            if isinstance(exc, HuboptError):
+                _exit(f"Error: {exc}", exc.exit_code)
+            _exit(UNEXPECTED, 70)
 
 
 def out_option(default: str):
@@ -303,7 +337,8 @@ def format_onboarding(done: onboard.Onboarding) -> str:
     if loaded.current is not None:
         band = (done.scenario.population_min, done.scenario.population_max)
         pcns = evaluate.population_summary(loaded.current["group_id"], p["list_size"], band=band)
-        in_band = round(pcns["share_in_band"] * pcns["groups"])
+        # no PCN at all (an ePCN file without rows for the area): none in band
+        in_band = round(pcns["share_in_band"] * pcns["groups"]) if pcns["groups"] else 0
         lines.append(
             f"Today's PCNs: {pcns['groups']}, {in_band} of them within {band[0]:,}-{band[1]:,} "
             f"patients; {plural(int(pcns['practices_ungrouped']), 'practice')} in no PCN"
@@ -373,6 +408,13 @@ def _area_line(row: dict) -> str:
 @click.option("--contiguous/--no-contiguous", default=None, help="One connected area per hub.")
 @click.option("--min-list-size", type=int, help="Leave out smaller lists.")
 @click.option(
+    "--drop-invalid",
+    is_flag=True,
+    default=None,
+    help="Leave out (and name in left_out.csv) practices whose rows have problems, instead "
+    "of failing their area.",
+)
+@click.option(
     "--time-limit", "time_limit_seconds", type=float, help="Solver time limit per area (s)."
 )
 @click.option(
@@ -401,6 +443,7 @@ def batch_cmd(ctx, scenario_file, level, codes, nhs_dir, out_dir, workers, sched
         if scenario_file is not None:
             scenario, options = batch.load_batch(scenario_file)
         else:
+            paths.check_input_folders([(nhs_dir, "--nhs-dir")])
             scenario, options = batch.nhs_scenario(nhs_dir, name="england"), batch.BatchOptions()
         changes = {k: v for k, v in overrides.items() if v is not None}
         if changes:

@@ -38,6 +38,13 @@ class OutputExistsError(HuboptError, FileExistsError):
     exit_code = 3
 
 
+class OutputError(HuboptError):
+    """An output folder or file cannot be written: a file where a folder belongs (or
+    the reverse), no permission, a full disk."""
+
+    exit_code = 3
+
+
 class NetworkError(HuboptError):
     """The road network cannot be loaded or practices cannot be placed on it."""
 

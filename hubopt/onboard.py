@@ -28,6 +28,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from hubopt import paths
 from hubopt.errors import InputError, OutputExistsError
 from hubopt.inputs import load, nhs
 from hubopt.inputs.area import left_out_lines
@@ -429,8 +430,10 @@ def _commissioners(sizes: nhs.Loaded, register: nhs.Loaded | None) -> pd.DataFra
     """Each practice's CCG / sub-ICB location and ICB codes, without reading postcodes
     (the ICB from the list sizes where given, else from the register)."""
     t = sizes.table[["ccg_code", "ons_ccg_code", "icb_code"]].copy()
+    t = t[~t.index.duplicated()]  # a practice twice is named when the files are joined
     if register is not None:
-        geo = register.table["health_geography"].reindex(t.index).fillna("")
+        reg = register.table[~register.table.index.duplicated()]
+        geo = reg["health_geography"].reindex(t.index).fillna("")
         t["icb_code"] = t["icb_code"].where(t["icb_code"].ne(""), geo)
     return t
 
@@ -454,6 +457,14 @@ def init_area(
     OutputExistsError
         The scenario (or its boundary file) exists and ``force`` is false.
     """
+    paths.check_input_folders(
+        [
+            (Path(nhs_dir), "--nhs-dir"),
+            (None if boundaries is None else Path(boundaries), "--boundaries"),
+        ]
+    )
+    if out is not None:
+        paths.check_outputs(files=[(Path(out), "scenario file (-o)")])
     files, passed_over = find_nhs_files(nhs_dir)
     sizes = nhs.read_list_sizes(files["list_sizes"])
     register = nhs.read_epraccur(files["register"]) if "register" in files else None
@@ -466,7 +477,15 @@ def init_area(
              "(GeoJSON, GeoPackage or shapefile with a ..CD code column)"],
         )  # fmt: skip
     areas = area_catalogue(_commissioners(sizes, register), pcn_map=pcn_map, layers=layers)
-    chosen = resolve_area(query, areas)
+    try:
+        chosen = resolve_area(query, areas)
+    except InputError as exc:
+        if sizes.table["ccg_code"].eq("").all():  # the file cannot place any practice
+            exc.problems.append(
+                f"{sizes.source} has no CCG_CODE (or SUB_ICB_LOCATION_CODE) column, so no "
+                "practice has a CCG / sub-ICB location; download the file again"
+            )
+        raise InputError(exc.message, exc.problems) from None
     extract = sizes.published.date.isoformat() if sizes.published else date.today().isoformat()
     plan = InitPlan(chosen, files, extract, sub_icb_era=_sub_icb_era(files["list_sizes"]))
     path = Path(out) if out is not None else Path(f"{plan.name}.toml")
@@ -475,6 +494,7 @@ def init_area(
         raise InputError(f"No outline for {chosen} in {boundaries}.", ["check --boundaries"])
     boundary_path = path.with_name(path.stem + "-boundary.geojson") if outline is not None else None
     targets = [p for p in (path, boundary_path) if p is not None]
+    paths.check_outputs(files=[(p, "output file") for p in targets])
     existing = [p for p in targets if p.exists()]
     if existing and not force:
         raise OutputExistsError(
@@ -506,8 +526,11 @@ def init_area(
         for p in written:
             p.unlink()
         raise
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise paths.write_error(exc, path.parent) from None
     written.insert(0, path)
     return Onboarding(plan, path, scenario, loaded, passed_over, written)
 

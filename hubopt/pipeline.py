@@ -15,7 +15,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from hubopt import inputs, model
+from hubopt import inputs, model, paths
 from hubopt.errors import InfeasibleError, InputError, OutputExistsError, SolverError
 from hubopt.inputs import load
 from hubopt.model import adjacency, check, diagnose
@@ -51,6 +51,15 @@ def planned_outputs(scenario: Scenario, out_dir: Path, maps_dir: Path) -> list[P
         maps_dir / f"{scenario.name}.html",
         maps_dir / f"{scenario.name}-report.html",
     ]
+
+
+def cache_folder(scenario: Scenario) -> list[tuple[Path, str]]:
+    """The folder a road network downloaded on this run is cached in, if any."""
+    s = scenario
+    if s.network is not None and (s.download_place or s.download_polygon):
+        if not Path(s.network).exists():
+            return [(Path(s.network).parent, "[inputs] network (the download's cache): folder")]
+    return []
 
 
 def refuse_overwrite(paths: list[Path], force: bool) -> None:
@@ -101,6 +110,10 @@ def run(
     mdir = Path(maps_dir) if maps_dir is not None else None
     if out is not None:
         targets = planned_outputs(scenario, out, mdir) if mdir else [out / f for f in OUTPUT_FILES]
+        paths.check_outputs(
+            [(out, "--out folder"), (mdir, "--maps-dir folder"), *cache_folder(scenario)],
+            [(t, "output file") for t in targets],
+        )
         refuse_overwrite(targets, force)
     timings: dict[str, float] = {}
     with _stage(timings, "inputs"):
@@ -227,7 +240,15 @@ def plan_notes(result: SolveResult, practices: pd.DataFrame, scenario: Scenario)
 
 
 def write_outputs(res: RunResult, fmap, out: Path, maps_dir: Path | None) -> None:
-    """Write the tables, GeoJSON, matrix, map and summary; record them in ``res.files``."""
+    """Write the tables, GeoJSON, matrix, map and summary; record them in ``res.files``.
+    A write that fails (a full disk) is an :class:`~hubopt.errors.OutputError`."""
+    try:
+        _write_outputs(res, fmap, out, maps_dir)
+    except OSError as exc:
+        raise paths.write_error(exc, out) from None
+
+
+def _write_outputs(res: RunResult, fmap, out: Path, maps_dir: Path | None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     kind = units.minutes_of(res.matrix).kind  # every minute column says how it was made
     tables.write_table(
@@ -322,7 +343,9 @@ def travel_matrix(
                 download_polygon=scenario.download_polygon,
             )
         )
-        snapped = network.snap_practices(net, practices, warn_m=scenario.snap_warn_m)
+        snapped = network.snap_practices(
+            net, practices, warn_m=scenario.snap_warn_m, source=Path(scenario.network).name
+        )
         notes += network.far_practice_notes(snapped)
     with _stage(timings, "matrix"):
         return matrix.travel_time_matrix(
@@ -538,7 +561,9 @@ def evaluate_groupings(
             ['give [inputs] current (or current = "pcn"), or --grouping FILE'],
         )
     if out is not None:
-        refuse_overwrite([out / f"{n}_groups.csv" for n in names] + [out / "comparison.csv"], force)
+        targets = [out / f"{n}_groups.csv" for n in names] + [out / "comparison.csv"]
+        paths.check_outputs([(out, "--out folder")], [(t, "output file") for t in targets])
+        refuse_overwrite(targets, force)
     timings: dict[str, float] = {}
     notes: list[str] = []
     with _stage(timings, "inputs"):
@@ -557,11 +582,14 @@ def evaluate_groupings(
         comparison = evaluate.compare(scored)
     res = Evaluation(scenario, scored, comparison, timings, notes)
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        for name, (_, hubs) in scored.items():
-            path = out / f"{name}_groups.csv"
-            tables.write_table(hubs, path)
-            res.files.append(path)
-        comparison.to_csv(out / "comparison.csv", index_label="measure")
-        res.files.append(out / "comparison.csv")
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            for name, (_, hubs) in scored.items():
+                path = out / f"{name}_groups.csv"
+                tables.write_table(hubs, path)
+                res.files.append(path)
+            comparison.to_csv(out / "comparison.csv", index_label="measure")
+            res.files.append(out / "comparison.csv")
+        except OSError as exc:
+            raise paths.write_error(exc, out) from None
     return res

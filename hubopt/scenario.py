@@ -438,19 +438,33 @@ def load_scenario(path: str | Path) -> Scenario:
     :class:`~hubopt.errors.InputError`.
     """
     path = Path(path)
+    return scenario_from_dict(read_toml(path), base_dir=path.parent, where=str(path))
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A scenario file's tables, or an InputError saying why it cannot be read."""
+    if path.is_dir():
+        raise InputError(
+            f"Scenario file {path} is a folder, not a file.",
+            ["give the .toml file in it; `hubopt demo` runs the built-in example"],
+        )
     if not path.is_file():
         raise InputError(
             f"Scenario file {path} not found.",
             ["check the path; `hubopt demo` runs the built-in example"],
         )
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise InputError(
             f"Scenario file {path} is not valid TOML.",
             [f"{exc}; check quotes, '=' signs and [section] headers"],
         ) from None
-    return scenario_from_dict(raw, base_dir=path.parent, where=str(path))
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"Scenario file {path} is not UTF-8 text.",
+            [f"{exc}; save it as UTF-8 (most editors offer it under Save As)"],
+        ) from None
 
 
 def scenario_from_dict(
@@ -509,16 +523,26 @@ def scenario_from_dict(
 
 
 def _check_paths(s: Scenario, *, where: str) -> list[str]:
-    """Every input file named by the scenario exists."""
-    return [
-        f"{where}: [inputs] {attr}: file {getattr(s, attr)} does not exist; check the path "
-        "(relative paths are relative to the scenario file)"
-        for attr in _PATH_KEYS
-        if getattr(s, attr) is not None
-        and not Path(getattr(s, attr)).exists()
+    """Every input file named by the scenario exists, and is a file."""
+    problems = []
+    for attr in _PATH_KEYS:
+        path = getattr(s, attr)
+        if path is None:
+            continue
+        if Path(path).is_dir() and attr != "boundary":  # (a shapefile's folder reads as one)
+            problems.append(
+                f"{where}: [inputs] {attr}: {path} is a folder, not a file; name the file "
+                "in it (relative paths are relative to the scenario file)"
+            )
         # with a download, [inputs] network is the cache, written on the first run
-        and not (attr == "network" and (s.download_place or s.download_polygon))
-    ]
+        elif not Path(path).exists() and not (
+            attr == "network" and (s.download_place or s.download_polygon)
+        ):
+            problems.append(
+                f"{where}: [inputs] {attr}: file {path} does not exist; check the path "
+                "(relative paths are relative to the scenario file)"
+            )
+    return problems
 
 
 def _check_values(s: Scenario, *, where: str) -> list[str]:

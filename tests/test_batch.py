@@ -46,18 +46,28 @@ def write_inputs(folder: Path, *, workers: int = 2, extra_rules: str = "") -> Pa
     rows.append("E0001,No Area Surgery,52.0,-1.0,6000,,,,")
     (folder / "practices.csv").write_text("\n".join(rows) + "\n")
     path = folder / "batch.toml"
-    path.write_text(
-        f"""
+    path.write_text(batch_toml('practices = "practices.csv"', workers=workers, rules=extra_rules))
+    return path
+
+
+def batch_toml(
+    inputs: str, *, workers: int, rules: str = "", area: str = "", band=(30_000, 50_000)
+) -> str:
+    """A batch scenario (cap 30 min, straight-line travel, today's PCNs as current)
+    over the ``inputs`` lines."""
+    return f"""
 [scenario]
 name = "syn"
 [inputs]
-practices = "practices.csv"
+{inputs}
 current = "pcn"
+[area]
+{area}
 [rules]
-population_min = 30000
-population_max = 50000
+population_min = {band[0]}
+population_max = {band[1]}
 travel_cap_minutes = 30
-{extra_rules}
+{rules}
 [solver]
 time_limit_seconds = 20
 threads = 1
@@ -67,8 +77,6 @@ kind = "straight_line"
 level = "ccg"
 workers = {workers}
 """
-    )
-    return path
 
 
 def practice_count() -> tuple[int, int]:
@@ -335,3 +343,36 @@ def test_a_repeatable_batch_says_what_ended_each_area(tmp_path):
         (tmp_path / name).touch()
     assert batch.nhs_scenario(tmp_path, name="england").repeatable
     assert not batch.nhs_scenario(tmp_path, name="e", solver={"repeatable": False}).repeatable
+
+
+def test_bad_rows_of_one_area_fail_that_area_only_and_are_named(tmp_path):
+    """Issue 23: a practice of BBB with no position used to stop the whole batch
+    before any area was solved. Now BBB fails naming the row (the others finish, the
+    totals still add up); with --drop-invalid BBB is solved without it, and it is named
+    with its patients in left_out.csv."""
+    path = write_inputs(tmp_path, workers=1)
+    practices = tmp_path / "practices.csv"
+    practices.write_text(
+        practices.read_text().replace("B0001,BBB Practice 1,53.41,", "B0001,BBB Practice 1,,")
+    )
+    runner = CliRunner()
+    args = ["batch", str(path), "--codes", "AAA,BBB"]
+    res = runner.invoke(main, [*args, "--out", str(tmp_path / "out")])
+    assert res.exit_code == 1, res.output
+    assert "1 of 2 areas have no plan: BBB (" in res.output
+    assert "practices.csv line 7 (B0001): lat is empty" in res.output
+    s = pd.read_csv(tmp_path / "out" / "summary.csv").set_index("area")
+    assert s.at["AAA", "status"] == "optimal" and s.at["BBB", "status"] == "failed"
+    left = pd.read_csv(tmp_path / "out" / "left_out.csv").set_index("practice_code")
+    assert sorted(left.index) == ["B0000", "B0001", "B0002", "B0003"]
+    assert left.at["B0001", "reason"].startswith("practices.csv line 7 (B0001): lat is empty")
+    assert s["patients_in_file"].sum() == s.at["AAA", "patients"] + left["list_size"].sum()
+    res = runner.invoke(main, [*args, "--drop-invalid", "--out", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    assert "Kept 1 area solved earlier" in res.output  # AAA: its inputs and rules unchanged
+    s = pd.read_csv(tmp_path / "out" / "summary.csv").set_index("area")
+    assert s.at["BBB", "status"] == "optimal" and s.at["BBB", "practices"] == 3
+    assert s.at["BBB", "left_out"] == 1 and s.at["BBB", "left_out_patients"] == 11_000
+    left = pd.read_csv(tmp_path / "out" / "left_out.csv")
+    assert list(left["practice_code"]) == ["B0001"] and list(left["list_size"]) == [11_000]
+    assert s["patients_in_file"].sum() == s["patients"].sum() + left["list_size"].sum()

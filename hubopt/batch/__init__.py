@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
-from hubopt import inputs
+from hubopt import inputs, paths
 from hubopt.batch import engine, national
 from hubopt.batch.areas import (
     LEVELS,
@@ -33,14 +33,14 @@ from hubopt.batch.areas import (
     NO_AREA_STATUS,
     BatchArea,
     BatchOptions,
-    area_codes,
     batch_options,
+    input_rows,
     load_batch,
     nhs_scenario,
     split_areas,
 )
 from hubopt.errors import OutputExistsError
-from hubopt.inputs import load
+from hubopt.inputs import PracticeTable, load
 from hubopt.scenario import Scenario
 from hubopt.text import plural
 
@@ -72,48 +72,44 @@ class BatchResult:
     reused: list[str] = field(default_factory=list)  # areas kept from an earlier run
 
 
-def _base_row(area: BatchArea, practices: pd.DataFrame) -> dict[str, Any]:
-    left = area.left_out["practice_code"] if len(area.left_out) else pd.Series(dtype=str)
+def _base_row(area: BatchArea) -> dict[str, Any]:
+    left = area.left_out
     return {
         "area": area.code,
         "name": area.name,
         "practices_in_file": area.practices_in_file,
         "patients_in_file": area.patients_in_file,
         "left_out": len(left),
-        "left_out_patients": int(practices["list_size"].reindex(left).sum()),
+        "left_out_patients": int(left["patients"].sum()) if len(left) else 0,
         "folder": area.folder if area.code != NO_AREA else "",
     }
 
 
 def _left_out_table(
-    areas: list[BatchArea], practices: pd.DataFrame, summary: pd.DataFrame, level: str
+    areas: list[BatchArea], rows: pd.DataFrame, summary: pd.DataFrame, level: str
 ) -> pd.DataFrame:
     """Every practice in the input that no plan holds, with its area, reason and
-    patients: left out by the rules, in no area, or in an area that failed."""
-    codes = area_codes(practices, level)
+    patients: left out by a rule or for problems in its row, in no area, or in an
+    area that failed (a row with problems of its own gives them as its reason)."""
     failed = summary[summary["status"].eq("failed")].set_index("area")["reason"]
+    cols = ["practice_code", "name", "area", "list_size", "reason"]
     parts = []
     for a in areas:
-        if a.code == NO_AREA:
-            why = pd.Series(f"no {LEVELS[level]} in the input", index=practices.index[codes.eq("")])
-        elif a.code in failed.index:
-            members = practices.index[codes.isin(a.code.split("+"))]
-            why = pd.Series(f"area {a.code} failed: {failed[a.code]}", index=members)
-        else:
-            why = a.left_out.set_index("practice_code")["reason"] if len(a.left_out) else None
-        if why is not None and len(why):
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "practice_code": why.index,
-                        "name": practices["name"].reindex(why.index).to_numpy(),
-                        "area": a.code,
-                        "list_size": practices["list_size"].reindex(why.index).to_numpy(),
-                        "reason": why.to_numpy(),
-                    }
-                )
+        if a.code == NO_AREA or a.code in failed.index:
+            members = rows[rows["area"].isin(a.code.split("+") if a.code != NO_AREA else [""])]
+            why = (
+                f"no {LEVELS[level]} in the input"
+                if a.code == NO_AREA
+                else f"area {a.code} failed: {failed[a.code]}"
             )
-    cols = ["practice_code", "name", "area", "list_size", "reason"]
+            reason = members["problem"].where(members["problem"].ne(""), why)
+            part = members.assign(area=a.code, list_size=members["patients"], reason=reason)
+        elif len(a.left_out):
+            left = a.left_out
+            part = left.assign(area=a.code, list_size=left["patients"])
+        else:
+            continue
+        parts.append(part[cols])
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
 
 
@@ -204,15 +200,17 @@ def run_batch(
         An area's folder holds a plan for other inputs or rules and ``force`` is false.
     """
     out = Path(out_dir)
+    paths.check_outputs(
+        [(out, "--out folder")], [(out / name, "output file") for name in NATIONAL_FILES]
+    )
     table = load.read_all_practices(scenario)
     boundary = inputs.read_boundary(scenario.boundary) if scenario.boundary else None
     areas = split_areas(table, scenario, options, boundary=boundary)
     for a in areas:
         a.name = (names or {}).get(a.code, a.name)
-    practices = table.practices
     tasks, kept = _plan_reuse(areas, out, force)
     out.mkdir(parents=True, exist_ok=True)
-    base = {a.code: _base_row(a, practices) for a in areas}
+    base = {a.code: _base_row(a) for a in areas}
     rows: dict[str, dict[str, Any]] = {}
     for a in areas:
         if a.inputs is None:
@@ -224,8 +222,11 @@ def run_batch(
 
     def write_summary() -> None:
         tmp = out / "summary.csv.tmp"
-        national.summary_table(list(rows.values())).to_csv(tmp, index=False)
-        tmp.replace(summary_path)
+        try:
+            national.summary_table(list(rows.values())).to_csv(tmp, index=False)
+            tmp.replace(summary_path)
+        except OSError as exc:
+            raise paths.write_error(exc, out) from None
 
     bar = _Progress(len(tasks), progress)
 
@@ -252,9 +253,31 @@ def run_batch(
     finally:
         bar.bar.close()
     summary = national.summary_table(list(rows.values()))
+    try:
+        return _national_outputs(scenario, options, table, areas, summary, out, tasks, kept)
+    except OSError as exc:
+        raise paths.write_error(exc, out) from None
+
+
+#: the files a batch writes in its --out folder
+NATIONAL_FILES = ("summary.csv", "left_out.csv", "rejects.csv", "england.gpkg",
+                  "england.geojson", "index.html")  # fmt: skip
+
+
+def _national_outputs(
+    scenario: Scenario,
+    options: BatchOptions,
+    table: PracticeTable,
+    areas: list[BatchArea],
+    summary: pd.DataFrame,
+    out: Path,
+    tasks: list[engine.Task],
+    kept: dict[str, dict[str, Any]],
+) -> BatchResult:
+    summary_path = out / "summary.csv"
     summary.to_csv(summary_path, index=False)
     files = [summary_path]
-    left = _left_out_table(areas, practices, summary, options.level)
+    left = _left_out_table(areas, input_rows(table, options.level), summary, options.level)
     left.to_csv(out / "left_out.csv", index=False)
     files.append(out / "left_out.csv")
     if len(table.rejects):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,9 +20,10 @@ import pandas as pd
 
 import hubopt
 from hubopt import inputs
+from hubopt.batch import engine
 from hubopt.errors import InputError
 from hubopt.inputs import load
-from hubopt.scenario import Scenario, scenario_from_dict
+from hubopt.scenario import Scenario, read_toml, scenario_from_dict
 
 #: area level -> the practices column that names each practice's area
 LEVELS = {"ccg": "ccg_code", "icb": "icb_code"}
@@ -103,12 +103,7 @@ def batch_options(raw: dict[str, Any], where: str = "[batch]") -> BatchOptions:
 def load_batch(path: str | Path) -> tuple[Scenario, BatchOptions]:
     """Read a batch scenario: a scenario file with a ``[batch]`` section."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"Scenario file {path} not found.", ["check the path"])
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"Scenario file {path} is not valid TOML.", [str(exc)]) from None
+    raw = read_toml(path)
     options = batch_options(raw.pop("batch", {}), where=f"{path} [batch]")
     return scenario_from_dict(raw, base_dir=path.parent, where=str(path)), options
 
@@ -169,7 +164,42 @@ def area_codes(practices: pd.DataFrame, level: str) -> pd.Series:
                 "file ([inputs] list_sizes), whose CCG_CODE gives every practice's area"
             ],
         )
-    return practices[column].fillna("").astype(str).str.strip().str.upper()
+    return _codes(practices[column])
+
+
+def _codes(column: pd.Series) -> pd.Series:
+    return column.fillna("").astype(str).str.strip().str.upper()
+
+
+def input_rows(table: inputs.PracticeTable, level: str) -> pd.DataFrame:
+    """Every practice row of the input, usable or left out for problems, with its
+    ``area`` code at ``level`` (``""`` where it has none), ``name``, ``patients``
+    (``<NA>`` where the list size is unusable) and ``problem`` (``""`` when usable):
+    what the national totals add up to."""
+    p, r = table.practices, table.rejects
+    codes = area_codes(p, level)
+    blank = pd.Series("", index=r.index, dtype=object)
+    usable = pd.DataFrame(
+        {
+            "practice_code": p.index.to_numpy(),
+            "name": p["name"].to_numpy(),
+            "patients": p["list_size"].to_numpy(),
+            "area": codes.to_numpy(),
+            "problem": "",
+        }
+    )
+    rejected = pd.DataFrame(
+        {
+            "practice_code": r["practice_code"].to_numpy(),
+            "name": r["name"].to_numpy(),
+            "patients": r["patients"].to_numpy(),
+            "area": _codes(r.get(LEVELS[level], blank)).to_numpy(),
+            "problem": r["reason"].to_numpy(),
+        }
+    )
+    both = pd.concat([usable, rejected], ignore_index=True) if len(r) else usable
+    both["patients"] = pd.to_numeric(both["patients"], errors="coerce").astype("Int64")
+    return both
 
 
 def _groups(codes: pd.Series, wanted: tuple[str, ...]) -> list[tuple[str, ...]]:
@@ -211,12 +241,13 @@ def split_areas(
     would choose them for ``[area] ccg = [code]``; with every area, practices with no
     code come last as the area :data:`NO_AREA` (reported, not solved)."""
     practices = table.practices
+    rows = input_rows(table, options.level)
     codes = area_codes(practices, options.level)
-    groups = _groups(codes, options.codes)
+    groups = _groups(rows["area"], options.codes)
     areas = []
     for group in groups:
         code = "+".join(group)
-        members = practices[codes.isin(group)]
+        members = rows[rows["area"].isin(group)]
         choose: dict[str, Any] = {"ccg": (), "icb": (), options.level: group}
         scenario = base.replace(name=f"{base.name}-{code}", practice_codes=(), **choose)
         area = BatchArea(
@@ -224,30 +255,37 @@ def split_areas(
             scenario,
             None,
             len(members),
-            int(members["list_size"].sum()),
-            name=_name(members, options.level),
+            int(members["patients"].sum()),
+            name=_name(practices[codes.isin(group)], options.level),
         )
         try:
             area.inputs = load.inputs_for_area(table, scenario, boundary=boundary)
             area.left_out = area.inputs.rejects
             area.key = content_key(scenario, area.inputs)
         except InputError as exc:
-            area.error = str(exc)
+            area.error = engine.reason(exc)
         areas.append(area)
-    orphans = practices[codes.eq("")]
+    orphans = rows[rows["area"].eq("")]
     if not options.codes and len(orphans):
-        listed = ", ".join(f"{c} ({n:,} patients)" for c, n in orphans["list_size"].items())
+        listed = ", ".join(
+            f"{c or 'a row with no code'} ({_patients(n)})"
+            for c, n in zip(orphans["practice_code"], orphans["patients"], strict=True)
+        )
         areas.append(
             BatchArea(
                 NO_AREA,
                 base,
                 None,
                 len(orphans),
-                int(orphans["list_size"].sum()),
+                int(orphans["patients"].sum()),
                 error=f"no {LEVELS[options.level]} in the input, so in no area: {listed}",
             )
         )
     return areas
+
+
+def _patients(n: Any) -> str:
+    return "list size unusable" if pd.isna(n) else f"{int(n):,} patients"
 
 
 def _plain(value: Any) -> Any:
@@ -268,7 +306,9 @@ def content_key(scenario: Scenario, area_inputs: load.Inputs) -> str:
     fields = {
         f.name: _plain(getattr(scenario, f.name))
         for f in dataclasses.fields(scenario)
-        if f.name != "source"
+        # where the scenario came from, and whether rows with problems are left out
+        # (the rows kept are hashed below), change no plan
+        if f.name not in ("source", "drop_invalid")
     }
     h.update(json.dumps(fields, sort_keys=True, default=str).encode())
     h.update(hubopt.__version__.encode())

@@ -11,6 +11,7 @@ failure is a row with its reason). :func:`run_local` uses
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing as mp
 import signal
@@ -26,8 +27,8 @@ import networkx as nx
 import pandas as pd
 import psutil
 
-from hubopt import pipeline
-from hubopt.errors import HuboptError, InputError
+from hubopt import paths, pipeline
+from hubopt.errors import HuboptError, InputError, OutputError
 from hubopt.inputs import load
 from hubopt.model import adjacency
 from hubopt.outputs import evaluate
@@ -61,7 +62,7 @@ def reason(exc: BaseException) -> str:
             text += " " + "; ".join(exc.problems[:3]) + (f" (+{more} more)" if more > 0 else "")
     else:
         text = f"{type(exc).__name__}: {exc}"
-    return text if len(text) <= 500 else text[:497] + "..."
+    return text if len(text) <= 1000 else text[:997] + "..."
 
 
 def contiguous_share(groups: pd.Series, neighbours: nx.Graph) -> float | None:
@@ -121,23 +122,36 @@ def solve_area_task(task: Task) -> Row:
     start = time.perf_counter()
     row: Row = {"area": task.code, "key": task.key}
     try:
-        task.folder.mkdir(parents=True, exist_ok=True)
-        (task.folder / RECORD).unlink(missing_ok=True)
+        try:
+            task.folder.mkdir(parents=True, exist_ok=True)
+            (task.folder / RECORD).unlink(missing_ok=True)
+        except OSError as exc:
+            raise paths.write_error(exc, task.folder) from None
         res = pipeline.run_inputs(task.scenario, task.inputs, out_dir=task.folder)
         row |= area_row(res, task.inputs)
     except Exception as exc:  # every failure becomes the area's row, never the batch's
         row |= {"status": "failed", "reason": reason(exc)}
     row["seconds"] = round(time.perf_counter() - start, 1)
-    write_record(task.folder, row)
+    try:
+        write_record(task.folder, row)
+    except OutputError as exc:  # no record: the area is not finished, a rerun redoes it
+        keep = ("area", "key", "seconds")
+        row = {k: row[k] for k in keep} | {"status": "failed", "reason": reason(exc)}
     return row
 
 
 def write_record(folder: Path, row: Row) -> None:
-    """Write ``area.json`` atomically (a rename), so a half-written record never exists."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """Write ``area.json`` atomically (a rename), so a half-written record never exists;
+    an :class:`~hubopt.errors.OutputError` (and no record) when it cannot be written."""
     tmp = folder / f"{RECORD}.tmp"
-    tmp.write_text(json.dumps(row, indent=2, default=str), encoding="utf-8")
-    tmp.replace(folder / RECORD)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(row, indent=2, default=str), encoding="utf-8")
+        tmp.replace(folder / RECORD)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise paths.write_error(exc, folder) from None
 
 
 def read_record(folder: Path) -> Row | None:
@@ -156,7 +170,8 @@ def died(task: Task, attempts: int, why: str) -> Row:
         "status": "failed",
         "reason": f"the worker solving it died {attempts} time(s): {why}",
     }
-    write_record(task.folder, row)
+    with contextlib.suppress(OutputError):  # the row says so; a rerun tries it again
+        write_record(task.folder, row)
     return row
 
 

@@ -82,7 +82,12 @@ def rejects_in_area(
 
 
 def read_all_practices(scenario: Scenario) -> inputs.PracticeTable:
-    """All practices named by the scenario's inputs, validated (before the area)."""
+    """All practices named by the scenario's inputs, validated (before the area).
+
+    A row with problems is set aside in ``rejects`` (with its problems) whatever
+    ``drop_invalid`` says: whether it stops the run depends on whether it is in the
+    chosen area (:func:`inputs_for_area`), so a bad row of one area never stops
+    another's run or a batch. Problems of a whole file still raise here."""
     return _read_practices(scenario)[0]
 
 
@@ -90,9 +95,7 @@ def _read_practices(scenario: Scenario) -> tuple[inputs.PracticeTable, dict[str,
     """:func:`read_all_practices`, with each NHS file's publication date by input."""
     s = scenario
     if s.practices is not None:
-        table = inputs.read_practices_table(
-            s.practices, columns=s.columns, drop_invalid=s.drop_invalid
-        )
+        table = inputs.read_practices_table(s.practices, columns=s.columns, drop_invalid=True)
         return table, {}
     # the scenario refuses NHS inputs without both of these (scenario_from_dict)
     assert s.list_sizes is not None and s.postcodes is not None
@@ -107,7 +110,7 @@ def _read_practices(scenario: Scenario) -> tuple[inputs.PracticeTable, dict[str,
     published = {k: str(f.published) for k, f in files.items() if f and f.published}
     table = nhs.assemble(
         list_sizes=sizes, postcodes=postcodes, register=register, pcn_map=pcn_map, epcn=epcn,
-        drop_invalid=s.drop_invalid,
+        drop_invalid=True,
     )  # fmt: skip
     return table, published
 
@@ -182,6 +185,11 @@ def inputs_for_area(
     s = scenario
     selection, problems = area.select_area(table.practices, s, boundary=boundary)
     invalid = table.rejects[rejects_in_area(table.rejects, s, boundary).to_numpy()]
+    if len(invalid) and not s.drop_invalid:
+        named = set(invalid["practice_code"])
+        raise inputs.problems_error(
+            table.source, [p for p in table.problems if p.practice in named]
+        )
     parts = [invalid[inputs.LEFT_OUT_COLUMNS], selection.left_out]
     if problems:
         if not s.drop_invalid or any(p.practice is None for p in problems):

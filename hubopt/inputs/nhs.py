@@ -28,6 +28,7 @@ from pyproj import Transformer
 
 from hubopt.errors import InputError
 from hubopt.inputs import PracticeTable, Problem, check_practices, finish_practices
+from hubopt.inputs.practices import unique_columns
 from hubopt.inputs.published import Opened, Published, open_table, publication
 
 #: epraccur column positions (ODS documentation; no header row in the file).
@@ -91,9 +92,15 @@ def _read_csv(path: Path, *, hint: str = "", **kwargs) -> tuple[pd.DataFrame, Op
 
 def _parse_csv(src: Opened, path: Path, **kwargs) -> pd.DataFrame:
     try:
-        return pd.read_csv(src.handle, dtype=str, keep_default_na=False, **kwargs)
+        df = pd.read_csv(src.handle, dtype=str, keep_default_na=False, **kwargs)
+    except pd.errors.EmptyDataError:
+        raise InputError(
+            f"The file {src.label} is empty.",
+            [f"{src.label}: no header and no rows; download it again"],
+        ) from None
     except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InputError(f"Could not read {path}.", [str(exc)]) from None
+        raise InputError(f"Could not read {path}.", [f"{src.label}: {exc}"]) from None
+    return df if kwargs.get("header", 0) is None else unique_columns(df, src.label)
 
 
 def _partner_sheet(src: Opened) -> pd.DataFrame:
@@ -109,7 +116,7 @@ def _partner_sheet(src: Opened) -> pd.DataFrame:
             f"{src.label} has no 'PCN Core Partner Details' sheet.",
             [f"sheets found: {', '.join(sheets)}"],
         )
-    return sheets[sheet]
+    return unique_columns(sheets[sheet], f"{src.label} ({sheet})")
 
 
 def _find(columns: list[str], *candidates: str, label: str, path: Path) -> str:
@@ -124,9 +131,37 @@ def _find(columns: list[str], *candidates: str, label: str, path: Path) -> str:
     )
 
 
+#: Date layouts read in ODS files: as published (YYYYMMDD), then as a spreadsheet may
+#: have saved them (ISO, British day first).
+ODS_DATE_FORMATS = ("%Y%m%d", "%Y-%m-%d", "%d/%m/%Y")
+
+
 def _parse_ods_date(s: pd.Series) -> pd.Series:
-    """ODS dates are YYYYMMDD; blanks are open-ended (NaT)."""
-    return pd.to_datetime(s.str.strip().replace("", None), format="%Y%m%d", errors="coerce")
+    """ODS dates: YYYYMMDD as published, or ISO / DD/MM/YYYY as a spreadsheet saves
+    them; blanks are open-ended (NaT), and so is anything else (see :func:`_bad_dates`)."""
+    text = s.str.strip().replace("", None)
+    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    for fmt in ODS_DATE_FORMATS:
+        todo = out.isna() & text.notna()
+        if not todo.any():
+            break
+        out[todo] = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+    return out
+
+
+def _bad_dates(
+    raw: pd.Series, parsed: pd.Series, *, label: str, field: str, lines: pd.Series, codes: pd.Series
+) -> list[Problem]:
+    """A problem for each date given but not readable, naming the line and practice."""
+    bad = raw.str.strip().ne("") & parsed.isna()
+    return [
+        Problem(
+            f"{label} line {lines[i]} ({codes[i]}): {field} {raw[i]!r} is not a date; give "
+            "it as YYYYMMDD (as ODS publishes it), e.g. 20190701",
+            codes[i],
+        )
+        for i in raw.index[bad]
+    ]
 
 
 def read_epraccur(path: str | Path) -> Loaded:
@@ -155,9 +190,14 @@ def read_epraccur(path: str | Path) -> Loaded:
     df = df.apply(lambda s: s.str.strip())
     df.insert(0, "line", np.arange(line0, line0 + len(df)))
     df["status"] = df["status"].map(STATUS).fillna(df["status"])
+    closing = df["close_date"]
     for col in ("open_date", "close_date", "join_date", "left_date"):
         df[col] = _parse_ods_date(df[col])
-    problems = [
+    problems = _bad_dates(
+        closing, df["close_date"], label=src.label, field="close date", lines=df["line"],
+        codes=df["practice_code"],
+    )  # fmt: skip
+    problems += [
         Problem(
             f"{src.label} lines {', '.join(map(str, g['line']))}: practice code {code} "
             "appears more than once; keep one row per practice",
@@ -216,6 +256,11 @@ def read_list_sizes(path: str | Path) -> Loaded:
         )
         for c, g in out[out["practice_code"].duplicated(keep=False)].groupby("practice_code")
     ]
+    if out.empty:
+        raise InputError(
+            f"The list sizes file {src.label} has no practices.",
+            [f"{src.label}: no rows (of all persons) under its header; download it again"],
+        )
     out = out.rename(columns={"raw_size": "list_size"})
     out["list_size"] = out["list_size"].str.replace(",", "")
     when = publication(path, opened=src, extract=out["extract_date"] if len(out) else None)
@@ -275,22 +320,23 @@ def read_epcn(path: str | Path, *, as_at: date | str) -> Loaded:
     def col(label: str, *names: str) -> pd.Series:
         return df[_find(cols, *names, label=label, path=path)].str.strip()
 
+    start = col("start date", "practice to pcn relationship start date", "start_date")
+    end = col("end date", "practice to pcn relationship end date", "end_date")
     out = pd.DataFrame(
         {
             "line": np.arange(line0, line0 + len(df)),
             "practice_code": col("practice code", "partner organisation code", "practice_code"),
             "pcn_code": col("PCN code", "pcn code", "pcn_code"),
             "pcn_name": col("PCN name", "pcn name", "pcn_name"),
-            "start": _parse_ods_date(
-                col("start date", "practice to pcn relationship start date", "start_date")
-            ),
-            "end": _parse_ods_date(
-                col("end date", "practice to pcn relationship end date", "end_date")
-            ),
+            "start": _parse_ods_date(start),
+            "end": _parse_ods_date(end),
         }
     )
+    where = {"label": src.label, "lines": out["line"], "codes": out["practice_code"]}
+    dated = _bad_dates(start, out["start"], field="start date", **where)
+    dated += _bad_dates(end, out["end"], field="end date", **where)
     live = out[(out["start"] <= when) & (out["end"].isna() | (out["end"] >= when))]
-    problems = [
+    problems = dated + [
         Problem(
             f"{src.label} lines {', '.join(map(str, g['line']))}: practice {code} is in "
             f"{g['pcn_code'].nunique()} PCNs on {when.date()} ({', '.join(g['pcn_code'])}); "

@@ -8,6 +8,7 @@ Line numbers are the file's own (the header is line 1).
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,8 +46,9 @@ ENGLAND_BBOX = {"lat": (49.8, 55.9), "lon": (-6.5, 1.9)}
 class Problem:
     """One thing wrong with an input, in a planner's words.
 
-    ``practice`` names the practice the problem is about (None when it is about a
-    whole file); ``--drop-invalid`` leaves out exactly the practices named.
+    ``practice`` names the practice the problem is about (``""`` for rows with no code,
+    None when it is about a whole file); ``--drop-invalid`` leaves out exactly the
+    practices (rows) named.
     """
 
     text: str
@@ -93,6 +95,10 @@ class PracticeTable:
     #: columns (area codes, coordinates) after :data:`LEFT_OUT_COLUMNS`
     rejects: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    #: the problems that left out the practices in ``rejects`` (each names its practice)
+    problems: list[Problem] = field(default_factory=list)
+    #: the file the practices were read from, for messages
+    source: str = ""
 
 
 def check_rows(
@@ -117,8 +123,8 @@ def check_rows(
     def where(i) -> str:
         return f"{label} line {df.at[i, 'line']} ({code[i] or 'no code'})"
 
-    for i in df.index[code == ""]:
-        problems.append(Problem(f"{where(i)}: {key} is empty; give {columns[key]}"))
+    for i in df.index[code == ""]:  # a row of its own: --drop-invalid leaves it out, named
+        problems.append(Problem(f"{where(i)}: {key} is empty; give {columns[key]}", ""))
     dup = code.ne("") & code.duplicated(keep=False)
     for c, rows in df[dup].groupby(code[dup]).groups.items():
         lines = ", ".join(str(df.at[i, "line"]) for i in rows)
@@ -192,6 +198,16 @@ def check_practices(df: pd.DataFrame, label: str) -> list[Problem]:
     return problems
 
 
+def problems_error(source: str, problems: list[Problem], *, droppable: bool = True) -> InputError:
+    """The error that lists the practices' ``problems`` read from ``source``
+    (``droppable``: each names its practice, so ``--drop-invalid`` could leave them out)."""
+    return InputError(
+        f"The practices from {source} have problems"
+        + (" (use --drop-invalid to leave those practices out):" if droppable else ":"),
+        [str(p) for p in problems],
+    )
+
+
 def finish_practices(
     df: pd.DataFrame, problems: list[Problem], *, source: str, drop_invalid: bool = False
 ) -> PracticeTable:
@@ -201,11 +217,7 @@ def finish_practices(
     """
     whole_file = [p for p in problems if p.practice is None]
     if problems and (whole_file or not drop_invalid):
-        raise InputError(
-            f"The practices from {source} have problems"
-            + (" (use --drop-invalid to leave those practices out):" if not whole_file else ":"),
-            [str(p) for p in problems],
-        )
+        raise problems_error(source, problems, droppable=not whole_file)
     bad = {p.practice for p in problems}
     reasons: dict[str | None, list[str]] = {}
     for p in problems:
@@ -228,7 +240,45 @@ def finish_practices(
     gdf = gpd.GeoDataFrame(
         df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326"
     ).set_index("practice_code", drop=True)
-    return PracticeTable(gdf, rejects, [])
+    return PracticeTable(gdf, rejects, [], list(problems), source)
+
+
+#: How pandas names the second, third ... column of a name given twice: ``name.1``.
+_REPEATED = re.compile(r"^(?P<name>.*)\.(?P<n>[1-9][0-9]*)$")
+
+
+def unique_columns(df: pd.DataFrame, label: str, *, first_line: int = 2) -> pd.DataFrame:
+    """``df`` with one column per name. A name given twice in the file (pandas reads
+    the second as ``name.1``; or two names equal once stripped) is an InputError naming
+    the columns and the first line where their values differ; a copy with the same
+    values is dropped. ``first_line`` is the file's line of the first row."""
+    names = [str(c).strip() for c in df.columns]
+    bases = []
+    for n in names:
+        m = _REPEATED.match(n)
+        bases.append(m["name"] if m and m["name"] in names else n)
+    first: dict[str, int] = {}
+    keep, problems = [], []
+    for i, name in enumerate(bases):
+        if name not in first:
+            first[name] = i
+            keep.append(i)
+            continue
+        a = df.iloc[:, first[name]].astype(str).str.strip()
+        b = df.iloc[:, i].astype(str).str.strip()
+        differ = np.flatnonzero(a.to_numpy() != b.to_numpy())
+        if len(differ):
+            row = int(differ[0])
+            problems.append(
+                f"{label}: column '{name}' is given twice (columns {first[name] + 1} and "
+                f"{i + 1}) with different values, e.g. line {row + first_line}: "
+                f"{a.iloc[row]!r} and {b.iloc[row]!r}; keep the right one and delete the other"
+            )
+    if problems:
+        raise InputError(f"The file {label} names a column more than once.", problems)
+    out = df.iloc[:, keep].copy()
+    out.columns = [bases[i] for i in keep]
+    return out
 
 
 #: Encodings tried in turn for a planner's CSV: UTF-8 (with or without the byte-order
@@ -251,9 +301,10 @@ def read_text_csv(
     failed = ""
     for encoding in CSV_ENCODINGS:
         try:
-            df = pd.read_csv(
-                path, dtype=str, keep_default_na=False, skipinitialspace=True, encoding=encoding
-            )
+            with open(path, "rb") as fh:  # closed even when the read is interrupted
+                df = pd.read_csv(
+                    fh, dtype=str, keep_default_na=False, skipinitialspace=True, encoding=encoding
+                )
         except UnicodeDecodeError as exc:
             failed = str(exc)
             continue
@@ -278,7 +329,7 @@ def read_text_csv(
             f"Could not read {what} file {path}: it is neither UTF-8 nor Windows-1252 text.",
             [f"{path.name}: {failed}; save it as CSV UTF-8 (in Excel: Save As, CSV UTF-8)"],
         )
-    df.columns = [c.strip() for c in df.columns]
+    df = unique_columns(df, path.name)
     return df.rename(columns=rename or {}).apply(lambda s: s.str.strip())
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -125,8 +126,14 @@ def open_table(
                 yield Opened(
                     fh, f"{path.name}:{Path(info.filename).name}", date(*info.date_time[:3])
                 )
-    except zipfile.BadZipFile as exc:
-        raise InputError(f"Could not read the archive {path}.", [str(exc)]) from None
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:  # not a zip, cut short, damaged
+        raise InputError(
+            f"Could not read the archive {path}.",
+            [
+                f"{path.name}: {exc or 'it ends too early'}; download it again (it may be cut "
+                "short or damaged), or give the file inside it unzipped"
+            ],
+        ) from None
 
 
 def publication(

@@ -374,8 +374,50 @@ def _project(nodes: pd.DataFrame, crs: str | None) -> pd.DataFrame:
     return nodes
 
 
+#: A practice further than this from every road of the network is outside the
+#: extract (no practice in England is this far from a car road): a network problem.
+OUTSIDE_M = 10_000.0
+
+
+def _extent(x: np.ndarray, y: np.ndarray) -> str:
+    """A BNG extent as latitudes and longitudes, for messages."""
+    lon, lat = Transformer.from_crs(BNG, "EPSG:4326", always_xy=True).transform(
+        [np.nanmin(x), np.nanmax(x)], [np.nanmin(y), np.nanmax(y)]
+    )
+    return f"lat {lat[0]:.2f} to {lat[1]:.2f}, lon {lon[0]:.2f} to {lon[1]:.2f}"
+
+
+def check_covers(net: RoadNetwork, snapped: pd.DataFrame, *, source: str, limit_m: float) -> None:
+    """Raise a :class:`~hubopt.errors.NetworkError` when practices are further than
+    ``limit_m`` from every road of the network: the extract does not cover them."""
+    out = snapped[snapped["snap_m"] > limit_m].sort_values("snap_m", ascending=False)
+    if out.empty:
+        return
+    share = f"all {len(out)}" if len(out) == len(snapped) else f"{len(out)} of the {len(snapped)}"
+    listed = [
+        f"practice {code} is {m / 1000:,.1f} km from the nearest road in {source}"
+        for code, m in out["snap_m"].head(10).items()
+    ] + ([f"and {len(out) - 10} more"] if len(out) > 10 else [])
+    raise NetworkError(
+        f"The road network {source} does not cover the area: {share} practices are more "
+        f"than {limit_m / 1000:g} km from its roads.",
+        listed
+        + [
+            f"the network covers {_extent(net.nodes['x'].to_numpy(), net.nodes['y'].to_numpy())}; "
+            f"the practices lie at {_extent(snapped['x'].to_numpy(), snapped['y'].to_numpy())}",
+            "use the OpenStreetMap extract of the county the practices are in (Geofabrik's "
+            "England page, e.g. cumbria-latest.osm.pbf; add a neighbouring county's when the "
+            'area crosses the line), or [network] kind = "straight_line" for an estimate',
+        ],
+    )
+
+
 def snap_practices(
-    net: RoadNetwork, practices: gpd.GeoDataFrame, *, warn_m: float = 1000.0
+    net: RoadNetwork,
+    practices: gpd.GeoDataFrame,
+    *,
+    warn_m: float = 1000.0,
+    source: str = "the road network",
 ) -> pd.DataFrame:
     """Join each practice to its nearest node of the (prepared) network.
 
@@ -383,6 +425,12 @@ def snap_practices(
     (straight metres from the practice to the node), ``access_s`` (seconds to cover
     that at :data:`~hubopt.roads.speeds.ACCESS_KPH`), ``x``, ``y`` (BNG metres) and
     ``far`` (snap beyond ``warn_m``, e.g. a practice outside the extract).
+
+    Raises
+    ------
+    NetworkError
+        Practices are further than :data:`OUTSIDE_M` (or ``warn_m``, if larger) from
+        every road of the network (``source`` names it): not the area's extract.
     """
     if not net.prepared:
         raise NetworkError("Snap to a prepared network.", ["call prepare_graph first"])
@@ -401,6 +449,7 @@ def snap_practices(
     )
     out["access_s"] = out["snap_m"] / (ACCESS_KPH / 3.6)
     out["far"] = out["snap_m"] > warn_m
+    check_covers(net, out, source=source, limit_m=max(OUTSIDE_M, warn_m))
     far = out[out["far"]]
     if len(far):
         listed = ", ".join(f"{c} ({m:,.0f} m)" for c, m in far["snap_m"].head(10).items())
