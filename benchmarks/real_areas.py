@@ -420,13 +420,15 @@ def fmt(value: object, key: str) -> str:
 
 def method(bound_kind: str, proof: str) -> str:
     """A short name for the bound and proof: ``SP-enum`` (set partitioning, proven by
-    enumeration), ``SP-LP`` (its LP bound), ``SP-lagr`` (its Lagrangian bound, column
-    generation stopped early), ``compact`` (CBC/HiGHS on the compact model, or its
-    LP/Lagrangian bound)."""
+    enumeration), ``SP-LP+`` (its LP bound raised by the enumeration), ``SP-LP`` (its
+    LP bound), ``SP-lagr`` (its Lagrangian bound, column generation stopped early),
+    ``compact`` (CBC/HiGHS on the compact model, or its LP/Lagrangian bound)."""
     if not bound_kind.startswith("set partitioning"):
         return "compact"
-    if "enumeration" in proof or "enumeration" in bound_kind:
+    if "enumeration" in proof or bound_kind.endswith("(enumeration)"):
         return "SP-enum"
+    if "raised by enumeration" in bound_kind:
+        return "SP-LP+"
     return "SP-LP" if "(LP)" in bound_kind else "SP-lagr"
 
 

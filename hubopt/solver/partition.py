@@ -431,20 +431,21 @@ def _stage(
     if value - lower <= GAP_TOL * max(1.0, abs(value)):
         proof = "column generation bound"
     elif prices is not None and np.isfinite(lower) and clock.left() > 0:
+        before = lower
         proven, value2, chosen2, lower = _enumeration_proof(
             area, pool, master, pricing, prices, lp_value, lower, value, clock,
             enumerate_limit, say,
         )  # fmt: skip
+        if lower > before:
+            bound_kind = "set partitioning (LP, raised by enumeration)"
         if chosen2 is not None and value2 < value - tol:
             chosen, value, source = chosen2, value2, "price-and-branch over enumerated columns"
         if proven:
             lower, proof = value, "reduced-cost enumeration"
             bound_kind = "set partitioning (enumeration)"
-    gap = relative_gap(value + area.offset[k], lower + area.offset[k])
     status = Status.OPTIMAL if proof else Status.TIME_LIMITED
     if not proof and stop is Stop.PROOF:
         stop = Stop.CLOCK if clock.left() <= 0 else Stop.WORK
-    del gap
     return StageOutcome(chosen, value, lower, status, bound_kind, source, proof, stop, work, 0.0)
 
 
