@@ -66,6 +66,10 @@ log = logging.getLogger(__name__)
 #: Most columns the reduced-cost enumeration may list before the proof gives up (a
 #: master MIP of 28,000 columns took 5 s; of 220,000, over two minutes).
 ENUMERATION_LIMIT = 50_000
+#: ... or, with more time left, this many columns per second left (the enumeration and
+#: the master MIP over them run at about 2,000 columns a second), up to the most below.
+ENUMERATION_PER_SECOND = 2_000
+ENUMERATION_MOST = 150_000
 #: The enumeration's first threshold, as a share of the bound (then doubled each round
 #: up to the gap).
 ENUMERATION_START = 0.002
@@ -485,6 +489,7 @@ def _enumeration_proof(
     for j, site in area.sites.items():
         res = pricing.price(site, prices, seconds=min(PRICING_SECONDS, max(0.01, clock.left())))
         least[j] = min(0.0, res.bound)
+    limit = max(limit, min(ENUMERATION_MOST, int(ENUMERATION_PER_SECOND * clock.left())))
     lag = lp_value + sum(least.values())  # the Lagrangian bound at these prices
     bound = max(lower, lag)
     slack = 1e-7 * max(1.0, abs(upper))
