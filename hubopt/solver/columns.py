@@ -78,9 +78,18 @@ class Site:
     travel: np.ndarray  # patient-minutes of each member to the site
     singleton: bool
     at: dict[int, int] = field(default_factory=dict)  # position -> index in members
+    #: per member, the members it lets join (those it is a nearer neighbour of); None
+    #: when the hub need not be contiguous
+    children: list[np.ndarray] | None = None
 
     def __post_init__(self) -> None:
         self.at = {int(p): k for k, p in enumerate(self.members)}
+        if self.parents is not None:
+            kids: list[list[int]] = [[] for _ in self.members]
+            for k, ps in enumerate(self.parents):
+                for p in ps:
+                    kids[int(p)].append(k)
+            self.children = [np.array(k, dtype=int) for k in kids]
 
 
 @dataclass

@@ -111,17 +111,6 @@ def _limits(area: Area, site: Site) -> tuple[float, float]:
     return lo, hi
 
 
-def _children(site: Site) -> list[np.ndarray] | None:
-    """Per member, the members it lets join (those it is a nearer neighbour of)."""
-    if site.parents is None:
-        return None
-    kids: list[list[int]] = [[] for _ in site.members]
-    for k, ps in enumerate(site.parents):
-        for p in ps:
-            kids[int(p)].append(k)
-    return [np.array(k, dtype=int) for k in kids]
-
-
 def greedy(area: Area, site: Site, prices: Prices) -> list[Column]:
     """Hubs grown from ``site`` one member at a time (the member that lowers the
     reduced cost most, by itself or per patient while the hub is short of the band),
@@ -132,7 +121,7 @@ def greedy(area: Area, site: Site, prices: Prices) -> list[Column]:
     c = Costs.of(area, site, prices)
     g = g_of(area, c)
     lo, hi = _limits(area, site)
-    kids = _children(site)
+    kids = site.children
     w = site.weight
     out = []
     for per_patient in (False, True):
@@ -144,11 +133,12 @@ def greedy(area: Area, site: Site, prices: Prices) -> list[Column]:
         else:
             reach[kids[0]] = True
         patients = float(w[0])
+        flat = not (c.breach or c.balance)  # g is 0: a member's change is its r
         while True:
             cand = reach & ~inside & (patients + w <= hi)
             if not cand.any():
                 break
-            delta = c.r + g(patients + w) - g(np.array([patients]))[0]
+            delta = c.r if flat else c.r + g(patients + w) - g(np.array([patients]))[0]
             short = patients < lo
             score = delta / np.maximum(w, 1.0) if (short and per_patient) else delta
             score = np.where(cand, score, np.inf)
@@ -342,7 +332,7 @@ def enumerate_site(
         return [col] if c.r[0] - c.kappa <= threshold else []
     g = g_of(area, c)
     lo, hi = _limits(area, site)
-    kids = _children(site)
+    kids = site.children
     w, r = site.weight, c.r
     n = len(w)
     by_ratio = np.argsort(r / np.maximum(w, 1e-9))
