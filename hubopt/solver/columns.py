@@ -122,12 +122,14 @@ class Area:
         site_only = frozenset(site_only_codes(practices))
         optional = np.isin(codes, [*s.optional, *site_only])
         singletons = model.singleton_practices(practices, s)
-        pairs = model.scenario_pairs(inst.minutes, practices, s, neighbours=inst.neighbours)
+        pairs = model.scenario_pairs(
+            inst.minutes, practices, s, neighbours=inst.neighbours, hops=inst.hops
+        )
         minutes = inst.minutes.loc[codes, codes].to_numpy(dtype=float)
         by_site: dict[str, list[str]] = {}
         for i, j in pairs:
             by_site.setdefault(j, []).append(i)
-        hops = model.hop_distances(pairs, inst.neighbours) if s.contiguous else None
+        hops = inst.area_hops if s.contiguous else None
         sites = {}
         for j, members in by_site.items():
             if j not in members:

@@ -57,11 +57,11 @@ class _Hubs:
         self.t = inst.minutes.loc[p.index, p.index]
         self.pos = {c: k for k, c in enumerate(p.index)}
         self.tt = self.t.to_numpy()
-        pairs = model.scenario_pairs(inst.minutes, p, s, neighbours=inst.neighbours)
+        pairs = model.scenario_pairs(inst.minutes, p, s, neighbours=inst.neighbours, hops=inst.hops)
         self.eligible: dict[str, set[str]] = {}
         for i, j in pairs:
             self.eligible.setdefault(j, set()).add(i)
-        self.hops = model.hop_distances(pairs, inst.neighbours) if s.contiguous else None
+        self.hops = inst.area_hops if s.contiguous else None
         #: practice neighbours (empty without): who may join next and who is around
         self.nb: nx.Graph = inst.neighbours if inst.neighbours is not None else nx.Graph()
         self.bordered = inst.neighbours is not None

@@ -11,6 +11,7 @@ neighbourhood search (:mod:`hubopt.solver.search`).
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Iterable
@@ -43,6 +44,8 @@ class Instance:
     scenario: Scenario
     current: pd.Series | None = None
     neighbours: nx.Graph | None = None
+    #: the neighbour steps of the whole area, for a part of it (None: its own)
+    hops: model.Hops | None = None
 
     def build(self) -> HubModel:
         """The whole model of this instance."""
@@ -52,7 +55,19 @@ class Instance:
             self.scenario,
             current=self.current,
             neighbours=self.neighbours,
+            hops=self.hops,
         )
+
+    @functools.cached_property
+    def area_hops(self) -> model.Hops | None:
+        """The neighbour steps its parts keep (:func:`hubopt.model.add_contiguity`):
+        the whole area's, computed once; None without contiguity."""
+        if self.hops is not None or not self.scenario.contiguous or self.neighbours is None:
+            return self.hops
+        pairs = model.scenario_pairs(
+            self.minutes, self.practices, self.scenario, neighbours=self.neighbours
+        )
+        return model.hop_distances(pairs, self.neighbours)
 
     def part(
         self,
@@ -97,6 +112,7 @@ class Instance:
             sub,
             None if self.current is None else self.current.reindex(rows),
             None if self.neighbours is None else self.neighbours.subgraph(rows).copy(),
+            self.area_hops,
         )
 
     def values(self, plan: pd.Series) -> Values:
