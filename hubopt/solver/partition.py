@@ -70,8 +70,9 @@ ENUMERATION_LIMIT = 50_000
 #: the master MIP over them run at about 2,000 columns a second), up to the most below.
 ENUMERATION_PER_SECOND = 2_000
 ENUMERATION_MOST = 150_000
-#: The enumeration's first threshold, as a share of the bound (then doubled each round
-#: up to the gap).
+#: The enumeration's first threshold, as a share of the bound, or a sixteenth of the
+#: gap if more (then doubled each round up to the gap: at most four rounds more; a
+#: band-breach stage's bound of a few hundred patients took a dozen rounds).
 ENUMERATION_START = 0.002
 #: Seconds one site's exact pricing may take at most.
 PRICING_SECONDS = 5.0
@@ -87,6 +88,10 @@ ROUNDS_MAX = 1000
 #: An exact pricing round ends once it has found this many columns (the master is
 #: solved again with them); only a round over every site gives a bound.
 EXACT_BATCH = 10
+#: ... except the first exact round and every WHOLE_ROUND_EVERY-th, which price every
+#: site, so that a run the clock stops early still has a bound (all of England at 15 s
+#: an area left 4 large areas with none).
+WHOLE_ROUND_EVERY = 5
 
 
 #: Improves a plan within a clock (the neighbourhood search).
@@ -389,7 +394,8 @@ def _stage(
             least += min(0.0, res.bound)
             if res.column is not None and res.value < -tol:
                 found.append(res.column)
-                if len(found) >= EXACT_BATCH and priced < len(order):
+                whole = rounds % WHOLE_ROUND_EVERY == 1  # the first, then every few
+                if len(found) >= EXACT_BATCH and priced < len(order) and not whole:
                     order = order[step + 1 :] + order[: step + 1]
                     break
         complete = priced == len(order)
@@ -493,7 +499,7 @@ def _enumeration_proof(
     lag = lp_value + sum(least.values())  # the Lagrangian bound at these prices
     bound = max(lower, lag)
     slack = 1e-7 * max(1.0, abs(upper))
-    threshold = min(upper - lag, ENUMERATION_START * max(1.0, abs(lag)))
+    threshold = min(upper - lag, max(ENUMERATION_START * abs(lag), (upper - lag) / 16))
     best: list[int] | None = None
     while True:
         found: list[Column] = []
