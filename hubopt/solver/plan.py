@@ -217,10 +217,19 @@ def _partitioned(run: _Run, best: pd.Series) -> SolveResult:
     """A large area by set partitioning (:mod:`hubopt.solver.partition`) from the first
     plan: column generation, price-and-branch and the proof by enumeration; where that
     leaves a gap and time, the neighbourhood search improves the plan, and the
-    partitioning's bound certifies it. In a repeatable run a partitioning the clock
-    ended gives only its bound: the plan is the search's."""
+    partitioning's bound certifies it. A repeatable run searches first, for its share
+    of the time and work as on the compact path, and a partitioning the clock ended
+    gives only its bound: the plan is the search's (at 15 s an area, searching after
+    the partitioning left 17 of England's areas with plans 2-24% worse in travel)."""
     inst, clock, say = run.inst, run.clock, run.say
-    # a repeatable run's search has one work budget, spent after the partitioning
+    s = inst.scenario
+    if clock.repeatable:  # its plan must not depend on the clock: the search's first
+        try:
+            best = _search(
+                run, best, clock.until(clock.start + SEARCH_SHARE * s.time_limit_seconds)
+            )
+        except search.Interrupted as stop:
+            return _plan_result(inst, stop.plan, None, interrupted=True)
     improve = None if clock.repeatable else (lambda p, c: _improve(run, p, c))  # noqa: E731
     try:
         result = partition.solve(inst, clock.within((1 - RESERVE_SHARE) * clock.left()),
@@ -236,10 +245,12 @@ def _partitioned(run: _Run, best: pd.Series) -> SolveResult:
     if result.status is Status.OPTIMAL and use:
         say(f"done after {clock.elapsed():.1f} s: {result.describe()}")
         return result
-    try:
-        improved = _search(run, start, clock)
-    except search.Interrupted as stop:
-        improved = stop.plan
+    improved = start
+    if not clock.repeatable:  # (a repeatable run's search has had its work)
+        try:
+            improved = _search(run, start, clock)
+        except search.Interrupted as stop:
+            improved = stop.plan
     if use and not better(inst.values(improved), inst.values(start)):
         out = result
     else:
