@@ -33,7 +33,33 @@ OBJECTIVES = {
         "objective_weights": (10.0, 1.0),
     },
     "optional with rural exception": {"optional": ("C3", "A0"), "band": "rural_exception"},
+    # today's groups of 5 or 6 practices (50,000-70,000 patients: some must move)
+    "fewest moved then travel": {"objective": ("fewest_moved", "weighted_travel"), "today": 5},
+    "weighted moved and travel": {
+        "objective": ("fewest_moved", "weighted_travel"),
+        "objective_mode": "weighted",
+        "objective_weights": (50_000.0, 1.0),
+        "today": 6,
+    },
+    "fewest moved with rural exception": {
+        "objective": ("fewest_moved", "weighted_travel"),
+        "band": "rural_exception",
+        "today": 6,
+    },
 }
+
+
+def _instance(rules: dict, **size) -> Instance:
+    """A grid with ``rules``; ``today`` (if given) regroups today's practices in runs of
+    that many, in code order."""
+    rules = dict(rules)
+    today = rules.pop("today", None)
+    inst = grid(**size, **rules)
+    if today is not None:
+        codes = list(inst.practices.index)
+        groups = pd.Series([f"G{k // today}" for k in range(len(codes))], index=codes)
+        inst = dataclasses.replace(inst, current=groups)
+    return inst
 
 
 def _compact(inst: Instance):
@@ -82,7 +108,7 @@ def test_the_same_optimum_as_the_compact_model(rule):
     size = (
         {"rows": 3, "cols": 4} if rule in OBJECTIVES else {"rows": 3} if rule == "elastic" else {}
     )
-    inst = grid(**size, **{**PER_HUB, **OBJECTIVES}[rule])
+    inst = _instance({**PER_HUB, **OBJECTIVES}[rule], **size)
     assert columns.supports(inst)
     exact = _compact(inst)
     r = _partitioned(inst)
@@ -92,6 +118,8 @@ def test_the_same_optimum_as_the_compact_model(rule):
     assert report.passed, report.failures
     for name, value in exact.values.items():
         assert r.values[name] == pytest.approx(value, rel=1e-6, abs=1e-3), name
+    if "today" in OBJECTIVES.get(rule, {}):
+        assert check.moved_count(r.assignment, inst.current) > 0, "nobody had to move"
     for st in r.stages:
         assert st.value == pytest.approx(r.values[st.stage], rel=1e-6, abs=1e-3)
 
@@ -138,6 +166,35 @@ def test_all_columns_of_a_small_area_give_the_compact_optimum():
     chosen, value, _, proven = master.solve_mip(time.perf_counter() + 60)
     assert proven
     assert value == pytest.approx(_compact(inst).objective, rel=1e-9)
+
+
+def test_exact_pricing_with_matches_is_the_least_reduced_cost():
+    """With ``fewest_moved`` and random duals (on cover rows, sites, the stages and the
+    groups' match rows), each site's exact pricing finds the least reduced cost over
+    every hub and match the enumeration lists, and every listed column's reduced cost
+    is :func:`pricing.reduced_cost`'s."""
+    inst = _instance(OBJECTIVES["fewest moved then travel"], rows=3, cols=4)
+    area = Area.of(inst)
+    assert len(area.groups) == 3
+    rng = np.random.default_rng(7)
+    n = len(area.codes)
+    prices = pricing.Prices(
+        rng.uniform(0, 60_000, n), rng.uniform(-5_000, 0, n),
+        area.objective_weights(np.array([20_000.0, 1.0])), rng.uniform(-30_000, 0, 3),
+    )  # fmt: skip
+    exact = pricing.ExactPricing(area)
+    matched = 0
+    for site in area.sites.values():
+        cols = pricing.enumerate_site(area, site, prices, np.inf, limit=10**6,
+                                      deadline=lambda: False)  # fmt: skip
+        assert cols
+        least = min(pricing.reduced_cost(area, c, prices) for c in cols)
+        res = exact.price(site, prices, seconds=30)
+        assert res.proven
+        assert res.value == pytest.approx(least, rel=1e-9, abs=1e-6)
+        assert pricing.reduced_cost(area, res.column, prices) == pytest.approx(res.value, abs=1e-6)
+        matched += res.column.match >= 0
+    assert matched, "some site's best hub is matched with a group"
 
 
 def _count_hubs(area: Area, inst: Instance) -> int:
@@ -191,12 +248,13 @@ def test_the_lagrangian_bound_holds_at_every_exact_round(monkeypatch):
     assert r.status is Status.OPTIMAL
 
 
-def test_large_areas_go_through_set_partitioning(monkeypatch):
+def test_large_areas_go_through_set_partitioning():
     """Through the one door (:func:`hubopt.solver.plan.solve_area`): an area above
-    the direct size with per-hub objectives is solved by set partitioning and says so;
-    one with the worst-travel objective stays with the compact model."""
-    monkeypatch.setattr(plan, "DIRECT_PRACTICES", 0)
+    :data:`plan.PARTITION_MIN` practices with per-hub objectives is solved by set
+    partitioning and says so; one with the worst-travel objective, or of fewer
+    practices, stays with the compact model."""
     inst = grid(rows=5, cols=6, seed=4, band="rural_exception")
+    assert len(inst.practices) > plan.PARTITION_MIN
     r = plan.solve_area(inst.practices, inst.minutes, inst.scenario, neighbours=inst.neighbours)
     assert r.bound_kind.startswith("set partitioning"), r.log
     assert r.status is Status.OPTIMAL and r.proof
@@ -206,6 +264,24 @@ def test_large_areas_go_through_set_partitioning(monkeypatch):
     r2 = plan.solve_area(worst.practices, worst.minutes, worst.scenario,
                          neighbours=worst.neighbours)  # fmt: skip
     assert not r2.bound_kind.startswith("set partitioning")
+    small = grid(rows=4, cols=6)
+    assert len(small.practices) <= plan.PARTITION_MIN and columns.supports(small)
+    r3 = plan.solve_area(small.practices, small.minutes, small.scenario,
+                         neighbours=small.neighbours)  # fmt: skip
+    assert r3.bound_kind.startswith("compact model"), r3.bound_kind
+
+
+def test_a_bound_on_practices_moved_is_a_whole_number_and_never_below_zero():
+    """The fewest-moved stage counts practices: its bound rounds up, and no stage of
+    non-negative objectives has a bound below zero."""
+    inst = _instance(OBJECTIVES["fewest moved then travel"], rows=3, cols=4)
+    area = Area.of(inst)
+    assert [s.name for s in area.specs] == ["fewest_moved", "weighted_travel"]
+    assert area.tighten(0, 11.2) == 12.0
+    assert area.tighten(0, 12.0 - 1e-9) == 12.0
+    assert area.tighten(0, -39.3) == 0.0
+    assert area.tighten(1, 1234.5) == 1234.5
+    assert area.tighten(1, -5.0) == 0.0
 
 
 def test_plans_cover_each_practice_once():

@@ -237,23 +237,35 @@ def moved_practices(assignment: pd.Series, current: pd.Series | None) -> list[st
     group, e.g. another plan's hub sites) but not in the hub matched one-to-one with
     that group. Relabelling (the same grouping with other hub sites) moves nobody; among
     matchings that keep as many in place, hubs keep their site where they can."""
+    cur = grouped(assignment.index, current)
+    matched = match_groups(assignment, current)
+    new = assignment.reindex(cur.index)
+    return [i for i, g in cur.items() if matched.get(g) is None or new[i] != matched[g]]
+
+
+def grouped(practices: pd.Index, current: pd.Series | None) -> pd.Series:
+    """Today's group of each of ``practices`` that is in one (practice -> group)."""
     if current is None:
-        return []
-    cur = current.reindex(assignment.index).dropna().astype(str)
-    cur = cur[cur != ""]
+        return pd.Series(dtype=str)
+    cur = current.reindex(practices).dropna().astype(str)
+    return cur[cur != ""]
+
+
+def match_groups(assignment: pd.Series, current: pd.Series | None) -> dict[str, str]:
+    """Today's groups matched one-to-one with the plan's hubs (group -> hub site) to
+    keep the most practices in place (Hungarian algorithm); among matchings keeping as
+    many, hubs keep their site where they can. Groups left unmatched are absent."""
+    cur = grouped(assignment.index, current)
     if cur.empty:
-        return []
+        return {}
     table = pd.crosstab(cur, assignment.reindex(cur.index).fillna("(none)"))
     table = table.drop(columns="(none)", errors="ignore")
     if table.empty:
-        return list(cur.index)
-    # among matchings keeping as many in place, prefer hubs kept at the same site
+        return {}
     same = table.index.to_numpy()[:, None] == table.columns.to_numpy()[None, :]
     score = table.to_numpy() + same / (2.0 * (len(table.index) + 1))
     rows, cols = linear_sum_assignment(score, maximize=True)
-    matched = dict(zip(table.index[rows], table.columns[cols], strict=True))
-    new = assignment.reindex(cur.index)
-    return [i for i, g in cur.items() if matched.get(g) is None or new[i] != matched[g]]
+    return dict(zip(table.index[rows], table.columns[cols], strict=True))
 
 
 def hub_count_in_range(d: PlanData) -> list[str]:

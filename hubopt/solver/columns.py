@@ -14,14 +14,18 @@ split in two:
   apart groups (at most one of each);
 * **rules that tie hubs together** (the master, :mod:`hubopt.solver.partition`):
   every practice in one hub (optional ones in at most one), fixed and singleton sites
-  open, the hub count, and the optima of earlier objective stages.
+  open, the hub count, each of today's groups matched with one hub at most (for
+  ``fewest_moved``), and the optima of earlier objective stages.
 
 A column's cost in an objective stage is the sum over its members (patient-minutes,
 patients of optional practices kept, negated) plus a function of its patients (band
 breach, distance from the balance target); :func:`hub_values` gives each, and a
 plan's value is the sum over its hubs plus :attr:`Area.offset` (patients of optional
-practices, all left out). Objectives that are not sums over hubs (``worst_travel``,
-``fewest_moved``) stay with the compact model (:func:`supports`).
+practices, all left out). For ``fewest_moved`` a column also names the group of today
+it is matched with (:attr:`Column.match`, as the compact model's :math:`y_{gj}`): its
+members in another group (or in any group, when it is matched with none) are moved.
+``worst_travel`` is not a sum over hubs and stays with the compact model
+(:func:`supports`).
 """
 
 from __future__ import annotations
@@ -35,11 +39,13 @@ import pandas as pd
 
 from hubopt import model
 from hubopt.inputs import site_only_codes
-from hubopt.model import StageSpec
+from hubopt.model import StageSpec, check
 from hubopt.solver.instance import Instance
 
 #: The objectives a hub's cost can carry (each a sum over hubs).
-PER_HUB = frozenset({"weighted_travel", model.BAND_BREACH, model.UNASSIGNED, "balance"})
+PER_HUB = frozenset(
+    {"weighted_travel", model.BAND_BREACH, model.UNASSIGNED, "balance", model.FEWEST_MOVED}
+)
 
 
 def supports(inst: Instance) -> bool:
@@ -53,11 +59,13 @@ def supports(inst: Instance) -> bool:
 
 @dataclass(frozen=True)
 class Column:
-    """One hub: its site and its members (positions in :attr:`Area.codes`, sorted,
-    the site among them)."""
+    """One hub: its site, its members (positions in :attr:`Area.codes`, sorted, the
+    site among them) and the group of today it is matched with (an index into
+    :attr:`Area.groups`; -1: none, and always -1 without ``fewest_moved``)."""
 
     site: int
     members: tuple[int, ...]
+    match: int = -1
 
 
 @dataclass
@@ -112,6 +120,10 @@ class Area:
     apart: list[np.ndarray]
     forced: frozenset[int]  # sites that must open (fixed, singletons)
     hub_range: tuple[int | None, int | None]
+    #: today's groups (for ``fewest_moved``; empty otherwise), and each position's
+    #: index into them (-1: in none)
+    groups: list[str] = field(default_factory=list)
+    group: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
 
     @classmethod
     def of(cls, inst: Instance) -> Area:
@@ -139,6 +151,12 @@ class Area:
         forced = {pos[c] for c in s.fixed_sites if c in pos} | {
             pos[c] for c in singletons if pos[c] in sites
         }
+        specs = model.stage_specs(practices, s)
+        moves = any(n == model.FEWEST_MOVED for spec in specs for n, _ in spec.parts)
+        today = check.grouped(practices.index, inst.current) if moves else pd.Series(dtype=str)
+        groups = sorted(set(today))
+        at = {g: k for k, g in enumerate(groups)}
+        group = np.array([at.get(today.get(c), -1) for c in codes], dtype=int)
         return cls(
             inst=inst,
             codes=codes,
@@ -146,7 +164,7 @@ class Area:
             weight=weight,
             optional=optional,
             sites=sites,
-            specs=model.stage_specs(practices, s),
+            specs=specs,
             pop_min=float(s.population_min),
             pop_max=float(s.population_max),
             band=s.band,
@@ -156,6 +174,8 @@ class Area:
             apart=[np.array([pos[c] for c in g if c in pos]) for g in s.apart],
             forced=frozenset(forced),
             hub_range=s.hub_range,
+            groups=groups,
+            group=group,
         )
 
     # -- what a hub costs ----------------------------------------------------------
@@ -168,6 +188,39 @@ class Area:
     def _has(self, name: str) -> np.ndarray:
         """Per stage, the weight of objective ``name`` in it (0 where it is absent)."""
         return np.array([sum(w for n, w in spec.parts if n == name) for spec in self.specs])
+
+    def most(self, k: int) -> float:
+        """More than any plan's value in stage ``k`` can be (in absolute value): each
+        practice at its farthest eligible site, every hub short by the whole band or off
+        the balance target, every practice moved."""
+        far = np.zeros(len(self.codes))
+        for j, site in self.sites.items():
+            np.maximum.at(far, site.members, self.minutes[site.members, j])
+        total, n = float(self.weight.sum()), len(self.codes)
+        most = {
+            "weighted_travel": float(np.dot(self.weight, far)),
+            model.BAND_BREACH: n * self.pop_min + total,
+            model.UNASSIGNED: total,
+            "balance": n * self.target + total,
+            model.FEWEST_MOVED: float(n),
+        }
+        return float(sum(abs(w) * most[name] for name, w in self.specs[k].parts))
+
+    def tighten(self, k: int, bound: float) -> float:
+        """A lower bound on stage ``k``'s sum over hubs, tightened by what every plan
+        has: no hub's travel, breach, balance or moves below zero, and a whole number
+        of practices moved when the stage counts only those."""
+        floor = 0.0
+        for name, w in self.specs[k].parts:
+            least = -float(self.weight[self.optional].sum()) if name == model.UNASSIGNED else 0.0
+            most = 0.0 if name == model.UNASSIGNED else np.inf
+            floor += w * least if w >= 0 else -np.inf if most == np.inf else w * most
+        bound = max(bound, floor)
+        if [n for n, _ in self.specs[k].parts] == [model.FEWEST_MOVED] and np.isfinite(bound):
+            (w,) = (w for _, w in self.specs[k].parts)
+            if float(w).is_integer() and w > 0:
+                bound = w * np.ceil(bound / w - 1e-6)
+        return bound
 
     def objective_weights(self, stage_weights: np.ndarray) -> dict[str, float]:
         """The weight of each per-hub objective in ``sum_k stage_weights[k] * stage_k``."""
@@ -191,7 +244,14 @@ class Area:
             model.BAND_BREACH: 0.0 if exempt else self.breach(patients),
             model.UNASSIGNED: -float(self.weight[m][self.optional[m]].sum()),
             "balance": 0.0 if exempt else abs(patients - self.target),
+            model.FEWEST_MOVED: float(self.moved(m, col.match).sum()) if self.groups else 0.0,
         }
+
+    def moved(self, members: np.ndarray, match: int) -> np.ndarray:
+        """Per member (positions), whether it is moved in a hub matched with group
+        ``match`` (-1: none): in a group of today, and not in ``match``."""
+        g = self.group[members]
+        return (g >= 0) & (g != match)
 
     def minutes_to(self, site: int, members: np.ndarray) -> np.ndarray:
         """Minutes from each of ``members`` (positions) to ``site``."""
@@ -209,6 +269,8 @@ class Area:
         site = self.sites.get(col.site)
         m = set(col.members)
         if site is None or col.site not in m or len(m) != len(col.members):
+            return False
+        if not -1 <= col.match < len(self.groups):
             return False
         allowed = site.at
         if any(i not in allowed for i in m):
@@ -245,20 +307,35 @@ class Area:
         return out
 
     def columns_of(self, plan: pd.Series) -> list[Column]:
-        """The hubs of ``plan`` as columns (those that keep the rules of one hub)."""
+        """The hubs of ``plan`` as columns (those that keep the rules of one hub), each
+        matched with a group of today as :func:`hubopt.model.check.match_groups` does."""
         pos = {c: k for k, c in enumerate(self.codes)}
         a = plan.reindex(self.codes).dropna()
+        at = {g: k for k, g in enumerate(self.groups)}
+        matched = {}
+        if self.groups:
+            today = pd.Series(self.groups, dtype=object).iloc[self.group[self.group >= 0]]
+            today.index = np.array(self.codes)[self.group >= 0]
+            matched = {hub: at[g] for g, hub in check.match_groups(a, today).items()}
         out = []
         for site, members in a.groupby(a.to_numpy()).groups.items():
             if site not in pos:
                 continue
-            col = Column(pos[site], tuple(sorted(pos[c] for c in members)))
+            col = Column(pos[site], tuple(sorted(pos[c] for c in members)),
+                         matched.get(site, -1))  # fmt: skip
             if self.feasible(col):
                 out.append(col)
         return out
 
     def singleton_columns(self) -> list[Column]:
-        return [Column(j, (j,)) for j, s in self.sites.items() if s.singleton]
+        """Each singleton site's hub of itself, matched with none and with its group."""
+        out = []
+        for j, s in self.sites.items():
+            if s.singleton:
+                out.append(Column(j, (j,)))
+                if self.groups and self.group[j] >= 0:
+                    out.append(Column(j, (j,), int(self.group[j])))
+        return out
 
 
 def _site(

@@ -8,7 +8,8 @@ The master problem chooses hubs (columns, :mod:`hubopt.solver.columns`) so that
     \sum_{c \ni i} \lambda_c = 1\ (\le 1 \text{ optional}) \ \forall i, \quad
     \sum_{c \text{ at } j} \lambda_c = 1 \ \forall j \text{ fixed or singleton}, \quad
     k_{min} \le \sum_c \lambda_c \le k_{max}, \quad
-    \sum_c c^l_c \lambda_c \le z^*_l \ \forall l < k, \quad \lambda \in \{0, 1\}
+    \sum_c c^l_c \lambda_c \le z^*_l \ \forall l < k, \quad
+    \sum_{c \text{ matched with } g} \lambda_c \le 1 \ \forall g, \quad \lambda \in \{0, 1\}
 
 for objective stage :math:`k` (earlier stages' optima kept as rows, exactly as the
 compact model's staged solve does). A site hosts at most one hub without a row of its
@@ -47,6 +48,7 @@ import highspy
 import numpy as np
 import pandas as pd
 
+from hubopt.errors import SolverError
 from hubopt.solver import inprocess
 from hubopt.solver.clock import Clock
 from hubopt.solver.columns import Area, Column
@@ -83,6 +85,11 @@ GAP_TOL = 1e-6
 MIP_SHARE = 0.25
 MIP_SECONDS_MIN = 2.0
 IMPROVE_SHARE = 0.15
+#: An objective stage before the last has at most its share of the time left (the
+#: time left over the stages left), and its column generation at most this share of
+#: that: on Leicester's fewest-moved stage the column generation alone took all but
+#: 2 s of 120, leaving price-and-branch no time for a plan and the travel stage none.
+CG_SHARE = 0.4
 #: Exact pricing rounds per stage at most (a work limit, the same on any machine).
 ROUNDS_MAX = 1000
 #: An exact pricing round ends once it has found this many columns (the master is
@@ -148,8 +155,15 @@ class Master:
         self.keep_row = h.getNumRow()
         for v in self.keep:
             h.addRow(-inf, v + 1e-7 * max(1.0, abs(v)), 0, none, np.zeros(0))
+        self.group_row = h.getNumRow()  # each group of today matched once at most
+        for _ in a.groups:
+            h.addRow(-inf, 1.0, 0, none, np.zeros(0))
         # artificial columns (never in a plan): a feasible LP before any plan exists
-        big = 1e3 * (1.0 + float(a.weight.sum()) * max(1.0, float(np.nanmax(a.minutes))))
+        # ten times more than any plan is worth in this stage: never in an optimum where
+        # the real columns cover the area, and within the LP's tolerances (1e3 times
+        # every patient at the farthest minutes, 1e11 on Leicester's band-breach stage,
+        # left HiGHS's simplex at "unknown" with a value of -6e12)
+        big = 10.0 * (1.0 + a.most(self.stage))
         rows = [i for i in range(n) if not a.optional[i]] + list(range(n, n + len(self.forced)))
         signs = [1.0] * len(rows)
         if self.count_row is not None:
@@ -165,9 +179,9 @@ class Master:
 
     def add(self, pool: Pool, idx: Sequence[int]) -> None:
         """Add pool columns ``idx`` to the master (in one call: a column's entries are
-        its members' cover rows, its fixed site's row, the hub count's and the kept
-        stages' rows; no upper bound, as a bound's dual would be missing from the prices:
-        a column is at most 1 through its cover rows)."""
+        its members' cover rows, its fixed site's row, the hub count's, the kept
+        stages' rows and its matched group's; no upper bound, as a bound's dual would
+        be missing from the prices: a column is at most 1 through its cover rows)."""
         if not idx:
             return
         a = self.area
@@ -190,6 +204,9 @@ class Master:
             for stage in range(len(self.keep)):
                 rows.append(self.keep_row + stage)
                 vals.append(float(cost[stage]))
+            if col.match >= 0:
+                rows.append(self.group_row + col.match)
+                vals.append(1.0)
             costs.append(cost[self.stage])
         n = len(idx)
         self.h.addCols(n, np.array(costs), np.zeros(n), np.full(n, highspy.kHighsInf),
@@ -203,6 +220,14 @@ class Master:
         h, a = self.h, self.area
         if inprocess.run_until(h, deadline):
             return None
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            # numerical trouble: once more from scratch, else no prices from this LP
+            log.debug("master LP: %s; solved again from scratch", h.getModelStatus())
+            h.clearSolver()
+            if inprocess.run_until(h, deadline):
+                return None
+            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                raise SolverError(f"the master LP ended {h.getModelStatus()}")
         info = h.getInfo()
         dual = np.asarray(h.getSolution().row_dual)
         n = len(a.codes)
@@ -215,7 +240,8 @@ class Master:
         stage_weights[self.stage] = 1.0
         for stage in range(len(self.keep)):
             stage_weights[stage] = -dual[self.keep_row + stage]
-        prices = Prices(dual[:n].copy(), site, a.objective_weights(stage_weights))
+        group = dual[self.group_row : self.group_row + len(a.groups)].copy()
+        prices = Prices(dual[:n].copy(), site, a.objective_weights(stage_weights), group)
         return float(info.objective_function_value), prices, int(info.simplex_iteration_count)
 
     def solve_mip(
@@ -304,7 +330,11 @@ def solve(
     keep: list[float] = []
     for k, spec in enumerate(area.specs):
         began = clock.elapsed()
-        out = _stage(area, pool, pricing, k, keep, best, clock, say, enumerate_limit, improve)
+        stages_left = len(area.specs) - k
+        within = clock if stages_left == 1 else clock.within(clock.left() / stages_left)
+        cg_share = 1.0 if stages_left == 1 else CG_SHARE
+        out = _stage(area, pool, pricing, k, keep, best, within, say, enumerate_limit, improve,
+                     cg_share)  # fmt: skip
         out = dataclasses.replace(out, seconds=clock.elapsed() - began)
         outcomes.append(out)
         if not out.chosen:
@@ -347,7 +377,11 @@ def _stage(
     say: Callable[[str], None],
     enumerate_limit: int,
     improve: Improve | None,
+    cg_share: float = 1.0,
 ) -> StageOutcome:
+    """One objective stage within ``clock`` (its column generation within ``cg_share``
+    of it): the module docstring's steps 1-3."""
+    cg_until = time.perf_counter() + cg_share * clock.left()
     master = Master(area, k, keep)
     master.add(pool, range(len(pool.columns)))
     lower = -np.inf
@@ -363,7 +397,7 @@ def _stage(
     unproven = 0
     order = list(range(len(sites)))
     while True:
-        if clock.left() <= 0:
+        if clock.left() <= 0 or time.perf_counter() > cg_until:
             stop = Stop.CLOCK
             break
         solved = master.solve_lp(clock.stop_at)
@@ -400,7 +434,7 @@ def _stage(
                     break
         complete = priced == len(order)
         if complete:
-            lower = _record_bound(lower, lp_value + least)
+            lower = area.tighten(k, _record_bound(lower, lp_value + least))
         added = pool.add(found)
         if added:
             master.add(pool, added)
@@ -450,7 +484,8 @@ def _stage(
             bound_kind = "set partitioning (LP, raised by enumeration)"
         if chosen2 is not None and value2 < value - tol:
             chosen, value, source = chosen2, value2, "price-and-branch over enumerated columns"
-        if proven:
+        lower = area.tighten(k, lower)
+        if proven or value - lower <= GAP_TOL * max(1.0, abs(value)):
             lower, proof = value, "reduced-cost enumeration"
             bound_kind = "set partitioning (enumeration)"
     status = Status.OPTIMAL if proof else Status.TIME_LIMITED

@@ -1,9 +1,11 @@
 """The solver stage's one entry point: a plan for an area of any size, within the time.
 
-:func:`solve_area` is what the pipeline, the what-ifs and the benchmarks call. Small
-areas (up to :data:`DIRECT_PRACTICES` practices, unless the run is repeatable) go
-straight to the exact model,
-objectives in stages (:func:`hubopt.solver.stages.solve_model`). Larger ones:
+:func:`solve_area` is what the pipeline, the what-ifs and the benchmarks call. Areas
+of more than :data:`PARTITION_MIN` practices whose objectives are sums over hubs are
+solved by set partitioning after steps 1-2 below (:func:`partitioned`,
+:mod:`hubopt.solver.partition`). Other small areas (up to :data:`DIRECT_PRACTICES`
+practices, unless the run is repeatable) go straight to the exact model, objectives in
+stages (:func:`hubopt.solver.stages.solve_model`). The rest:
 
 1. a first plan in seconds (:func:`hubopt.solver.first.construct`: grown hub by hub,
    or piece by piece where the greedy cannot);
@@ -57,8 +59,17 @@ from hubopt.solver.stages import solve_model
 
 log = logging.getLogger(__name__)
 
-#: Areas up to this many practices are solved by the exact model alone.
+#: Areas up to this many practices that set partitioning does not take are solved by
+#: the exact model alone (unless the run is repeatable).
 DIRECT_PRACTICES = 60
+#: Areas of more practices than this are solved by set partitioning (where every
+#: objective is a sum over hubs). Measured on England's CCGs at 15 s an area: above
+#: it, set partitioning proves 60 of the 66 areas of 27-60 practices against the
+#: compact model's 47 (worst gap 7% against 100%), and 94 of the 103 areas up to 60
+#: against 80 in a repeatable run; at or below it its LP is weak (Eden, 25 practices:
+#: 17-20% below the optimum; 99G, 26: over 50,000 columns within the band-breach gap),
+#: while the compact model proves every such area in under 8 s.
+PARTITION_MIN = 26
 #: Share of the time limit the construction may take at most.
 CONSTRUCT_SHARE = 0.15
 #: Share of the time limit by which the neighbourhood search stops at the latest.
@@ -136,7 +147,7 @@ def solve_area(
     )
     if s.heuristic_only:
         return run.done(_search_only(run, warm_start))
-    if len(practices) <= DIRECT_PRACTICES and not s.repeatable:
+    if len(practices) <= DIRECT_PRACTICES and not s.repeatable and not partitioned(run.inst):
         return run.done(_direct(run, warm_start))
     return run.done(_staged(run, warm_start))
 
@@ -151,7 +162,10 @@ def _staged(run: _Run, warm_start: pd.Series | None) -> SolveResult:
         share = lambda f: clock.until(clock.start + f * s.time_limit_seconds)  # noqa: E731
         best = _first_plan(run, warm_start, share(CONSTRUCT_SHARE))
         if best is not None and partitioned(inst):
-            return _partitioned(run, best)
+            try:
+                return _partitioned(run, best)
+            except SolverError as failed:  # the compact model from the same plan instead
+                say(f"set partitioning failed ({failed}); the compact model takes over")
         if best is None:
             say("no first plan from the heuristics; solving the whole model")
         else:
@@ -205,12 +219,9 @@ def _staged(run: _Run, warm_start: pd.Series | None) -> SolveResult:
 
 
 def partitioned(inst: Instance) -> bool:
-    """Whether set partitioning solves the area: more than :data:`DIRECT_PRACTICES`
-    practices and every objective a sum over hubs. Measured: in small areas with few,
-    large hubs its LP is weak (Eden, Cumbria 01J, 25 practices: 17% below the optimum,
-    which the compact model proves in 12 s), while at 130-200 practices it proves what
-    the compact model leaves 1.4-9% open."""
-    return len(inst.practices) > DIRECT_PRACTICES and columns.supports(inst)
+    """Whether set partitioning solves the area: more than :data:`PARTITION_MIN`
+    practices and every objective a sum over hubs (measured: see the constant)."""
+    return len(inst.practices) > PARTITION_MIN and columns.supports(inst)
 
 
 def _partitioned(run: _Run, best: pd.Series) -> SolveResult:
