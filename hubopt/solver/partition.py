@@ -532,6 +532,9 @@ def _enumeration_proof(
         least[j] = min(0.0, res.bound)
     limit = max(limit, min(ENUMERATION_MOST, int(ENUMERATION_PER_SECOND * clock.left())))
     lag = lp_value + sum(least.values())  # the Lagrangian bound at these prices
+    if not np.isfinite(lag):  # a site's pricing ended without a bound: no threshold
+        say("reduced-cost enumeration: a site's least reduced cost is unknown; no proof")
+        return False, upper, None, lower
     bound = max(lower, lag)
     slack = 1e-7 * max(1.0, abs(upper))
     threshold = min(upper - lag, max(ENUMERATION_START * abs(lag), (upper - lag) / 16))
