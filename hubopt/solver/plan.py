@@ -479,7 +479,9 @@ def _plan_result(
             gap = 0.0
         gaps.append(gap)
         status = Status.OPTIMAL if gap == 0.0 else Status.TIME_LIMITED
-        records.append(StageRecord(n, status, values[n], gap, bound, 0.0))
+        records.append(
+            StageRecord(n, status, values[n], gap, bound, 0.0 if st is None else st.seconds)
+        )
     known = [g for g in gaps if g is not None]
     gap = max(known) if len(known) == len(gaps) else None
     return SolveResult(
