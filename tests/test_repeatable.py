@@ -90,6 +90,33 @@ def test_a_step_the_clock_stops_is_named_and_its_plan_not_used(monkeypatch):
     assert "work limit" not in r.describe()
 
 
+def test_a_plan_made_before_the_clock_stopped_the_proof_is_kept(monkeypatch):
+    """Set partitioning whose column generation converged and whose price-and-branch
+    finished keeps its plan in a repeatable run even when the clock then ends the proof
+    (here: the proof waits out the clock): the stop is named, the plan is the
+    partitioning's, the same on a three times slower machine, and never called
+    optimal."""
+    from hubopt.solver import partition
+
+    def clock_ends_it(area, pool, master, pricing, prices, lp_value, lower, upper, clock,
+                      *rest):  # fmt: skip
+        while clock.left() > 0:
+            time.sleep(0.01)
+        return False, upper, None, lower
+
+    monkeypatch.setattr(partition, "_enumeration_proof", clock_ends_it)
+    inst = grid(rows=5, cols=6, seed=2, time_limit_seconds=20)  # its proof enumerates
+    r = _solve(inst, repeatable=True)
+    assert r.clock_stops and any("set partitioning" in s for s in r.clock_stops)
+    assert r.plan_source.startswith("price-and-branch"), r.plan_source
+    assert r.status == "time-limited" and r.has_solution
+    assert _checks(inst, r.assignment, r.values).passed
+    _slow_machine(monkeypatch)
+    r2 = _solve(inst, repeatable=True)
+    assert r2.plan_source == r.plan_source
+    assert r2.assignment.equals(r.assignment)
+
+
 def test_a_run_that_is_not_repeatable_says_nothing_of_clock_stops():
     inst = grid(rows=2, cols=6)
     r = _solve(inst)

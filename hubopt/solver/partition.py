@@ -297,6 +297,9 @@ class StageOutcome:
     stop: Stop
     work: int
     seconds: float
+    #: the plan came from steps that ended by a proof or a work limit: the column
+    #: generation (every site's pricing proven) and the MIP that chose it
+    by_work: bool = False
 
 
 def solve(
@@ -448,18 +451,21 @@ def _stage(
             stop = Stop.WORK
             break
     log.debug("pricing: %d exact rounds, %d site solves not proven", rounds, unproven)
+    columns_by_work = stop is not Stop.CLOCK and not unproven
     early = "" if converged else " (stopped early)"
     say(f"column generation: {len(pool.columns):,} columns, {rounds} exact rounds, "
         f"LP {lp_value:,.0f}, bound {lower:,.0f}{early}")  # fmt: skip
     # price-and-branch
     now = time.perf_counter()
-    chosen, value, _, _ = master.solve_mip(
+    chosen, value, _, finished = master.solve_mip(
         min(clock.stop_at, now + max(MIP_SECONDS_MIN, MIP_SHARE * clock.left()))
     )
     chosen = chosen if np.isfinite(value) else []
     source = "price-and-branch"
+    by_work = columns_by_work and finished
     if start and (not chosen or _value(pool, start, k) <= value + tol):
         chosen, value, source = list(start), _value(pool, start, k), "first plan"
+        by_work = True
     if chosen and improve is not None and value - lower > GAP_TOL * max(1.0, abs(value)):
         plan = improve(area.plan(pool.columns[p] for p in chosen),
                        clock.within(IMPROVE_SHARE * clock.left()))  # fmt: skip
@@ -467,6 +473,7 @@ def _stage(
         cols = _plan_columns(pool, plan)
         if cols is not None and _value(pool, cols, k) < value - tol:
             chosen, value, source = cols, _value(pool, cols, k), "neighbourhood search"
+            by_work = False
     if not chosen:
         return StageOutcome([], np.inf, lower, Status.NO_SOLUTION, "set partitioning (Lagrangian)",
                             "", "", stop, work, 0.0)  # fmt: skip
@@ -484,6 +491,7 @@ def _stage(
             bound_kind = "set partitioning (LP, raised by enumeration)"
         if chosen2 is not None and value2 < value - tol:
             chosen, value, source = chosen2, value2, "price-and-branch over enumerated columns"
+            by_work = by_work and proven  # a proven optimum; else the clock may decide
         lower = area.tighten(k, lower)
         if proven or value - lower <= GAP_TOL * max(1.0, abs(value)):
             lower, proof = value, "reduced-cost enumeration"
@@ -491,7 +499,8 @@ def _stage(
     status = Status.OPTIMAL if proof else Status.TIME_LIMITED
     if not proof and stop is Stop.PROOF:
         stop = Stop.CLOCK if clock.left() <= 0 else Stop.WORK
-    return StageOutcome(chosen, value, lower, status, bound_kind, source, proof, stop, work, 0.0)
+    return StageOutcome(chosen, value, lower, status, bound_kind, source, proof, stop, work, 0.0,
+                        by_work)  # fmt: skip
 
 
 def _record_bound(lower: float, lagrangian: float) -> float:
@@ -665,4 +674,5 @@ def _result(
         bound_kind=last.bound_kind,
         plan_source=last.plan_source,
         proof=last.proof,
+        plan_by_work=done and all(o.by_work for o in outcomes),
     )  # fmt: skip

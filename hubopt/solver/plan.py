@@ -251,7 +251,12 @@ def _partitioned(run: _Run, best: pd.Series) -> SolveResult:
         return _plan_result(inst, best, None, interrupted=True)
     if result.clock_stopped:
         clock.stopped("set partitioning")
-    use = result.has_solution and not (clock.repeatable and result.clock_stopped)
+    # a repeatable run uses the plan only where no step that made it was ended by the
+    # clock (a proof the clock ended after it may still leave its bound)
+    timed = clock.repeatable and result.clock_stopped and not result.plan_by_work
+    use = result.has_solution and not timed
+    if clock.repeatable and result.plan_source == "first plan":  # the plan it was given
+        result = dataclasses.replace(result, plan_source="neighbourhood search")
     start = result.assignment if use and result.assignment is not None else best
     if result.status is Status.OPTIMAL and use:
         say(f"done after {clock.elapsed():.1f} s: {result.describe()}")

@@ -113,6 +113,9 @@ class SolveResult:
     bound_kind: str = ""
     plan_source: str = ""
     proof: str = ""
+    #: the plan came from steps that each ended by a proof or a work limit, whatever
+    #: the clock ended after it (a repeatable run may use it)
+    plan_by_work: bool = False
 
     @classmethod
     def of_run(
