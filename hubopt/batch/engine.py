@@ -196,6 +196,8 @@ def _stop(pool: ProcessPoolExecutor) -> None:
         except psutil.NoSuchProcess:
             pass
         proc.kill()
+    for proc in workers.values():  # reaped here and now: the pool's manager thread,
+        proc.join(timeout=5)  # left polling a worker reaped elsewhere, spun at exit
     pool.shutdown(wait=False, cancel_futures=True)
 
 
