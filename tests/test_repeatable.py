@@ -72,12 +72,13 @@ def test_the_search_stops_at_its_work_limit(monkeypatch):
 def test_a_step_the_clock_stops_is_named_and_its_plan_not_used(monkeypatch):
     """A 12 x 12 grid with every pair within the cap, 6 s: the set partitioning (or,
     for an objective it does not take, the whole model) cannot end by its work limit.
-    The result names it; the answer is the search's plan, checked, never called
-    optimal."""
+    The result names it; the answer is the search's plan (or set partitioning's, where
+    every step that made it ended by its work), checked, never called optimal."""
     inst = grid(rows=12, cols=12, travel_cap_minutes=40.0, time_limit_seconds=6)
     r = _solve(inst, repeatable=True)
     assert r.clock_stops and any("set partitioning" in s for s in r.clock_stops)
-    assert r.plan_source == "neighbourhood search"
+    # its plan only if every step that made it ended by its work (a fast machine)
+    assert r.plan_source == "neighbourhood search" or r.plan_by_work, r.plan_source
     assert r.has_solution and _checks(inst, r.assignment, r.values).passed
     assert r.status == "time-limited"
     assert "work limit" not in r.describe()
