@@ -314,9 +314,7 @@ class Area:
         at = {g: k for k, g in enumerate(self.groups)}
         matched = {}
         if self.groups:
-            today = pd.Series(self.groups, dtype=object).iloc[self.group[self.group >= 0]]
-            today.index = np.array(self.codes)[self.group >= 0]
-            matched = {hub: at[g] for g, hub in check.match_groups(a, today).items()}
+            matched = {hub: at[g] for g, hub in check.match_groups(a, self.inst.current).items()}
         out = []
         for site, members in a.groupby(a.to_numpy()).groups.items():
             if site not in pos:
