@@ -197,6 +197,74 @@ def test_exact_pricing_with_matches_is_the_least_reduced_cost():
     assert matched, "some site's best hub is matched with a group"
 
 
+def _random_cuts(rng, n: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    cuts = np.array([rng.choice(n, 3, replace=False) for _ in range(k)], dtype=int).reshape(-1, 3)
+    return cuts, -rng.uniform(0, 40_000, k) * (rng.random(k) < 0.8)
+
+
+def test_pricing_with_subset_row_cuts_is_exact():
+    """With subset-row cuts in the prices (a hub holding two or more of a cut's three
+    practices pays minus its dual), each site's exact pricing finds the least reduced
+    cost over every hub, the enumeration lists exactly the hubs within a threshold,
+    and both stay exact as later rounds bring more cuts (the site's model grows)."""
+    inst = grid(rows=3, cols=4, seed=3)
+    area = Area.of(inst)
+    rng = np.random.default_rng(11)
+    n = len(area.codes)
+    exact = pricing.ExactPricing(area)
+    cover, site_duals = rng.uniform(0, 60_000, n), rng.uniform(-5_000, 0, n)
+    weights = area.objective_weights(np.ones(len(area.specs)))
+    cuts, duals = _random_cuts(rng, n, 6)
+    for more in (0, 8):
+        extra, extra_duals = _random_cuts(rng, n, more)
+        cuts, duals = np.vstack([cuts, extra]), np.concatenate([duals, extra_duals])
+        prices = pricing.Prices(cover, site_duals, weights, cuts=cuts, cut_duals=duals)
+        penalised = 0
+        for site in area.sites.values():
+            every = pricing.enumerate_site(area, site, prices, np.inf, limit=10**6,
+                                           deadline=lambda: False)  # fmt: skip
+            assert every
+            rc = {c: pricing.reduced_cost(area, c, prices) for c in every}
+            without = pricing.Prices(cover, site_duals, weights)
+            penalised += sum(rc[c] > pricing.reduced_cost(area, c, without) + 1e-6 for c in rc)
+            res = exact.price(site, prices, seconds=30)
+            assert res.proven
+            assert res.value == pytest.approx(min(rc.values()), rel=1e-9, abs=1e-6)
+            assert pricing.reduced_cost(area, res.column, prices) == pytest.approx(res.value,
+                                                                                  abs=1e-6)  # fmt: skip
+            values = sorted(rc.values())
+            threshold = (values[len(values) // 2] + values[len(values) // 2 + 1]) / 2
+            within = pricing.enumerate_site(area, site, prices, threshold, limit=10**6,
+                                            deadline=lambda: False)  # fmt: skip
+            assert set(within) == {c for c, v in rc.items() if v <= threshold + 1e-6}
+        assert penalised, "some hubs pay for the cuts"
+
+
+def test_subset_row_cuts_are_violated_when_added_and_keep_the_optimum(monkeypatch):
+    """Every cut the master adds is broken by its LP solution at that moment (checked
+    here from the columns' members), and with cuts the solver still reaches the compact
+    model's optimum and never claims a bound above it."""
+    inst = grid(rows=4, cols=5, seed=1)
+    added = []
+    add_cuts = partition.Master.add_cuts
+
+    def checked(self, pool, cuts):
+        x = np.asarray(self.h.getSolution().col_value)[self.artificial :]
+        for cut in cuts:
+            share = sum(v for q, v in enumerate(x)
+                        if len(set(pool.columns[self.in_master[q]].members) & set(cut)) >= 2)  # fmt: skip
+            assert share > 1 + partition.CUT_VIOLATION, cut
+        added.extend(cuts)
+        return add_cuts(self, pool, cuts)
+
+    monkeypatch.setattr(partition.Master, "add_cuts", checked)
+    r = _partitioned(inst)
+    best = _compact(inst).objective
+    assert added
+    assert r.objective == pytest.approx(best, rel=1e-9)
+    assert r.bound <= best * (1 + 1e-9)
+
+
 def _count_hubs(area: Area, inst: Instance) -> int:
     """Feasible hubs by brute force over subsets (a 12-practice grid): connected through
     neighbours nearer the site, in band, within the cap."""

@@ -100,7 +100,7 @@ def test_a_plan_made_before_the_clock_stopped_the_proof_is_kept(monkeypatch):
     from hubopt.solver import partition
 
     def clock_ends_it(area, pool, master, pricing, prices, lp_value, lower, upper, clock,
-                      *rest):  # fmt: skip
+                      *rest, **kw):  # fmt: skip
         while clock.left() > 0:
             time.sleep(0.01)
         return False, upper, None, lower

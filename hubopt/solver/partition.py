@@ -72,6 +72,10 @@ ENUMERATION_LIMIT = 50_000
 #: the master MIP over them run at about 2,000 columns a second), up to the most below.
 ENUMERATION_PER_SECOND = 2_000
 ENUMERATION_MOST = 150_000
+#: A first, quick attempt at the proof lists this many columns at most (before the
+#: neighbourhood search: on Leicester the search took 10 s to improve a plan the
+#: enumeration of 317 columns then proved optimal).
+QUICK_LIMIT = 10_000
 #: The enumeration's first threshold, as a share of the bound, or a sixteenth of the
 #: gap if more (then doubled each round up to the gap: at most four rounds more; a
 #: band-breach stage's bound of a few hundred patients took a dozen rounds).
@@ -99,6 +103,20 @@ EXACT_BATCH = 10
 #: site, so that a run the clock stops early still has a bound (all of England at 15 s
 #: an area left 4 large areas with none).
 WHOLE_ROUND_EVERY = 5
+
+
+#: Subset-row cuts: at most this many rounds a stage, each adding the cuts the LP's
+#: solution breaks most (by more than CUT_VIOLATION), at most CUTS_A_ROUND of them.
+CUT_ROUNDS = 10
+CUTS_A_ROUND = 100
+CUT_VIOLATION = 1e-3
+#: ... while the last round raised the LP by more than this share (on Kent and Medway
+#: the first three rounds raised it 2.7%, 0.5% and 0.05%, the next three 0.04% in all,
+#: for a third of the time).
+CUT_RISE = 1e-3
+#: ... and only in this share of a stage's column generation time (the column
+#: generation that follows a round stops there too, its bound the last round's).
+CUT_SHARE = 0.5
 
 
 #: Improves a plan within a clock (the neighbourhood search).
@@ -136,6 +154,8 @@ class Master:
     h: highspy.Highs = field(init=False)
     in_master: list[int] = field(default_factory=list)  # pool index per master column
     artificial: int = 0
+    cuts: list[tuple[int, int, int]] = field(default_factory=list)  # subset-row cuts
+    cut_rows: list[int] = field(default_factory=list)  # their rows
 
     def __post_init__(self) -> None:
         a = self.area
@@ -207,12 +227,62 @@ class Master:
             if col.match >= 0:
                 rows.append(self.group_row + col.match)
                 vals.append(1.0)
+            if self.cuts:
+                members = set(col.members)
+                for cut, row in zip(self.cuts, self.cut_rows, strict=True):
+                    if len(members.intersection(cut)) >= 2:
+                        rows.append(row)
+                        vals.append(1.0)
             costs.append(cost[self.stage])
         n = len(idx)
         self.h.addCols(n, np.array(costs), np.zeros(n), np.full(n, highspy.kHighsInf),
                        len(rows), np.array(starts, dtype=np.int32),
                        np.array(rows, dtype=np.int32), np.array(vals))  # fmt: skip
         self.in_master += list(idx)
+
+    def add_cuts(self, pool: Pool, cuts: Sequence[tuple[int, int, int]]) -> None:
+        """Add subset-row cuts: of three practices, at most one hub may hold two or
+        more (valid for every plan, as each practice is in one hub at most)."""
+        for cut in cuts:
+            idx = [self.artificial + q for q, p in enumerate(self.in_master)
+                   if len(set(pool.columns[p].members).intersection(cut)) >= 2]  # fmt: skip
+            self.cut_rows.append(self.h.getNumRow())
+            self.cuts.append(cut)
+            self.h.addRow(-highspy.kHighsInf, 1.0, len(idx), np.array(idx, dtype=np.int32),
+                          np.ones(len(idx)))  # fmt: skip
+
+    def violated_cuts(self, pool: Pool, most: int) -> list[tuple[int, int, int]]:
+        """The subset-row cuts the LP's solution breaks most (``most`` at most), none
+        already in the master: three practices two or more of which share hubs whose
+        values add up to over 1 (Jepsen et al. 2008)."""
+        x = np.asarray(self.h.getSolution().col_value)[self.artificial :]
+        frac = np.flatnonzero((x > 1e-6) & (x < 1 - 1e-6))
+        if not len(frac):
+            return []
+        members = np.zeros((len(frac), len(self.area.codes)), dtype=np.int8)
+        for row, q in enumerate(frac):
+            members[row, list(pool.columns[self.in_master[q]].members)] = 1
+        lam = x[frac]
+        used = np.flatnonzero(members.any(axis=0))
+        m = members[:, used]
+        pair = (m.T * lam) @ m  # hubs' value shared by each two practices
+        have = set(self.cuts)
+        found: list[tuple[float, tuple[int, int, int]]] = []
+        for a in range(len(used)):
+            for b in range(a + 1, len(used)):
+                if pair[a, b] < 1e-6:
+                    continue
+                cs = np.arange(b + 1, len(used))
+                cs = cs[(pair[a, cs] > 1e-6) | (pair[b, cs] > 1e-6)]
+                if not len(cs):
+                    continue
+                value = lam @ ((m[:, [a]] + m[:, [b]] + m[:, cs]) >= 2)
+                for c, v in zip(cs, value, strict=True):
+                    cut = (int(used[a]), int(used[b]), int(used[c]))
+                    if v > 1 + CUT_VIOLATION and cut not in have:
+                        found.append((float(v), cut))
+        found.sort(reverse=True)
+        return [cut for _, cut in found[:most]]
 
     def solve_lp(self, deadline: float) -> tuple[float, Prices, int] | None:
         """The LP's value, its duals as prices, and the simplex iterations (None: the
@@ -241,7 +311,9 @@ class Master:
         for stage in range(len(self.keep)):
             stage_weights[stage] = -dual[self.keep_row + stage]
         group = dual[self.group_row : self.group_row + len(a.groups)].copy()
-        prices = Prices(dual[:n].copy(), site, a.objective_weights(stage_weights), group)
+        cuts = np.array(self.cuts, dtype=int).reshape(-1, 3)
+        prices = Prices(dual[:n].copy(), site, a.objective_weights(stage_weights), group,
+                        cuts, np.minimum(0.0, dual[self.cut_rows]))  # fmt: skip
         return float(info.objective_function_value), prices, int(info.simplex_iteration_count)
 
     def solve_mip(
@@ -384,7 +456,9 @@ def _stage(
 ) -> StageOutcome:
     """One objective stage within ``clock`` (its column generation within ``cg_share``
     of it): the module docstring's steps 1-3."""
-    cg_until = time.perf_counter() + cg_share * clock.left()
+    began = time.perf_counter()
+    cg_until = began + cg_share * clock.left()
+    cuts_until = began + CUT_SHARE * cg_share * clock.left()
     master = Master(area, k, keep)
     master.add(pool, range(len(pool.columns)))
     lower = -np.inf
@@ -398,9 +472,11 @@ def _stage(
     lp_value = np.inf
     sites = [area.sites[j] for j in sorted(area.sites)]
     unproven = 0
+    cut_rounds = 0
+    cut_lp = -np.inf  # the LP's value when the last cuts were added
     order = list(range(len(sites)))
     while True:
-        if clock.left() <= 0 or time.perf_counter() > cg_until:
+        if clock.left() <= 0 or time.perf_counter() > (cuts_until if cut_rounds else cg_until):
             stop = Stop.CLOCK
             break
         solved = master.solve_lp(clock.stop_at)
@@ -442,8 +518,21 @@ def _stage(
         if added:
             master.add(pool, added)
         if complete and not added:
-            converged = True
-            break
+            closed = start is not None and _value(pool, start, k) - lower <= GAP_TOL * max(
+                1.0, abs(lower)
+            )
+            rose = lp_value - cut_lp > CUT_RISE * max(1.0, abs(lp_value))
+            more = (cut_rounds < CUT_ROUNDS and not closed and rose
+                    and time.perf_counter() < cuts_until)  # fmt: skip
+            cuts = master.violated_cuts(pool, CUTS_A_ROUND) if more else []
+            if not cuts:
+                converged = True
+                break
+            cut_rounds += 1
+            cut_lp = lp_value
+            master.add_cuts(pool, cuts)
+            say(f"subset-row cuts: {len(cuts)} more, LP {lp_value:,.0f}, bound {lower:,.0f}")
+            continue
         if clock.left() <= 0:
             stop = Stop.CLOCK
             break
@@ -466,26 +555,31 @@ def _stage(
     if start and (not chosen or _value(pool, start, k) <= value + tol):
         chosen, value, source = list(start), _value(pool, start, k), "first plan"
         by_work = True
-    if chosen and improve is not None and value - lower > GAP_TOL * max(1.0, abs(value)):
-        plan = improve(area.plan(pool.columns[p] for p in chosen),
-                       clock.within(IMPROVE_SHARE * clock.left()))  # fmt: skip
-        master.add(pool, pool.add(area.columns_of(plan)))
-        cols = _plan_columns(pool, plan)
-        if cols is not None and _value(pool, cols, k) < value - tol:
-            chosen, value, source = cols, _value(pool, cols, k), "neighbourhood search"
-            by_work = False
     if not chosen:
         return StageOutcome([], np.inf, lower, Status.NO_SOLUTION, "set partitioning (Lagrangian)",
                             "", "", stop, work, 0.0)  # fmt: skip
     bound_kind = "set partitioning (LP)" if converged else "set partitioning (Lagrangian)"
     proof = ""
-    if value - lower <= GAP_TOL * max(1.0, abs(value)):
-        proof = "column generation bound"
-    elif prices is not None and np.isfinite(lower) and clock.left() > 0:
+    least: dict[int, float] = {}  # each site's least reduced cost at ``prices``
+    # a quick proof first (a short list), then the search's better plan and the full one
+    for quick in (True, False):
+        if not quick and improve is not None and value - lower > GAP_TOL * max(1.0, abs(value)):
+            plan = improve(area.plan(pool.columns[p] for p in chosen),
+                           clock.within(IMPROVE_SHARE * clock.left()))  # fmt: skip
+            master.add(pool, pool.add(area.columns_of(plan)))
+            cols = _plan_columns(pool, plan)
+            if cols is not None and _value(pool, cols, k) < value - tol:
+                chosen, value, source = cols, _value(pool, cols, k), "neighbourhood search"
+                by_work = False
+        if value - lower <= GAP_TOL * max(1.0, abs(value)):
+            proof = "column generation bound"
+            break
+        if prices is None or not np.isfinite(lower) or clock.left() <= 0:
+            break
         before = lower
         proven, value2, chosen2, lower = _enumeration_proof(
             area, pool, master, pricing, prices, lp_value, lower, value, clock,
-            enumerate_limit, say,
+            QUICK_LIMIT if quick else enumerate_limit, say, least, quick=quick,
         )  # fmt: skip
         if lower > before:
             bound_kind = "set partitioning (LP, raised by enumeration)"
@@ -496,6 +590,7 @@ def _stage(
         if proven or value - lower <= GAP_TOL * max(1.0, abs(value)):
             lower, proof = value, "reduced-cost enumeration"
             bound_kind = "set partitioning (enumeration)"
+            break
     status = Status.OPTIMAL if proof else Status.TIME_LIMITED
     if not proof and stop is Stop.PROOF:
         stop = Stop.CLOCK if clock.left() <= 0 else Stop.WORK
@@ -524,6 +619,9 @@ def _enumeration_proof(
     clock: Clock,
     limit: int,
     say: Callable[[str], None],
+    least: dict[int, float],
+    *,
+    quick: bool = False,
 ) -> tuple[bool, float, list[int] | None, float]:
     """Enumerate the columns of reduced cost up to a threshold and solve the master over
     them, the threshold doubling up to the gap (module docstring, step 3): (proven?,
@@ -534,12 +632,17 @@ def _enumeration_proof(
     threshold reaches that, the master over the columns listed holds every such plan,
     and its proven optimum is the optimum. Below it, each round's MIP is the best plan
     among the cheapest columns: often the optimum already, which then shrinks the gap
-    the proof must reach."""
-    least = {}
-    for j, site in area.sites.items():
-        res = pricing.price(site, prices, seconds=min(PRICING_SECONDS, max(0.01, clock.left())))
-        least[j] = min(0.0, res.bound)
-    limit = max(limit, min(ENUMERATION_MOST, int(ENUMERATION_PER_SECOND * clock.left())))
+    the proof must reach.
+
+    ``least`` holds each site's least reduced cost at ``prices`` (filled here when
+    empty). A ``quick`` attempt lists ``limit`` columns at most and, where that is too
+    few, gives up without a plan from each site's cheapest hubs."""
+    if not least:
+        for j, site in area.sites.items():
+            secs = min(PRICING_SECONDS, max(0.01, clock.left()))
+            least[j] = min(0.0, pricing.price(site, prices, seconds=secs).bound)
+    if not quick:
+        limit = max(limit, min(ENUMERATION_MOST, int(ENUMERATION_PER_SECOND * clock.left())))
     lag = lp_value + sum(least.values())  # the Lagrangian bound at these prices
     if not np.isfinite(lag):  # a site's pricing ended without a bound: no threshold
         say("reduced-cost enumeration: a site's least reduced cost is unknown; no proof")
@@ -557,7 +660,7 @@ def _enumeration_proof(
             if cols is None:
                 why = "the clock ended it" if clock.left() <= 0 else f"over {limit:,} columns"
                 say(f"reduced-cost enumeration to {threshold:,.0f}: {why}; no proof")
-                if clock.left() > 0:  # a plan from each site's cheapest hubs instead
+                if clock.left() > 0 and not quick:  # a plan from the cheapest hubs instead
                     best, upper, cheap = _cheapest_plan(area, pool, master, prices, lag, least,
                                                         limit, clock, best, upper, say)  # fmt: skip
                     bound = max(bound, cheap)

@@ -62,6 +62,31 @@ class Prices:
     site: np.ndarray  # per practice position: the site's fixed-site and hub-count duals
     weights: dict[str, float]  # objective -> weight in the reduced cost
     group: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per group of today
+    #: the master's subset-row cuts (three practice positions a row) and their duals
+    #: (:math:`\le 0`): a hub with two or more of a cut's practices pays minus its dual
+    cuts: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), dtype=int))
+    cut_duals: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def cut_penalty(self, inside: np.ndarray) -> float:
+        """What a hub of the practices ``inside`` (a mask over positions) pays for the
+        cuts it takes part in."""
+        if not len(self.cut_duals):
+            return 0.0
+        hit = inside[self.cuts].sum(axis=1) >= 2
+        return float(-self.cut_duals[hit].sum())
+
+    def site_cuts(self, site: Site) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The cuts a hub at ``site`` can take part in (two or more of their practices
+        among its members): their indices, their practices' places in
+        :attr:`Site.members` (``len(members)`` where not one), and their penalties."""
+        n = len(site.members)
+        if not len(self.cut_duals):
+            return np.zeros(0, dtype=int), np.zeros((0, 3), dtype=int), np.zeros(0)
+        place = np.full(max(int(site.members.max()), int(self.cuts.max())) + 1, n)
+        place[site.members] = np.arange(n)
+        at = place[self.cuts]
+        which = np.flatnonzero((at < n).sum(axis=1) >= 2)
+        return which, at[which], -self.cut_duals[which]
 
 
 @dataclass(frozen=True)
@@ -73,6 +98,9 @@ class Costs:
     breach: float
     balance: float
     kappa: float
+    #: the site's cuts (:meth:`Prices.site_cuts`): places of their practices, penalties
+    cut_at: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), dtype=int))
+    cut_pen: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @classmethod
     def of(cls, area: Area, site: Site, prices: Prices, match: int = -1) -> Costs:
@@ -85,11 +113,15 @@ class Costs:
             r += w[model.FEWEST_MOVED] * area.moved(m, match)
         exempt = site.singleton
         group = float(prices.group[match]) if match >= 0 else 0.0
+        _, cut_at, cut_pen = prices.site_cuts(site)
+        paid = cut_pen > 0
         return cls(
             r=r,
             breach=0.0 if exempt else w[model.BAND_BREACH],
             balance=0.0 if exempt else w["balance"],
             kappa=float(prices.site[site.site]) + group,
+            cut_at=cut_at[paid],
+            cut_pen=cut_pen[paid],
         )
 
 
@@ -125,8 +157,14 @@ def reduced_cost(area: Area, col: Column, prices: Prices) -> float:
     w = prices.weights
     cost = sum(w[n] * v[n] for n in w)
     group = float(prices.group[col.match]) if col.match >= 0 else 0.0
+    inside = np.zeros(len(area.codes), dtype=bool)
+    inside[list(col.members)] = True
     return (
-        cost - float(prices.cover[list(col.members)].sum()) - float(prices.site[col.site]) - group
+        cost
+        - float(prices.cover[list(col.members)].sum())
+        - float(prices.site[col.site])
+        - group
+        + prices.cut_penalty(inside)
     )
 
 
@@ -213,6 +251,8 @@ class ExactPricing:
     area: Area
     threads: int = 1
     _models: dict[int, tuple[highspy.Highs, int] | None] = field(default_factory=dict)
+    #: per site, the cuts its model has a column for (three positions -> column)
+    _cut_cols: dict[int, dict[tuple[int, ...], int]] = field(default_factory=dict)
 
     def price(self, site: Site, prices: Prices, *, seconds: float,
               nodes: int | None = None) -> ExactResult:  # fmt: skip
@@ -232,6 +272,7 @@ class ExactPricing:
         if built is None:
             return ExactResult(None, np.inf, np.inf, True)
         deadline = time.perf_counter() + seconds
+        cut_costs = self._cuts(site, built, prices)
         options = [(m, Costs.of(area, site, prices, m)) for m in matches(area, site)]
         if len(options) > 1:
             least = {m: _Relaxation(area, site, c).least() for m, c in options}
@@ -241,7 +282,7 @@ class ExactPricing:
             if len(options) > 1 and least[match] >= best.value:  # so are the rest
                 best.bound = min(best.bound, least[match])
                 break
-            res = self._solve(built, site, c, match, deadline, nodes)
+            res = self._solve(built, site, c, cut_costs, match, deadline, nodes)
             bound = min(best.bound, res.bound)
             if res.column is not None and res.value < best.value:
                 best = dataclasses.replace(res, work=best.work + res.work)
@@ -250,11 +291,13 @@ class ExactPricing:
             best.bound, best.proven = bound, best.proven and res.proven
         return best
 
-    def _solve(self, built: tuple[highspy.Highs, int], site: Site, c: Costs, match: int,
-               deadline: float, nodes: int | None) -> ExactResult:  # fmt: skip
+    def _solve(self, built: tuple[highspy.Highs, int], site: Site, c: Costs,
+               cut_costs: np.ndarray, match: int, deadline: float,
+               nodes: int | None) -> ExactResult:  # fmt: skip
         """One match's pricing MIP, solved by ``deadline``."""
         h, n = built
-        costs = np.concatenate([c.r, self._extra_costs(c, h.getNumCol() - n)])
+        extra = h.getNumCol() - n - len(cut_costs)
+        costs = np.concatenate([c.r, self._extra_costs(c, extra), cut_costs])
         h.changeColsCost(len(costs), np.arange(len(costs), dtype=np.int32), costs)
         if nodes is not None:
             h.setOptionValue("mip_max_nodes", int(nodes))
@@ -275,6 +318,34 @@ class ExactPricing:
         if proven:
             bound = value
         return ExactResult(col, value, bound, proven, work)
+
+    def _cuts(self, site: Site, built: tuple[highspy.Highs, int], prices: Prices) -> np.ndarray:
+        r"""Give the site's model a column for each cut it lacks (:math:`z \ge y_a + y_b
+        - 1` for each pair of the cut's practices among the members: 1 when the hub
+        takes part in the cut), and return every cut column's cost under ``prices``
+        (after the members' and the other continuous columns, in the model's order)."""
+        h, _ = built
+        have = self._cut_cols.setdefault(site.site, {})
+        which, at, pen = prices.site_cuts(site)
+        n = len(site.members)
+        inf = highspy.kHighsInf
+        none = np.zeros(0, dtype=np.int32)
+        for k, places in zip(which, at, strict=True):
+            key = tuple(int(p) for p in prices.cuts[k])
+            if key in have:
+                continue
+            h.addCols(1, np.zeros(1), np.zeros(1), np.ones(1), 0, none, none, np.zeros(0))
+            z = h.getNumCol() - 1
+            have[key] = z
+            inside = [int(p) for p in places if p < n]
+            for a in range(len(inside)):
+                for b in range(a + 1, len(inside)):
+                    h.addRow(-1.0, inf, 3, np.array([z, inside[a], inside[b]], dtype=np.int32),
+                             np.array([1.0, -1.0, -1.0]))  # fmt: skip
+        cost = dict.fromkeys(have, 0.0)
+        for k, p in zip(which, pen, strict=True):
+            cost[tuple(int(q) for q in prices.cuts[k])] = float(p)
+        return np.array([cost[key] for key in sorted(have, key=have.__getitem__)])
 
     def _extra_costs(self, c: Costs, extra: int) -> np.ndarray:
         """Costs of the continuous columns after the members: shortfall, excess, and
@@ -478,8 +549,16 @@ def _enumerate(
     kids = site.children
     w, r = site.weight, c.r
     n = len(w)
-    budget = threshold + c.kappa  # compare sum(r) + g(W) with this
+    budget = threshold + c.kappa  # compare sum(r) + penalties + g(W) with this
     steps = 0
+    # the cuts' penalties: a cut is paid once two of its practices are in, and stays
+    # paid as members are added, so a branch's penalties so far bound its completions'
+    cuts_of: list[list[int]] = [[] for _ in range(n)]
+    for cut, places in enumerate(c.cut_at):
+        for k in places[places < n]:
+            cuts_of[int(k)].append(cut)
+    held = np.zeros(len(c.cut_pen), dtype=int)  # each cut's practices in the hub
+    held[cuts_of[0]] += 1
 
     kept: list[tuple[float, int, Column]] = []  # (-reduced cost, order, column)
 
@@ -492,11 +571,10 @@ def _enumerate(
             return False
         if (
             lo - 1e-9 <= patients <= hi + 1e-9
-            and sum_r + float(g(np.array([patients]))[0]) <= budget
+            and (value := sum_r + float(g(np.array([patients]))[0])) <= budget
         ):
             col = Column(site.site, tuple(sorted(site.members[inside].tolist())), match)
             if area.feasible(col):
-                value = sum_r + float(g(np.array([patients]))[0])
                 heapq.heappush(kept, (-value, steps, col))
                 if len(kept) > limit:
                     if not cheapest:
@@ -509,13 +587,17 @@ def _enumerate(
             if p > hi + 1e-9:
                 continue
             s = sum_r + float(r[k])
+            s += sum(float(c.cut_pen[q]) for q in cuts_of[k] if held[q] == 1)
             bound = s + best_completion(k, p) + least_g(p, p + suffix_w[k + 1])
             if bound > budget + 1e-9:
                 continue
             nxt = reach if kids is None else reach.copy()
             if kids is not None:
                 nxt[kids[k]] = True
-            if not visit(k, [*inside, k], nxt, p, s):
+            held[cuts_of[k]] += 1
+            ok = visit(k, [*inside, k], nxt, p, s)
+            held[cuts_of[k]] -= 1
+            if not ok:
                 return False
         return True
 
