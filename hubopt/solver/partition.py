@@ -560,7 +560,7 @@ def _stage(
                             "", "", stop, work, 0.0)  # fmt: skip
     bound_kind = "set partitioning (LP)" if converged else "set partitioning (Lagrangian)"
     proof = ""
-    least: dict[int, float] = {}  # each site's least reduced cost at ``prices``
+    site_least: dict[int, float] = {}  # each site's least reduced cost at ``prices``
     # a quick proof first (a short list), then the search's better plan and the full one
     for quick in (True, False):
         if not quick and improve is not None and value - lower > GAP_TOL * max(1.0, abs(value)):
@@ -579,7 +579,7 @@ def _stage(
         before = lower
         proven, value2, chosen2, lower = _enumeration_proof(
             area, pool, master, pricing, prices, lp_value, lower, value, clock,
-            QUICK_LIMIT if quick else enumerate_limit, say, least, quick=quick,
+            QUICK_LIMIT if quick else enumerate_limit, say, site_least, quick=quick,
         )  # fmt: skip
         if lower > before:
             bound_kind = "set partitioning (LP, raised by enumeration)"
