@@ -429,7 +429,7 @@ def method(bound_kind: str, proof: str) -> str:
         return "SP-enum"
     if "raised by enumeration" in bound_kind:
         return "SP-LP+"
-    return "SP-LP" if "(LP)" in bound_kind else "SP-lagr"
+    return "SP-LP" if "(LP" in bound_kind else "SP-lagr"
 
 
 def line(row: dict) -> str:

@@ -23,15 +23,20 @@ Each stage (:func:`solve`):
    (:class:`hubopt.solver.pricing.ExactPricing`) when it does not. Every exact round
    gives a valid lower bound (the Lagrangian bound: the LP's value plus each site's
    least reduced cost where negative, as a site holds at most one hub), so a run
-   stopped early still certifies its gap; at convergence it is the LP's value.
+   stopped early still certifies its gap; at convergence it is the LP's value. Then
+   **subset-row cuts** (Jepsen et al. 2008; :meth:`Master.violated_cuts`): of three
+   practices, at most one hub holds two or more. The cuts the LP's solution breaks most
+   are added and the pricing goes on with their duals (a hub holding two of a cut's
+   practices pays minus its dual), a few rounds while they raise the LP.
 2. **Price-and-branch**: the master as a MIP over the columns generated, from the best
    plan known: a plan in seconds.
 3. **Proof by reduced-cost enumeration**: a hub at site :math:`j` can be in a plan
    better than the best one only if its reduced cost is at most
    :math:`z_{best} - LB + \min(0, \bar c^*_j)`; listing every such hub
    (:func:`hubopt.solver.pricing.enumerate_site`) and solving the master MIP over them
-   proves the optimum (or finds it). Where the list would be too long or the clock ends
-   first, the gap stays the column generation's, and the result says so.
+   proves the optimum (or finds it): a quick attempt with a short list first, then,
+   after the neighbourhood search, the full one. Where the list would be too long or
+   the clock ends first, the gap stays the column generation's, and the result says so.
 
 The result's ``bound_kind``, ``plan_source`` and ``proof`` name what was used.
 """
@@ -558,7 +563,8 @@ def _stage(
     if not chosen:
         return StageOutcome([], np.inf, lower, Status.NO_SOLUTION, "set partitioning (Lagrangian)",
                             "", "", stop, work, 0.0)  # fmt: skip
-    bound_kind = "set partitioning (LP)" if converged else "set partitioning (Lagrangian)"
+    lp = "LP with subset-row cuts" if master.cuts else "LP"
+    bound_kind = f"set partitioning ({lp})" if converged else "set partitioning (Lagrangian)"
     proof = ""
     site_least: dict[int, float] = {}  # each site's least reduced cost at ``prices``
     # a quick proof first (a short list), then the search's better plan and the full one
@@ -582,7 +588,7 @@ def _stage(
             QUICK_LIMIT if quick else enumerate_limit, say, site_least, quick=quick,
         )  # fmt: skip
         if lower > before:
-            bound_kind = "set partitioning (LP, raised by enumeration)"
+            bound_kind = f"set partitioning ({lp}, raised by enumeration)"
         if chosen2 is not None and value2 < value - tol:
             chosen, value, source = chosen2, value2, "price-and-branch over enumerated columns"
             by_work = by_work and proven  # a proven optimum; else the clock may decide
