@@ -81,6 +81,7 @@ ENUMERATION_MOST = 150_000
 #: neighbourhood search: on Leicester the search took 10 s to improve a plan the
 #: enumeration of 317 columns then proved optimal).
 QUICK_LIMIT = 10_000
+QUICK_SHARE = 0.1  # of the time left
 #: The enumeration's first threshold, as a share of the bound, or a sixteenth of the
 #: gap if more (then doubled each round up to the gap: at most four rounds more; a
 #: band-breach stage's bound of a few hundred patients took a dozen rounds).
@@ -119,6 +120,9 @@ CUT_VIOLATION = 1e-3
 #: the first three rounds raised it 2.7%, 0.5% and 0.05%, the next three 0.04% in all,
 #: for a third of the time).
 CUT_RISE = 1e-3
+#: ... and when the time left for cuts is over this many times what the last
+#: convergence took (the pricing after a round of cuts took 15-30 s on Birmingham).
+CUT_REPRICE = 0.5
 #: ... and only in this share of a stage's column generation time (the column
 #: generation that follows a round stops there too, its bound the last round's).
 CUT_SHARE = 0.5
@@ -479,6 +483,8 @@ def _stage(
     unproven = 0
     cut_rounds = 0
     cut_lp = -np.inf  # the LP's value when the last cuts were added
+    settled: tuple[float, Prices] | None = None  # the LP and prices at convergence
+    last_settled = began
     order = list(range(len(sites)))
     while True:
         if clock.left() <= 0 or time.perf_counter() > (cuts_until if cut_rounds else cg_until):
@@ -526,9 +532,12 @@ def _stage(
             closed = start is not None and _value(pool, start, k) - lower <= GAP_TOL * max(
                 1.0, abs(lower)
             )
+            settled = (lp_value, prices)
+            now = time.perf_counter()
+            took, last_settled = now - last_settled, now
             rose = lp_value - cut_lp > CUT_RISE * max(1.0, abs(lp_value))
             more = (cut_rounds < CUT_ROUNDS and not closed and rose
-                    and time.perf_counter() < cuts_until)  # fmt: skip
+                    and now + CUT_REPRICE * took < cuts_until)  # fmt: skip
             cuts = master.violated_cuts(pool, CUTS_A_ROUND) if more else []
             if not cuts:
                 converged = True
@@ -547,6 +556,8 @@ def _stage(
     log.debug("pricing: %d exact rounds, %d site solves not proven", rounds, unproven)
     columns_by_work = stop is not Stop.CLOCK and not unproven
     early = "" if converged else " (stopped early)"
+    if not converged and settled is not None:  # cuts' pricing cut short: the proof
+        lp_value, prices = settled  # uses the prices of the last convergence
     say(f"column generation: {len(pool.columns):,} columns, {rounds} exact rounds, "
         f"LP {lp_value:,.0f}, bound {lower:,.0f}{early}")  # fmt: skip
     # price-and-branch
@@ -563,8 +574,10 @@ def _stage(
     if not chosen:
         return StageOutcome([], np.inf, lower, Status.NO_SOLUTION, "set partitioning (Lagrangian)",
                             "", "", stop, work, 0.0)  # fmt: skip
-    lp = "LP with subset-row cuts" if master.cuts else "LP"
-    bound_kind = f"set partitioning ({lp})" if converged else "set partitioning (Lagrangian)"
+    cut = prices is not None and len(prices.cut_duals) > 0
+    lp = "LP with subset-row cuts" if cut else "LP"
+    bound_kind = (f"set partitioning ({lp})" if settled is not None
+                  else "set partitioning (Lagrangian)")  # fmt: skip
     proof = ""
     site_least: dict[int, float] = {}  # each site's least reduced cost at ``prices``
     # a quick proof first (a short list), then the search's better plan and the full one
@@ -584,7 +597,8 @@ def _stage(
             break
         before = lower
         proven, value2, chosen2, lower = _enumeration_proof(
-            area, pool, master, pricing, prices, lp_value, lower, value, clock,
+            area, pool, master, pricing, prices, lp_value, lower, value,
+            clock.within(QUICK_SHARE * clock.left()) if quick else clock,
             QUICK_LIMIT if quick else enumerate_limit, say, site_least, quick=quick,
         )  # fmt: skip
         if lower > before:
