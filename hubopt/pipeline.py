@@ -19,7 +19,7 @@ from hubopt import inputs, model, paths
 from hubopt.errors import InfeasibleError, InputError, OutputExistsError, SolverError
 from hubopt.inputs import load
 from hubopt.model import adjacency, check, diagnose
-from hubopt.outputs import catchments, evaluate, gis, maps, report, tables, units
+from hubopt.outputs import catchments, editing, evaluate, gis, maps, report, tables, units
 from hubopt.outputs.result import RunResult
 from hubopt.roads import matrix, network
 from hubopt.scenario import Scenario
@@ -181,6 +181,7 @@ def run_inputs(
             catchments=areas,
             choices=choices,
             minutes=units.minutes_of(minutes),
+            edit=map_edit_data(scenario, assignment, practices, minutes, areas, current, boundary),
         )
     res = RunResult(
         scenario, practices, minutes, result, checks, assignment, hubs, geo, comparison,
@@ -194,6 +195,33 @@ def run_inputs(
         with _stage(timings, "write"):
             write_outputs(res, fmap, out, mdir)
     return res
+
+
+def map_edit_data(
+    scenario: Scenario,
+    assignment: pd.DataFrame,
+    practices: gpd.GeoDataFrame,
+    minutes: pd.DataFrame,
+    areas: catchments.Catchments,
+    current: pd.DataFrame | None,
+    boundary: gpd.GeoDataFrame | None,
+) -> editing.EditData | None:
+    """What the map's edit mode carries (:func:`hubopt.outputs.editing.edit_data`): the
+    neighbour graph when the scenario asks for connected hubs, today's groups with their
+    best sites."""
+    neighbours = adjacency.practice_neighbours(practices, boundary) if scenario.contiguous else None
+    return editing.edit_data(
+        assignment, practices, minutes, scenario,
+        neighbours=neighbours,
+        colours=areas.colours,
+        words=units.minutes_of(minutes),
+        current=current,
+        current_sites=(
+            evaluate.best_sites(current["group_id"], practices, minutes)
+            if current is not None else None
+        ),
+        current_colours=areas.current_colours,
+    )  # fmt: skip
 
 
 def plan_notes(result: SolveResult, practices: pd.DataFrame, scenario: Scenario) -> list[str]:
