@@ -502,6 +502,11 @@ function huboptEditMode(map, D, ui) {
     enter: function () { enter(); },
     exit: function () { exit(); },
     editing: function () { return editing; },
+    point: function (c) {  // where practice c is drawn, in page pixels (for tests)
+      var i = index[c], p = map.latLngToContainerPoint([D.lat[i], D.lon[i]]),
+          r = map.getContainer().getBoundingClientRect();
+      return { x: r.left + p.x, y: r.top + p.y };
+    },
   };
 
   function changedRows() {
