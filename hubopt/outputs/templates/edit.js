@@ -804,8 +804,13 @@ function huboptEditMode(map, D, ui) {
     rect = null;
     for (var i = 0; i < n; i++) if (!siteOnly[i] && b.contains([D.lat[i], D.lon[i]])) list.push(i);
     api.select(list, true);
+    boxed = true;  // the click that ends the drag keeps the selection
+    setTimeout(function () { boxed = false; }, 0);
   });
-  map.on("click", function () { if (editing && Object.keys(selected).length) api.select([], false); });
+  var boxed = false;
+  map.on("click", function () {
+    if (editing && !boxed && Object.keys(selected).length) api.select([], false);
+  });
 
   map.on("zoomend", function () { if (editing && ui.declutter) ui.declutter(labelLayer); });
   function enter() {
