@@ -330,9 +330,10 @@ def test_click_through_edit_undo_breach_download_evaluate_keep(demo, browser, tm
     r = runner.invoke(main, ["evaluate", str(DEMO_SCENARIO), "--grouping", str(csv),
                              "--out", str(tmp_path / "ev")])  # fmt: skip
     assert r.exit_code == 0, r.output
-    assert "Checks (edited): assigned_once ok" in r.output and "FAILED" not in r.output.split(
-        "Checks (edited)"
-    )[1].splitlines()[0]
+    assert (
+        "Checks (edited): assigned_once ok" in r.output
+        and "FAILED" not in r.output.split("Checks (edited)")[1].splitlines()[0]
+    )
     groups = pd.read_csv(tmp_path / "ev" / "edited_groups.csv", keep_default_na=False)
     page_hubs = pd.DataFrame(edited_state["hubs"]).set_index("hub_id").sort_index()
     groups = groups.set_index("hub_id").sort_index()

@@ -549,13 +549,19 @@ def _site_problems(df: pd.DataFrame, practices: pd.DataFrame, label: str) -> lis
     for gid, g in df.groupby("group_id", sort=False):
         sites = set(g["hub_site_code"]) - {""}
         if len(sites) > 1:
-            problems.append(f"{label}: group {gid} names {len(sites)} hub sites: {', '.join(sorted(sites))}")
+            problems.append(
+                f"{label}: group {gid} names {len(sites)} hub sites: {', '.join(sorted(sites))}"
+            )
             continue
         for site in sites:
             if site not in practices.index:
-                problems.append(f"{label}: hub site {site} of group {gid} is not in the practices file")
+                problems.append(
+                    f"{label}: hub site {site} of group {gid} is not in the practices file"
+                )
             elif site not in set(g["practice_code"]) and site not in only:
-                problems.append(f"{label}: hub site {site} of group {gid} is not one of its practices")
+                problems.append(
+                    f"{label}: hub site {site} of group {gid} is not one of its practices"
+                )
     return problems
 
 

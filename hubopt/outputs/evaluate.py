@@ -57,7 +57,7 @@ def plan_sites(
     if given is not None:
         g = groups.reindex(practices.index)
         named = given.reindex(practices.index).fillna("").astype(str)
-        for gid, members in g.dropna().groupby(g.dropna()).groups.items():
+        for _, members in g.dropna().groupby(g.dropna()).groups.items():
             site = next((s for s in named[list(members)] if s), None)
             if site is not None:
                 sites[list(members)] = site

@@ -599,7 +599,10 @@ def _review(res: RunResult) -> dict | None:
         "source": r.source.name,
         "columns": [str(c) for c in cmp.columns],
         "rows": [
-            {"measure": str(idx), "cells": [f"{v:,}" if isinstance(v, int) else str(v) for v in row]}
+            {
+                "measure": str(idx),
+                "cells": [f"{v:,}" if isinstance(v, int) else str(v) for v in row],
+            }
             for idx, row in cmp.iterrows()
         ],
         "costs": costs,

@@ -318,7 +318,12 @@ function huboptEditMode(map, D, ui) {
       var key = hubIdx[h] * 100000 + grpIdx[g[i]];
       cells[key] = (cells[key] || 0) + size(i);
     }
-    var pairOfHub = hungarianMax(hs.length, gs.length, function (r, c) { return cells[r * 100000 + c] || 0; });
+    var dense = new Float64Array(hs.length * gs.length);
+    Object.keys(cells).forEach(function (key) {
+      var r = Math.floor(key / 100000);
+      dense[r * gs.length + (key - r * 100000)] = cells[key];
+    });
+    var pairOfHub = hungarianMax(hs.length, gs.length, function (r, c) { return dense[r * gs.length + c]; });
     for (i = 0; i < n; i++) {
       if (siteOnly[i] || st.hubOf[i] < 0) continue;
       if (g[i] < 0) { moved++; continue; }
@@ -333,7 +338,8 @@ function huboptEditMode(map, D, ui) {
     var N = Math.max(rows, cols), INF = Infinity, u = new Float64Array(N + 1), v = new Float64Array(N + 1),
         p = new Int32Array(N + 1), way = new Int32Array(N + 1), big = 0, r, c;
     for (r = 0; r < rows; r++) for (c = 0; c < cols; c++) big = Math.max(big, w(r, c));
-    var cost = function (a, b) { return a < rows && b < cols ? big - w(a, b) : big; };
+    var C = new Float64Array(N * N).fill(big);
+    for (r = 0; r < rows; r++) for (c = 0; c < cols; c++) C[r * N + c] = big - w(r, c);
     for (var i = 1; i <= N; i++) {
       p[0] = i;
       var j0 = 0, minv = new Float64Array(N + 1).fill(INF), used = new Uint8Array(N + 1);
@@ -342,7 +348,7 @@ function huboptEditMode(map, D, ui) {
         var i0 = p[j0], delta = INF, j1 = 0;
         for (var j = 1; j <= N; j++) {
           if (used[j]) continue;
-          var cur = cost(i0 - 1, j - 1) - u[i0] - v[j];
+          var cur = C[(i0 - 1) * N + j - 1] - u[i0] - v[j];
           if (cur < minv[j]) { minv[j] = cur; way[j] = j0; }
           if (minv[j] < delta) { delta = minv[j]; j1 = j; }
         }
@@ -533,7 +539,7 @@ function huboptEditMode(map, D, ui) {
 
   // ------------------------------------------------------------------ drawing
   var layer = L.featureGroup(), lineLayer = L.featureGroup(), markLayer = L.featureGroup(),
-      labelLayer = L.featureGroup(), selLayer = L.featureGroup();
+      labelLayer = L.featureGroup(), selLayer = L.featureGroup(), ringLayer = L.featureGroup(), hubMarks = {};
   var circles = [], lines = [], editing = false, base = figures(proposal), current = base;
   var radius = function (i) { return 4 + Math.sqrt(size(i) / 2000) * 2; };
   for (var i0 = 0; i0 < n; i0++) {
@@ -548,14 +554,15 @@ function huboptEditMode(map, D, ui) {
         if (add && selected[i]) { delete selected[i]; drawSelection(); renderToolbar(); }
         else api.select([i], add);
       });
-      c.bindTooltip("");
+      c.bindTooltip(function () { return tooltipOf(i); });
       circles.push(c.addTo(layer));
     })(i0);
   }
-  lineLayer.addTo(layer); markLayer.addTo(layer); selLayer.addTo(layer); labelLayer.addTo(layer);
+  lineLayer.addTo(layer); ringLayer.addTo(layer); markLayer.addTo(layer); selLayer.addTo(layer);
+  labelLayer.addTo(layer);
 
   function update(t0, before) {
-    var old = before ? figures(before) : null;
+    var old = before ? current : null;  // the figures shown are the state before's
     current = figures(S);
     touched = {};
     if (old) {  // hubs whose members, site or figures changed
@@ -577,48 +584,70 @@ function huboptEditMode(map, D, ui) {
       });
     });
     current.hubs.forEach(function (h) { hubById[h.hub_id] = h; });
-    markLayer.clearLayers();
-    labelLayer.clearLayers();
+    ringLayer.clearLayers();
     var changed = {};
     changedRows().forEach(function (i) { changed[i] = 1; });
+    shown = { P: P, badRow: badRow, changed: changed };
     for (var i = 0; i < n; i++) {
       var h = S.hubOf[i] >= 0 ? S.hubs[S.hubOf[i]] : null, line = lines[i];
       var j = P.a[i], ll = [D.lat[i], D.lon[i]];
+      var alarm = bad[S.hubOf[i]] || badRow[i];
+      var look = j + (h ? h.colour : "") + (alarm ? "!" : "");
+      if (drawn[i] === look) continue;  // only what changed is redrawn
+      drawn[i] = look;
       line.setLatLngs(j >= 0 && j !== i ? [ll, [D.lat[j], D.lon[j]]] : [ll, ll]);
       if (h) line.setStyle({ color: h.colour });
       if (!circles[i]) continue;
-      var alarm = bad[S.hubOf[i]] || badRow[i];
       circles[i].setStyle({ fillColor: h ? h.colour : "#fff", color: alarm ? D.breach : "#222",
         weight: alarm ? 2.5 : (j === i ? 2.5 : 1) });
-      circles[i].setTooltipContent(esc(D.names[i]) + " (" + esc(code(i)) + "): hub " + (h ? esc(h.id) : "none") +
-        ", " + thousands(size(i)) + " patients" + (j >= 0 ? ", " + pyFixed(minutes(i, j), 1) + " " + D.unit + " to the site" : "") +
-        (changed[i] ? "<br><b>changed by you</b>" : "") +
-        (badRow[i] ? "<br><b style='color:" + D.breach + "'>" + badRow[i].map(esc).join("<br>") + "</b>" : ""));
-      if (changed[i]) L.circleMarker(ll, { radius: radius(i) + 3, color: "#6a1b9a", weight: 2, dashArray: "3 3",
-        fill: false, interactive: false }).addTo(markLayer);
-      if (badRow[i]) L.circleMarker(ll, { radius: radius(i) + 6, color: D.breach, weight: 3, fill: false,
-        interactive: false }).addTo(markLayer);
     }
-    P.hubs.forEach(function (h) {
-      var f = hubById[h.id], alert = !!bad[h.k];
-      L.marker([D.lat[h.site], D.lon[h.site]], { interactive: false, icon: L.divIcon({
-        html: siteOnly[h.site] ? '<div class="hubopt-location" style="background:' + h.colour + '">H</div>'
-          : '<div class="hubopt-site">&#9733;</div>',
-        iconSize: [20, 20], iconAnchor: [10, 11], className: "hubopt-site-icon" }) }).addTo(markLayer);
-      var lat = 0, lon = 0;
+    for (i = 0; i < n; i++) {
+      var ll2 = [D.lat[i], D.lon[i]];
+      if (changed[i]) L.circleMarker(ll2, { radius: radius(i) + 3, color: "#6a1b9a", weight: 2, dashArray: "3 3",
+        fill: false, interactive: false }).addTo(ringLayer);
+      if (badRow[i]) L.circleMarker(ll2, { radius: radius(i) + 6, color: D.breach, weight: 3, fill: false,
+        interactive: false }).addTo(ringLayer);
+    }
+    var alive = {};
+    P.hubs.forEach(function (h) {  // a hub's star and label are redrawn only when they change
+      var f = hubById[h.id], alert = !!bad[h.k], lat = 0, lon = 0;
       h.practices.forEach(function (i) { lat += D.lat[i]; lon += D.lon[i]; });
       lat /= h.practices.length; lon /= h.practices.length;
-      L.marker([lat, lon], { interactive: false, icon: L.divIcon({
+      var key = [h.site, h.colour, f.list_size, alert, !!touched[h.id], lat, lon].join("|"), m = hubMarks[h.id];
+      alive[h.id] = 1;
+      if (m && m.key === key) return;
+      if (m) { markLayer.removeLayer(m.star); labelLayer.removeLayer(m.label); }
+      hubMarks[h.id] = { key: key, star: L.marker([D.lat[h.site], D.lon[h.site]], { interactive: false, icon: L.divIcon({
+        html: siteOnly[h.site] ? '<div class="hubopt-location" style="background:' + h.colour + '">H</div>'
+          : '<div class="hubopt-site">&#9733;</div>',
+        iconSize: [20, 20], iconAnchor: [10, 11], className: "hubopt-site-icon" }) }).addTo(markLayer),
+        label: L.marker([lat, lon], { interactive: false, icon: L.divIcon({
         html: '<div class="hubopt-label' + (touched[h.id] ? " hubopt-touched" : "") + '" style="border-color:' +
           (alert ? D.breach : h.colour) + '">' + (alert ? "&#9888;" : "") + esc(h.id) + "<small>" +
           thousands(f.list_size) + "</small></div>",
-        iconSize: [58, 30], iconAnchor: [29, -8], className: "hubopt-label-icon" }) }).addTo(labelLayer);
+        iconSize: [58, 30], iconAnchor: [29, -8], className: "hubopt-label-icon" }) }).addTo(labelLayer) };
+    });
+    Object.keys(hubMarks).forEach(function (id) {
+      if (alive[id]) return;
+      markLayer.removeLayer(hubMarks[id].star);
+      labelLayer.removeLayer(hubMarks[id].label);
+      delete hubMarks[id];
     });
     if (ui.declutter) ui.declutter(labelLayer);
     drawSelection();
     renderPanel(bad);
     renderBar();
     renderToolbar();
+  }
+  var drawn = [], shown = null;
+  function tooltipOf(i) {
+    var h = S.hubOf[i] >= 0 ? S.hubs[S.hubOf[i]] : null, j = shown ? shown.P.a[i] : -1,
+        bad = shown && shown.badRow[i];
+    return esc(D.names[i]) + " (" + esc(code(i)) + "): hub " + (h ? esc(h.id) : "none") + ", " +
+      thousands(size(i)) + " patients" +
+      (j >= 0 ? ", " + pyFixed(minutes(i, j), 1) + " " + esc(D.unit) + " to the site" : "") +
+      (shown && shown.changed[i] ? "<br><b>changed by you</b>" : "") +
+      (bad ? "<br><b style='color:" + D.breach + "'>" + bad.map(esc).join("<br>") + "</b>" : "");
   }
   function drawSelection() {
     selLayer.clearLayers();
