@@ -636,6 +636,11 @@ function huboptEditMode(map, D, ui) {
     if (ui.declutter) ui.declutter(labelLayer);
     drawSelection();
     renderPanel(bad);
+    var first = panel.querySelector("tr.hubopt-touched");  // bring the hubs touched into view
+    if (first && editing) {
+      var off = first.getBoundingClientRect().top - ui.legend.getBoundingClientRect().top;
+      if (off < 0 || off > ui.legend.clientHeight - 20) ui.legend.scrollTop += off - ui.legend.clientHeight / 2;
+    }
     renderBar();
     renderToolbar();
   }
