@@ -164,6 +164,13 @@ def run_options(f):
         default=None,
         help="Also re-solve with each rule relaxed to say what it costs ([output] rule_prices).",
     )
+    @click.option(
+        "--keep",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="A plan edited on the map (Download plan): hold the reviewer's changed hubs "
+        "(locked groups, sites fixed), optimise the rest, and compare proposal, edit and "
+        "re-solved plan in the report. Writes <scenario>-kept.",
+    )
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
         return f(*args, **kwargs)
@@ -194,14 +201,18 @@ def _execute(
     with planner_errors(ctx.obj["debug"]):
         scenario = load_scenario(scenario_path)
         # only what was given on the command line (an unset flag is not "false")
+        keep = overrides.pop("keep", None)
         changes = {k: v for k, v in overrides.items() if v is not None and v is not False}
+        if keep is not None:  # the re-solve goes beside the proposal, not over it
+            changes["name"] = f"{scenario.name}-kept"
         if changes:
             scenario = scenario.replace(**changes)
         out = out_dir or Path("out") / scenario.name
         with progress_line() as progress:
             result = pipeline.run(
-                scenario, out_dir=out, maps_dir=maps_dir, force=force, progress=progress
-            )
+                scenario, out_dir=out, maps_dir=maps_dir, force=force, progress=progress,
+                keep=keep,
+            )  # fmt: skip
     click.echo(format_summary(result))
 
 
@@ -240,9 +251,29 @@ def format_summary(result: pipeline.RunResult) -> str:
         lines += choices_lines(result.choices)
     if result.comparison is not None:
         lines += ["", "Proposal vs current grouping:", result.comparison.to_string(), ""]
+    if result.review is not None:
+        lines += review_lines(result.review)
     lines += [f"Note: {n}" for n in s["notes"]]
     lines += ["Wrote:"] + [f"  {p}" for p in result.files]
     return "\n".join(lines)
+
+
+def review_lines(review) -> list[str]:
+    """The reviewer's edit, the proposal and the re-solved plan side by side, with what
+    the edit costs."""
+    lines = [
+        "",
+        f"Reviewer's edit ({review.source.name}): {plural(len(review.kept), 'hub')} held, "
+        "the rest re-solved:",
+        review.comparison.to_string(),
+    ]
+    if "proposal" in review.scored:
+        for name in ("reviewer's edit", "re-solved"):
+            extra, share = review.cost(name)
+            lines.append(f"Cost of the edit ({name}): {extra:+,.0f} patient-minutes ({share:+.1%})")
+    for name, failures in review.failures.items():
+        lines += [f"Breach ({name}): {f}" for f in failures]
+    return lines + [""]
 
 
 @main.command("run")
@@ -287,6 +318,9 @@ def evaluate_cmd(ctx, scenario_file, groupings, out_dir, force):
     practices = len(next(iter(res.scored.values()))[0])
     lines = [f"Scenario {scenario.name}: {plural(practices, 'practice')}"]
     lines += [res.comparison.to_string(), ""]
+    for name, report in res.checks.items():
+        lines.append(f"Checks ({name}): {report.summary()}")
+        lines += [f"  - {f}" for f in report.failures]
     lines += [f"Note: {n}" for n in res.notes]
     lines += ["Wrote:"] + [f"  {p}" for p in res.files]
     click.echo("\n".join(lines))

@@ -19,8 +19,8 @@ from hubopt import inputs, model, paths
 from hubopt.errors import InfeasibleError, InputError, OutputExistsError, SolverError
 from hubopt.inputs import load
 from hubopt.model import adjacency, check, diagnose
-from hubopt.outputs import catchments, evaluate, gis, maps, report, tables, units
-from hubopt.outputs.result import RunResult
+from hubopt.outputs import catchments, editing, evaluate, gis, maps, report, tables, units
+from hubopt.outputs.result import Review, RunResult
 from hubopt.roads import matrix, network
 from hubopt.scenario import Scenario
 from hubopt.solver import SolveResult, Status, explain
@@ -89,11 +89,15 @@ def run(
     maps_dir: str | Path | None = "maps",
     force: bool = False,
     progress: Callable[[str], None] | None = None,
+    keep: str | Path | None = None,
 ) -> RunResult:
     """Run the whole job for a scenario and (if ``out_dir`` is given) write outputs.
 
     ``progress`` hears the solver's progress lines (best plan, bound, gap) as they
-    come; without it they go to the log.
+    come; without it they go to the log. ``keep`` is a plan edited on the map
+    (``Download plan``): the reviewer's hubs that differ from the proposal are held as
+    locked groups with their sites fixed (:func:`kept_scenario`), the rest is
+    optimised, and the report shows proposal, edit and re-solved plan side by side.
 
     Raises
     ------
@@ -118,9 +122,13 @@ def run(
     timings: dict[str, float] = {}
     with _stage(timings, "inputs"):
         loaded = load.load_inputs(scenario)
+        edited = inputs.read_edited_plan(keep, loaded.practices) if keep is not None else None
+    if edited is not None:
+        scenario = kept_scenario(scenario, edited)
     return run_inputs(
-        scenario, loaded, out_dir=out, maps_dir=mdir, progress=progress, timings=timings
-    )
+        scenario, loaded, out_dir=out, maps_dir=mdir, progress=progress, timings=timings,
+        edited=edited, keep_file=Path(keep) if keep is not None else None,
+    )  # fmt: skip
 
 
 def run_inputs(
@@ -131,10 +139,13 @@ def run_inputs(
     maps_dir: Path | None = None,
     progress: Callable[[str], None] | None = None,
     timings: dict[str, float] | None = None,
+    edited: pd.DataFrame | None = None,
+    keep_file: Path | None = None,
 ) -> RunResult:
     """:func:`run` from inputs already read and selected (one area of a national read,
     :mod:`hubopt.batch`): matrix, solve, check, tables and map; writes to ``out_dir``
-    (overwriting: the caller checks first)."""
+    (overwriting: the caller checks first). ``edited`` is a reviewer's plan held in
+    ``scenario`` (:func:`kept_scenario`): the result's ``review`` compares them."""
     out, mdir = out_dir, maps_dir
     timings = {} if timings is None else timings
     practices, boundary, current = loaded.practices, loaded.boundary, loaded.current
@@ -181,6 +192,7 @@ def run_inputs(
             catchments=areas,
             choices=choices,
             minutes=units.minutes_of(minutes),
+            edit=map_edit_data(scenario, assignment, practices, minutes, areas, current, boundary),
         )
     res = RunResult(
         scenario, practices, minutes, result, checks, assignment, hubs, geo, comparison,
@@ -190,10 +202,137 @@ def run_inputs(
     res.published = loaded.published
     res.choices = choices
     res.read = loaded.read()
+    if edited is not None:
+        with _stage(timings, "review"):
+            res.review = review_edit(
+                edited, (assignment, hubs), practices, minutes, scenario,
+                current=current, boundary=boundary, source=keep_file or Path("edited.csv"),
+            )  # fmt: skip
     if out is not None:
         with _stage(timings, "write"):
             write_outputs(res, fmap, out, mdir)
     return res
+
+
+def kept_hubs(edited: pd.DataFrame) -> list[list[str]]:
+    """The reviewer's hubs to hold (practice codes, the hub's site first): those with a
+    practice whose hub, or whose hub's site, differs from the proposal's; every hub
+    when the file does not say what the proposal was."""
+    out = []
+    has_proposal = "proposed_hub_id" in edited.columns
+    for _, g in edited.groupby("group_id", sort=True):
+        changed = not has_proposal or bool(
+            (g["group_id"] != g["proposed_hub_id"]).any()
+            or (g["hub_site_code"] != g.get("proposed_hub_site_code", g["hub_site_code"])).any()
+        )
+        if changed:
+            site = str(g["hub_site_code"].iloc[0])
+            out.append([site] + [c for c in g.index if c != site])
+    return out
+
+
+def kept_scenario(scenario: Scenario, edited: pd.DataFrame) -> Scenario:
+    """``scenario`` with the reviewer's changed hubs (:func:`kept_hubs`) held: each
+    becomes a locked group (when it has two or more practices) and its site a fixed
+    site; the rest of the plan is optimised as before."""
+    kept = kept_hubs(edited)
+    locked = [tuple(h) for h in kept if len(h) > 1]
+    fixed = [h[0] for h in kept if h[0] not in scenario.fixed_sites]
+    return scenario.replace(
+        locked_groups=tuple(scenario.locked_groups) + tuple(locked),
+        fixed_sites=tuple(scenario.fixed_sites) + tuple(fixed),
+    )
+
+
+def review_edit(
+    edited: pd.DataFrame,
+    resolved: tuple[pd.DataFrame, pd.DataFrame],
+    practices: gpd.GeoDataFrame,
+    minutes: pd.DataFrame,
+    scenario: Scenario,
+    *,
+    current: pd.DataFrame | None,
+    boundary: gpd.GeoDataFrame | None,
+    source: Path,
+) -> Review:
+    """Proposal, reviewer's edit and re-solved plan measured the same way and checked
+    by the independent checks against the original rules (the held hubs are not rules
+    of the proposal, so they are left out of its checks)."""
+    neighbours = adjacency.practice_neighbours(practices, boundary) if scenario.contiguous else None
+    today = current["group_id"] if current is not None else None
+    kept = kept_hubs(edited)
+    held = {tuple(h) for h in kept if len(h) > 1}
+    rules = scenario.replace(
+        locked_groups=tuple(g for g in scenario.locked_groups if tuple(g) not in held),
+        fixed_sites=tuple(j for j in scenario.fixed_sites if j not in {h[0] for h in kept}),
+    )
+    plans = {}
+    if "proposed_hub_id" in edited.columns:
+        prop = edited[edited["proposed_hub_id"] != ""]
+        plans["proposal"] = pd.DataFrame(
+            {"group_id": prop["proposed_hub_id"], "hub_site_code": prop["proposed_hub_site_code"]}
+        )
+    plans["reviewer's edit"] = edited[["group_id", "hub_site_code"]]
+    scored = {
+        name: evaluate.score(t["group_id"], practices, minutes, rules, sites=t["hub_site_code"])
+        for name, t in plans.items()
+    }
+    failures = {
+        name: grouping_checks(t, practices, minutes, rules, today, neighbours).failures
+        for name, t in plans.items()
+    }
+    scored["re-solved"] = resolved
+    a = resolved[0]
+    sites = a.set_index("practice_code")["hub_site_code"].replace("", None)
+    for code in inputs.site_only_codes(practices):
+        if code in set(sites.dropna()):
+            sites[code] = code
+    failures["re-solved"] = check.check_plan(
+        check.PlanData(sites, practices, minutes, rules, current=today, neighbours=neighbours),
+        checks=GROUPING_CHECKS,
+    ).failures
+    table = evaluate.compare(scored)
+    words = units.minutes_of(minutes)
+    review = Review(source, kept, scored, failures, table)
+    table.loc["patient-minutes"] = [f"{round(review.patient_minutes(k)):,}" for k in scored]
+    table.loc["rule breaches (independent checks)"] = [len(failures[k]) for k in scored]
+    if today is not None:
+        table.loc["practices moved vs current"] = [
+            int(evaluate.practices_moved(
+                a[a["hub_id"] != ""].set_index("practice_code")["hub_site_code"], today,
+                practices["list_size"],
+            ).sum())
+            for a, _ in scored.values()
+        ]  # fmt: skip
+    review.comparison = table.rename(index=words.measure)
+    return review
+
+
+def map_edit_data(
+    scenario: Scenario,
+    assignment: pd.DataFrame,
+    practices: gpd.GeoDataFrame,
+    minutes: pd.DataFrame,
+    areas: catchments.Catchments,
+    current: pd.DataFrame | None,
+    boundary: gpd.GeoDataFrame | None,
+) -> editing.EditData | None:
+    """What the map's edit mode carries (:func:`hubopt.outputs.editing.edit_data`): the
+    neighbour graph when the scenario asks for connected hubs, today's groups with their
+    best sites."""
+    neighbours = adjacency.practice_neighbours(practices, boundary) if scenario.contiguous else None
+    return editing.edit_data(
+        assignment, practices, minutes, scenario,
+        neighbours=neighbours,
+        colours=areas.colours,
+        words=units.minutes_of(minutes),
+        current=current,
+        current_sites=(
+            evaluate.best_sites(current["group_id"], practices, minutes)
+            if current is not None else None
+        ),
+        current_colours=areas.current_colours,
+    )  # fmt: skip
 
 
 def plan_notes(result: SolveResult, practices: pd.DataFrame, scenario: Scenario) -> list[str]:
@@ -537,6 +676,31 @@ class Evaluation:
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
+    #: the independent checks of each grouping (:func:`grouping_checks`)
+    checks: dict[str, check.CheckReport] = field(default_factory=dict)
+
+
+def grouping_checks(
+    grouping: pd.DataFrame,
+    practices: pd.DataFrame,
+    minutes: pd.DataFrame,
+    scenario: Scenario,
+    current: pd.Series | None,
+    neighbours,
+) -> check.CheckReport:
+    """The independent checks (:func:`hubopt.model.check.check_plan`) of a grouping
+    (``group_id``, optional ``hub_site_code`` by practice) with its sites as scored."""
+    sites = evaluate.plan_sites(
+        grouping["group_id"], practices, minutes, grouping.get("hub_site_code")
+    )
+    return check.check_plan(
+        check.PlanData(sites, practices, minutes, scenario, current=current, neighbours=neighbours),
+        checks=GROUPING_CHECKS,
+    )
+
+
+#: The checks of a grouping that no solver claimed figures for.
+GROUPING_CHECKS = tuple(c for c in check.CHECKS if c is not check.objective_matches)
 
 
 def evaluate_groupings(
@@ -576,11 +740,23 @@ def evaluate_groupings(
     minutes = travel_matrix(scenario, practices, timings=timings, notes=notes)
     with _stage(timings, "evaluate"):
         scored = {
-            name: evaluate.score(t["group_id"], practices, minutes, scenario)
+            name: evaluate.score(
+                t["group_id"], practices, minutes, scenario, sites=t.get("hub_site_code")
+            )
             for name, t in given.items()
         }
         comparison = evaluate.compare(scored)
-    res = Evaluation(scenario, scored, comparison, timings, notes)
+        today = loaded.current["group_id"] if loaded.current is not None else None
+        neighbours = (
+            adjacency.practice_neighbours(practices, loaded.boundary)
+            if scenario.contiguous
+            else None
+        )
+        checks = {
+            name: grouping_checks(t, practices, minutes, scenario, today, neighbours)
+            for name, t in given.items()
+        }
+    res = Evaluation(scenario, scored, comparison, timings, notes, checks=checks)
     if out is not None:
         try:
             out.mkdir(parents=True, exist_ok=True)

@@ -527,6 +527,9 @@ def read_grouping(
     for code in df["practice_code"][df["practice_code"].duplicated()].unique():
         problems.append(f"{label}: practice {code} is in more than one group; keep one row")
     df = df[df["practice_code"].isin(practices.index) & df["group_id"].ne("")]
+    sited = "hub_site_code" in df.columns
+    if sited:  # a plan with its hub sites (assignment.csv, a plan edited on the map)
+        problems += _site_problems(df, practices, label)
     if df.empty and not problems:
         problems.append(
             f"{label}: groups none of the area's {plural(len(practices), 'practice')}; give a row "
@@ -534,4 +537,52 @@ def read_grouping(
         )
     if problems:
         raise InputError(f"The grouping file {path} has problems:", problems)
-    return df.set_index("practice_code")[["group_id", "group_name"]]
+    cols = ["group_id", "group_name"] + (["hub_site_code"] if sited else [])
+    return df.set_index("practice_code")[cols]
+
+
+def _site_problems(df: pd.DataFrame, practices: pd.DataFrame, label: str) -> list[str]:
+    """A grouping's ``hub_site_code``: one per group, a member of the group (or a
+    candidate site that is not a practice), known in the practices table."""
+    problems = []
+    only = set(site_only_codes(practices))
+    for gid, g in df.groupby("group_id", sort=False):
+        sites = set(g["hub_site_code"]) - {""}
+        if len(sites) > 1:
+            problems.append(
+                f"{label}: group {gid} names {len(sites)} hub sites: {', '.join(sorted(sites))}"
+            )
+            continue
+        for site in sites:
+            if site not in practices.index:
+                problems.append(
+                    f"{label}: hub site {site} of group {gid} is not in the practices file"
+                )
+            elif site not in set(g["practice_code"]) and site not in only:
+                problems.append(
+                    f"{label}: hub site {site} of group {gid} is not one of its practices"
+                )
+    return problems
+
+
+def read_edited_plan(path: str | Path, practices: pd.DataFrame) -> pd.DataFrame:
+    """Read a plan edited on the map (``Download plan``: ``practice_code, hub_id,
+    hub_site_code, proposed_hub_id, proposed_hub_site_code, changed``).
+
+    Returns a frame by practice code with ``group_id`` (the reviewer's hub),
+    ``hub_site_code`` and, when the file has them, ``proposed_hub_id`` and
+    ``proposed_hub_site_code`` (the proposal the reviewer started from; "" where the
+    practice had no hub), validated as :func:`read_grouping` does.
+    """
+    plan = read_grouping(path, practices)
+    if "hub_site_code" not in plan.columns:
+        raise InputError(
+            f"The edited plan {path} has problems:",
+            [f"{Path(path).name}: no column 'hub_site_code' (save the plan with the map's "
+             "Download plan button)"],
+        )  # fmt: skip
+    raw = read_text_csv(Path(path), "edited plan").set_index("practice_code")
+    for col in ("proposed_hub_id", "proposed_hub_site_code"):
+        if col in raw.columns:
+            plan[col] = raw[col].reindex(plan.index).fillna("").astype(str)
+    return plan

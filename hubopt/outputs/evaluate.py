@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from hubopt.inputs import site_only_codes
 from hubopt.outputs.tables import assignment_table, hub_table
 from hubopt.scenario import Scenario
 
@@ -42,11 +43,42 @@ def best_sites(groups: pd.Series, practices: pd.DataFrame, matrix: pd.DataFrame)
     return out
 
 
-def score(
-    groups: pd.Series, practices: pd.DataFrame, matrix: pd.DataFrame, scenario: Scenario
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Assignment and per-hub tables for a grouping, with best sites chosen."""
+def plan_sites(
+    groups: pd.Series,
+    practices: pd.DataFrame,
+    matrix: pd.DataFrame,
+    given: pd.Series | None = None,
+) -> pd.Series:
+    """Practice -> hub site for a grouping: the site ``given`` for a group's practices
+    (practice -> site code, e.g. a plan's ``hub_site_code``; empty or missing: none),
+    else the group's :func:`best_sites`. A candidate site that is not a practice and is
+    a hub's site belongs to that hub (as in a solver's plan, for the checks)."""
     sites = best_sites(groups, practices, matrix)
+    if given is not None:
+        g = groups.reindex(practices.index)
+        named = given.reindex(practices.index).fillna("").astype(str)
+        for _, members in g.dropna().groupby(g.dropna()).groups.items():
+            site = next((s for s in named[list(members)] if s), None)
+            if site is not None:
+                sites[list(members)] = site
+    used = set(sites.dropna())
+    for code in site_only_codes(practices):
+        if code in used:
+            sites[code] = code
+    return sites
+
+
+def score(
+    groups: pd.Series,
+    practices: pd.DataFrame,
+    matrix: pd.DataFrame,
+    scenario: Scenario,
+    *,
+    sites: pd.Series | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Assignment and per-hub tables for a grouping, with best sites chosen (or the
+    ``sites`` given for some groups, practice -> site code: :func:`plan_sites`)."""
+    sites = plan_sites(groups, practices, matrix, sites)
     grouped = sites.dropna()
     labels = groups.reindex(grouped.index).groupby(grouped).first()
     a = assignment_table(sites, practices, matrix, hub_labels=labels)

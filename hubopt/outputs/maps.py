@@ -54,6 +54,7 @@ from hubopt.outputs import catchments as _catchments
 from hubopt.outputs import tables
 from hubopt.outputs.catchments import Catchments
 from hubopt.outputs.colours import BREACH, PALETTE, colour_graph
+from hubopt.outputs.editing import EditData
 from hubopt.outputs.templating import TEMPLATES
 from hubopt.outputs.units import ROAD, Minutes
 from hubopt.solver.choices import Choices
@@ -494,6 +495,7 @@ def proposal_map(
     catchments: Catchments | None = None,
     choices: Choices | None = None,
     minutes: Minutes = ROAD,
+    edit: EditData | None = None,
 ) -> folium.Map:
     """Build the reviewer's map of a proposal (see the module docstring).
 
@@ -522,6 +524,10 @@ def proposal_map(
     minutes
         How minute figures are labelled (:func:`hubopt.outputs.units.minutes_of` the
         travel-time matrix): a straight-line estimate says so on every figure.
+    edit
+        :func:`hubopt.outputs.editing.edit_data`: the page gets an edit mode (an *Edit
+        this plan* button; ``templates/edit.js``) where a reviewer moves practices
+        between hubs and sees every rule re-checked; None leaves it out.
     """
     c = catchments or _catchments.build(
         assignment,
@@ -565,6 +571,7 @@ def proposal_map(
         ).add_to(fmap)
 
     breaches = folium.FeatureGroup(name="Rule breaches", show=True).add_to(fmap)
+    overlays: list[folium.FeatureGroup] = []
     over = c.practices[c.practices["minutes_to_hub"] > cap + 1e-6]
     followers = {
         "proposal": _breaches(c.proposal, "hub_id", over, "minutes_to_hub", cap, words).add_to(
@@ -576,9 +583,9 @@ def proposal_map(
         followers["current"] = _breaches(
             c.current, "group_id", cur_over, "current_minutes", cap, words
         ).add_to(breaches)
-        _moved_layer(c).add_to(fmap)
+        overlays.append(_moved_layer(c).add_to(fmap))
     if choices is not None and choices.alternatives is not None:
-        _choices_layer(choices, practices).add_to(fmap)
+        overlays.append(_choices_layer(choices, practices).add_to(fmap))
     legend_layer = folium.FeatureGroup(name="Legend", show=True).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     _Controls(
@@ -590,6 +597,9 @@ def proposal_map(
         legend=_legend(
             c, title=title, status=status, cap=cap, band=band, words=words, choices=choices
         ),
+        overlays=overlays,
+        edit=edit,
+        name=title,
     ).add_to(fmap)
     return fmap
 
@@ -719,8 +729,24 @@ class _Controls(MacroElement):
 
     _template = _TEMPLATES.get_template("map.html")
 
-    def __init__(self, *, bounds, views, breaches, followers, legend_layer, legend: _Legend):
+    def __init__(
+        self,
+        *,
+        bounds,
+        views,
+        breaches,
+        followers,
+        legend_layer,
+        legend: _Legend,
+        overlays=(),
+        edit: EditData | None = None,
+        name: str = "plan",
+    ):
         super().__init__()
+        self.overlays = [o.get_name() for o in overlays]
+        self.edit = edit.markup() if edit is not None else None
+        self.edit_js = _template_text("edit.js") if edit is not None else ""
+        self.edit_name = name
         self.bounds = bounds
         self._name = "HuboptControls"
         self.views = {k: v.get_name() for k, v in views.items()}
@@ -734,6 +760,11 @@ class _Controls(MacroElement):
 
 #: CDN scripts swapped for vendored copies; any other CDN asset is dropped (unused).
 _VENDORED_JS = {"leaflet.js": "leaflet.js", "jquery": "jquery.min.js"}
+
+
+def _template_text(name: str) -> str:
+    """A file of ``templates/`` as it is (a plain script, not a Jinja2 template)."""
+    return (resources.files("hubopt.outputs") / "templates" / name).read_text(encoding="utf-8")
 
 
 def _vendor_text(name: str) -> str:

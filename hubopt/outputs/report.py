@@ -582,6 +582,37 @@ def _comparison(res: RunResult) -> dict | None:
     }
 
 
+def _review(res: RunResult) -> dict | None:
+    """The reviewer's edit beside the proposal and the plan re-solved around it (None:
+    no ``--keep``)."""
+    r = res.review
+    if r is None:
+        return None
+    cmp = r.comparison
+    costs = []
+    if "proposal" in r.scored:
+        for name in ("reviewer's edit", "re-solved"):
+            extra, share = r.cost(name)
+            costs.append({"plan": name, "extra": f"{extra:+,.0f}", "share": f"{share:+.1%}"})
+    names = res.practices["name"]
+    return {
+        "source": r.source.name,
+        "columns": [str(c) for c in cmp.columns],
+        "rows": [
+            {
+                "measure": str(idx),
+                "cells": [f"{v:,}" if isinstance(v, int) else str(v) for v in row],
+            }
+            for idx, row in cmp.iterrows()
+        ],
+        "costs": costs,
+        "kept": [
+            {"site": f"{names.get(h[0], h[0])} ({h[0]})", "members": ", ".join(h)} for h in r.kept
+        ],
+        "failures": [(name, f) for name, fs in r.failures.items() for f in fs],
+    }
+
+
 def _choices(res: RunResult) -> dict | None:
     """The "Choices" section: the alternatives, the contested practices and what each
     choice costs, the price of each rule (None: not asked for)."""
@@ -649,6 +680,7 @@ def render(res: RunResult, *, map_href: str | None = "map.html") -> str:
         inset=Markup(inset),
         inset_factor=f"{factor:.0f}",
         comparison=_comparison(res),
+        review=_review(res),
         choices=_choices(res),
         counts=_counts(res),
         words=minutes_of(res.matrix),

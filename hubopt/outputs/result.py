@@ -20,6 +20,35 @@ from hubopt.solver.choices import Choices
 
 
 @dataclass
+class Review:
+    """A reviewer's edit of a proposal (``hubopt run --keep edited.csv``): the proposal,
+    the edit and the plan re-solved around it, measured the same way."""
+
+    #: the edited plan's file
+    source: Path
+    #: the reviewer's hubs held in the re-solve (practice codes; site first)
+    kept: list[list[str]]
+    #: plan name -> (assignment, hubs) tables: "proposal", "reviewer's edit", "re-solved"
+    scored: dict[str, tuple[pd.DataFrame, pd.DataFrame]]
+    #: plan name -> the independent checks' failures
+    failures: dict[str, list[str]]
+    #: side by side: :func:`hubopt.outputs.evaluate.compare` with patient-minutes,
+    #: rule breaches and practices moved against today
+    comparison: pd.DataFrame
+
+    def patient_minutes(self, name: str) -> float:
+        a = self.scored[name][0]
+        a = a[a["hub_id"] != ""]
+        return float((a["list_size"] * a["minutes_to_hub"]).sum())
+
+    def cost(self, name: str) -> tuple[float, float]:
+        """Patient-minutes of plan ``name`` above the proposal's, and as a share."""
+        base = self.patient_minutes("proposal") if "proposal" in self.scored else 0.0
+        extra = self.patient_minutes(name) - base
+        return extra, (extra / base if base else 0.0)
+
+
+@dataclass
 class RunResult:
     """Everything a run produced, for the CLI, notebooks and tests."""
 
@@ -41,6 +70,8 @@ class RunResult:
     choices: Choices | None = None  # alternatives, what stays together, rule prices
     #: practices and patients of the area read by the inputs stage (kept + left out)
     read: tuple[int, int] | None = None
+    #: a reviewer's edit held in this run (``--keep``), with the proposal it came from
+    review: Review | None = None
 
     def summary(self) -> dict:
         h = self.hubs

@@ -4,12 +4,17 @@
   inset map and the first fit. ``this`` is hubopt.outputs.maps._Controls: the names of
   folium's layers as JavaScript variables, and values as JSON (|tojson).
 #}
+{% if this.edit %}
+{{ this.edit_js }}
+{% endif %}
 (function () {
   var map = {{ this._parent.get_name() }};
   var views = { {% for k, v in this.views.items() %}{{ k|tojson }}: {{ v }},{% endfor %} };
   var followers = { {% for k, v in this.followers.items() %}{{ k|tojson }}: {{ v }},{% endfor %} };
   var breaches = {{ this.breaches }};
   var legendLayer = {{ this.legend_layer }};
+  // overlays that step aside in edit mode (practices that move, choices)
+  var overlays = [{% for v in this.overlays %}{{ v }},{% endfor %}];
   var legend = document.getElementById({{ (this.get_name() ~ "-legend")|tojson }});
   var insetBox = document.getElementById({{ (this.get_name() ~ "-inset")|tojson }});
   // the legend and inset sit inside the map so that they print and screenshot with it
@@ -138,7 +143,9 @@
     return homes.filter(function (_, i) { return root(i) === best; });
   }
 
+  var edit = null;  // the edit mode (edit.js), when the page carries its data
   function refresh() {
+    if (edit && edit.editing()) return hideInset();
     var v = activeView();
     var hidden = declutter(map, labelsOf(views[v]), false, true);
     if (!hidden.length) return hideInset();
@@ -224,5 +231,37 @@
     syncView();
     fit();
     refresh();
+    var data = document.getElementById({{ (this.get_name() ~ "-edit-data")|tojson }});
+    if (data) {
+      // in edit mode the page draws the edited plan: the static layers step aside
+      var control = map.getContainer().querySelector(".leaflet-control-layers");
+      var shown = [];
+      edit = window.hubopt = huboptEditMode(map, JSON.parse(data.textContent), {
+        legend: legend,
+        declutter: function (group) { declutter(map, labelsOf(group), false, false); },
+        name: {{ this.edit_name|tojson }},
+        hide: function () {
+          var aside = Object.values(views).concat([breaches], overlays);
+          shown = aside.filter(function (l) { return map.hasLayer(l); });
+          shown.forEach(function (l) { map.removeLayer(l); });
+          if (control) control.style.display = "none";
+          Array.prototype.forEach.call(legend.children, function (el) {
+            if (!el.classList.contains("hubopt-edit-panel")) { el._hubDisplay = el.style.display; el.style.display = "none"; }
+          });
+          legend.style.display = "";
+          hideInset();
+        },
+        show: function () {
+          shown.forEach(function (l) { map.addLayer(l); });
+          if (control) control.style.display = "";
+          Array.prototype.forEach.call(legend.children, function (el) {
+            if (!el.classList.contains("hubopt-edit-panel")) el.style.display = el._hubDisplay || "";
+          });
+          syncView();
+          refresh();
+        },
+      });
+      if (/edit/.test(window.location.hash)) edit.enter();
+    }
   }, 0);
 })();
