@@ -24,8 +24,7 @@ With subset-row cuts in the master (:attr:`Prices.cuts`), a hub also pays
 exact pricing gives each such cut a column :math:`z_c \ge y_a + y_b - 1` (each pair of
 its practices) of that cost; the enumeration adds a cut's penalty once a branch holds
 two of its practices (a penalty, once paid, stays paid as members are added, so it
-bounds every completion too); the greedy leaves them out, and its hubs are kept only
-where the reduced cost with them is negative.
+bounds every completion too); the greedy counts a member's penalties in its change.
 
 Three ways to find such hubs, cheapest first:
 
@@ -207,9 +206,14 @@ def _grow(area: Area, site: Site, c: Costs, match: int) -> list[Column]:
     kids = site.children
     w = site.weight
     out = []
+    # which members each cut holds, for the penalty a member would bring
+    holds = np.zeros((len(w), len(c.cut_pen)), dtype=bool)
+    for cut, places in enumerate(c.cut_at):
+        holds[places[places < len(w)], cut] = True
     for per_patient in (False, True):
         inside = np.zeros(len(w), dtype=bool)
         inside[0] = True
+        held = holds[0].astype(int)
         reach = np.zeros(len(w), dtype=bool)
         if kids is None:
             reach[:] = True
@@ -222,6 +226,8 @@ def _grow(area: Area, site: Site, c: Costs, match: int) -> list[Column]:
             if not cand.any():
                 break
             delta = c.r if flat else c.r + g(patients + w) - g(np.array([patients]))[0]
+            if len(c.cut_pen):  # the cuts a member would be the second of
+                delta = delta + holds @ (c.cut_pen * (held == 1))
             short = patients < lo
             score = delta / np.maximum(w, 1.0) if (short and per_patient) else delta
             score = np.where(cand, score, np.inf)
@@ -229,6 +235,7 @@ def _grow(area: Area, site: Site, c: Costs, match: int) -> list[Column]:
             if not short and delta[k] >= -EPS:
                 break
             inside[k] = True
+            held += holds[k]
             patients += float(w[k])
             if kids is not None:
                 reach[kids[k]] = True
