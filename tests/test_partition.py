@@ -240,11 +240,19 @@ def test_pricing_with_subset_row_cuts_is_exact():
         assert penalised, "some hubs pay for the cuts"
 
 
-def test_subset_row_cuts_are_violated_when_added_and_keep_the_optimum(monkeypatch):
-    """Every cut the master adds is broken by its LP solution at that moment (checked
-    here from the columns' members), and with cuts the solver still reaches the compact
-    model's optimum and never claims a bound above it."""
-    inst = grid(rows=4, cols=5, seed=1)
+CUT_RULES = ("plain", "elastic", "locked group", "optional with rural exception",
+             "fewest moved with rural exception")  # fmt: skip
+
+
+@pytest.mark.parametrize("rule", CUT_RULES)
+def test_subset_row_cuts_are_violated_when_added_and_keep_the_optimum(rule, monkeypatch):
+    """With cuts in every area (however small, whatever the gap), every cut the master
+    adds is broken by its LP solution at that moment (checked here from the columns'
+    members), and the solver still reaches the compact model's optimum and never
+    claims a bound above it."""
+    monkeypatch.setattr(partition, "CUT_MIN", 0)
+    monkeypatch.setattr(partition, "CUT_GAP", 0.0)
+    inst = _instance({**PER_HUB, **OBJECTIVES}[rule], rows=4, cols=5, seed=1)
     added = []
     add_cuts = partition.Master.add_cuts
 

@@ -74,12 +74,11 @@ class Prices:
     cuts: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), dtype=int))
     cut_duals: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
-    def cut_penalty(self, inside: np.ndarray) -> float:
-        """What a hub of the practices ``inside`` (a mask over positions) pays for the
-        cuts it takes part in."""
+    def cut_penalty(self, members: tuple[int, ...]) -> float:
+        """What a hub of ``members`` (positions) pays for the cuts it takes part in."""
         if not len(self.cut_duals):
             return 0.0
-        hit = inside[self.cuts].sum(axis=1) >= 2
+        hit = np.isin(self.cuts, members).sum(axis=1) >= 2
         return float(-self.cut_duals[hit].sum())
 
     def site_cuts(self, site: Site) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -164,14 +163,12 @@ def reduced_cost(area: Area, col: Column, prices: Prices) -> float:
     w = prices.weights
     cost = sum(w[n] * v[n] for n in w)
     group = float(prices.group[col.match]) if col.match >= 0 else 0.0
-    inside = np.zeros(len(area.codes), dtype=bool)
-    inside[list(col.members)] = True
     return (
         cost
         - float(prices.cover[list(col.members)].sum())
         - float(prices.site[col.site])
         - group
-        + prices.cut_penalty(inside)
+        + prices.cut_penalty(col.members)
     )
 
 
@@ -574,6 +571,7 @@ def _enumerate(
             cuts_of[int(k)].append(cut)
     held = np.zeros(len(c.cut_pen), dtype=int)  # each cut's practices in the hub
     held[cuts_of[0]] += 1
+    cuts = len(c.cut_pen) > 0
 
     kept: list[tuple[float, int, Column]] = []  # (-reduced cost, order, column)
 
@@ -602,16 +600,19 @@ def _enumerate(
             if p > hi + 1e-9:
                 continue
             s = sum_r + float(r[k])
-            s += sum(float(c.cut_pen[q]) for q in cuts_of[k] if held[q] == 1)
+            if cuts:
+                s += sum(float(c.cut_pen[q]) for q in cuts_of[k] if held[q] == 1)
             bound = s + best_completion(k, p) + least_g(p, p + suffix_w[k + 1])
             if bound > budget + 1e-9:
                 continue
             nxt = reach if kids is None else reach.copy()
             if kids is not None:
                 nxt[kids[k]] = True
-            held[cuts_of[k]] += 1
+            if cuts:
+                held[cuts_of[k]] += 1
             ok = visit(k, [*inside, k], nxt, p, s)
-            held[cuts_of[k]] -= 1
+            if cuts:
+                held[cuts_of[k]] -= 1
             if not ok:
                 return False
         return True
