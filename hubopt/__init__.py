@@ -36,7 +36,7 @@ from hubopt.scenario import Scenario, load_scenario
 
 #: The version: the one place it is written (``pyproject.toml`` reads it from here);
 #: ``hubopt --version``, every report, ``summary.json`` and the matrix metadata show it.
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 #: Where the modules of the flat layout live now (``from hubopt import matrix``).
 _MOVED = {
