@@ -32,6 +32,7 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.napoleon",
     "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",  # MathJax copied into the site: formulas show offline too
     "sphinx.ext.viewcode",
     "sphinx_copybutton",
     "hubopt_reference",

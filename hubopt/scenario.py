@@ -517,7 +517,7 @@ def key_reference() -> list[KeyDoc]:
                 KeyDoc(
                     section=section,
                     key=key,
-                    kind=kind_text(types),
+                    kind="a file path (text)" if attr in _PATH_KEYS else kind_text(types),
                     default="(required)" if default is dataclasses.MISSING else toml_value(default),
                     meaning=docs.get(attr, ""),
                     attribute=attr,
