@@ -3,7 +3,7 @@
     python benchmarks/choices.py [--area demo|llr] [--k 3] [--time-limit 120]
         [--within 0.03] [--differ 5] [--prices] [--threads 1] [--data ../shared/data]
 
-``demo`` is ``data/demo/demo.toml`` (road network); ``llr`` is Leicester, Leicestershire
+``demo`` is ``hubopt/data/demo/demo.toml`` (road network); ``llr`` is Leicester, Leicestershire
 & Rutland (CCGs 03W, 04C, 04V) built from ``../shared/data/nhs`` as in
 ``benchmarks/real_areas.py`` (straight-line travel, band 30,000-50,000 strict, cap 30,
 not contiguous, lists under 100 left out). The best plan gets half the time limit and
@@ -48,7 +48,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=HERE.parent.parent / "shared" / "data")
     args = ap.parse_args()
     scenario = (
-        HERE.parent / "data" / "demo" / "demo.toml"
+        HERE.parent / "hubopt" / "data" / "demo" / "demo.toml"
         if args.area == "demo"
         else llr_scenario(args.data, args.time_limit)
     )

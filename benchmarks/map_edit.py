@@ -26,7 +26,7 @@ from pathlib import Path
 
 from hubopt import pipeline
 from hubopt.batch import nhs_scenario
-from hubopt.cli import DEMO_SCENARIO
+from hubopt.data import demo_scenario_path
 from hubopt.outputs.screenshot import OFFLINE, find_chromium
 from hubopt.scenario import Scenario, load_scenario
 
@@ -41,7 +41,7 @@ RULES = {
 
 def scenario_of(area: str, data: Path, time_limit: float) -> Scenario:
     if area == "demo":
-        return load_scenario(DEMO_SCENARIO)
+        return load_scenario(demo_scenario_path())
     chosen = {"llr": {"ccg": ["03W", "04C", "04V"]}, "qop": {"icb": ["QOP"]}}[area]
     return nhs_scenario(
         data / "nhs", name=f"edit-{area}", rules=RULES,

@@ -23,6 +23,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
+from hubopt.data import demo_scenario_path
 from hubopt.errors import (
     HuboptError,
     InfeasibleError,
@@ -33,7 +34,9 @@ from hubopt.errors import (
 )
 from hubopt.scenario import Scenario, load_scenario
 
-__version__ = "0.1.0"
+#: The version: the one place it is written (``pyproject.toml`` reads it from here);
+#: ``hubopt --version``, every report, ``summary.json`` and the matrix metadata show it.
+__version__ = "0.2.0"
 
 #: Where the modules of the flat layout live now (``from hubopt import matrix``).
 _MOVED = {
@@ -75,5 +78,6 @@ __all__ = [
     "OutputExistsError",
     "Scenario",
     "SolverError",
+    "demo_scenario_path",
     "load_scenario",
 ]

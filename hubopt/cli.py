@@ -18,7 +18,8 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from hubopt import batch, onboard, paths, pipeline
+from hubopt import __version__, batch, onboard, paths, pipeline
+from hubopt.data import demo_scenario_path
 from hubopt.errors import HuboptError, InputError
 from hubopt.inputs.area import left_out_lines
 from hubopt.outputs import evaluate, units
@@ -27,23 +28,6 @@ from hubopt.scenario import BAND_MODES, Scenario, load_scenario
 from hubopt.text import plural
 
 log = logging.getLogger("hubopt")
-
-REPO_DATA = Path(__file__).resolve().parent.parent / "data"
-DEMO_SCENARIO = REPO_DATA / "demo" / "demo.toml"
-
-
-def demo_scenario_path() -> Path:
-    """Path of the embedded demo scenario (lives in the repository's data/ folder)."""
-    if not DEMO_SCENARIO.is_file():
-        raise InputError(
-            "The demo data was not found.",
-            [
-                f"expected {DEMO_SCENARIO}; install hubopt from a clone with "
-                '`pip install -e ".[dev]"` so the data/ folder is present'
-            ],
-        )
-    return DEMO_SCENARIO
-
 
 #: what the command says when Ctrl-C stopped it (exit 130), and on a bug (exit 70)
 STOPPED = (
@@ -182,7 +166,7 @@ def run_options(f):
 @click.option("--debug", is_flag=True, help="Show full tracebacks.")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
-@click.version_option(package_name="hubopt")
+@click.version_option(version=__version__, prog_name="hubopt")
 @click.pass_context
 def main(ctx: click.Context, debug: bool, verbose: int, quiet: bool) -> None:
     """hubopt: propose how GP practices group into hubs of a target population."""
@@ -289,7 +273,7 @@ def run_cmd(ctx, scenario_file, **kwargs):
 @run_options
 @click.pass_context
 def demo_cmd(ctx, **kwargs):
-    """Run the embedded demo area (same as `hubopt run data/demo/demo.toml`)."""
+    """Run the demo area shipped with hubopt (Demoshire: 52 practices, a road network)."""
     with planner_errors(ctx.obj["debug"]):
         path = demo_scenario_path()
     _execute(ctx, path, **kwargs)

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import inspect
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
@@ -72,10 +73,27 @@ class Scenario:
     ----------
     name
         Short name, used for output folders and the map file (``maps/<name>.html``).
-    practices, network, boundary, current
-        Input paths (absolute once loaded). ``practices`` is a plain table (CSV,
-        GeoJSON, GeoPackage; ``columns`` maps your column names to hubopt's);
-        ``boundary`` and ``current`` may be None.
+    description
+        One line saying what the scenario is, shown in the report.
+    practices
+        The practices: a plain table (CSV, GeoJSON, GeoPackage) with ``practice_code,
+        name, lat, lon, list_size`` (WGS84) and any other columns. Paths in the file
+        are relative to it (absolute once loaded).
+    columns
+        Your column names for hubopt's, when the practices table has other headings:
+        ``columns = { list_size = "Patients", practice_code = "Code" }``.
+    network
+        The road network: an OSM extract (``.osm.pbf``, ``.osm``, ``.osm.bz2``,
+        ``.osm.gz``) or an OSMnx ``.graphml`` (gzipped too); with ``download_place``
+        or ``download_polygon``, the file the download is cached in.
+    boundary
+        Optional area outline (GeoJSON, GeoPackage, shapefile; EPSG:4326 or 27700),
+        drawn on the map and clipping the catchments; with ``boundary_field`` it also
+        chooses the area.
+    current, current_from_pcn
+        Optional: today's grouping (``practice_code, group_id[, group_name]``, e.g. the
+        PCNs), measured the same way as the proposal. ``current = "pcn"`` takes the
+        practices' PCNs from the NHS files instead (``current_from_pcn``).
     sites
         Optional CSV of candidate hub sites that are not practices (``site_code, name,
         lat, lon``, WGS84), e.g. a community hospital: each may become the site of a
@@ -185,6 +203,8 @@ class Scenario:
         removed (one at a time, warm-started from the best plan), and the band and cap
         moved by 5,000 patients and 5 minutes, to say what each rule costs. These
         re-solves share one more time limit.
+    source
+        The file the scenario was read from (None when built in code).
     """
 
     name: str
@@ -406,6 +426,104 @@ _KIND = {
     list: 'a list of text, e.g. ["03W", "04C"]',
     dict: "a table of text values",
 }
+
+
+@dataclass(frozen=True)
+class KeyDoc:
+    """One key of a scenario file, as the documentation's reference lists it."""
+
+    section: str
+    key: str
+    kind: str  # what the value must be, in words
+    default: str  # the default, written as TOML (or "(not set)")
+    meaning: str  # the paragraph of the class docstring that explains it ("" if none)
+    attribute: str  # the attribute it sets
+
+
+def attribute_docs(cls: type) -> dict[str, str]:
+    """The ``Attributes`` section of a class's numpydoc docstring: attribute name to the
+    paragraph that explains it (names listed together, ``a, b``, share one paragraph)."""
+    doc = inspect.getdoc(cls) or ""
+    lines = doc.split("\n")
+    try:
+        start = lines.index("Attributes") + 2  # the title and its underline
+    except ValueError:
+        return {}
+    out: dict[str, str] = {}
+    names: list[str] = []
+    body: list[str] = []
+
+    def close() -> None:
+        text = " ".join(b.strip() for b in body).strip()
+        out.update({n: text for n in names})
+
+    for line in lines[start:]:
+        if line and not line.startswith(" "):
+            if set(line) == {"-"}:  # the next section's underline: the title was no name
+                names.pop()
+                break
+            close()
+            names, body = [n.strip() for n in line.split(",")], []
+        else:
+            body.append(line)
+    close()
+    return out
+
+
+def toml_value(value: Any) -> str:
+    """A default as it would be written in the TOML file."""
+    if value is None:
+        return "(not set)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return (
+            "{}"
+            if not value
+            else "{" + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + "}"
+        )
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value)) + ".0"
+    return str(value)
+
+
+def kind_text(types: tuple[type, ...]) -> str:
+    """What a key's value must be, in the words the error messages use."""
+    if types == (int, float):
+        return "a number"
+    if types == (str, list):
+        return "text, or a list of text"
+    return _KIND[types[0]]
+
+
+def key_reference() -> list[KeyDoc]:
+    """Every key a scenario file can have, section by section, with what it must be, its
+    default and its meaning (from :class:`Scenario`'s docstring): the documentation's
+    scenario reference is this list, so the page cannot drift from the code."""
+    docs = attribute_docs(Scenario)
+    fields = {f.name: f for f in dataclasses.fields(Scenario)}
+    rows = []
+    for section, keys in _SCHEMA.items():
+        for key, (attr, types) in keys.items():
+            f = fields[attr]
+            default: Any = (
+                f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+            )
+            rows.append(
+                KeyDoc(
+                    section=section,
+                    key=key,
+                    kind="a file path (text)" if attr in _PATH_KEYS else kind_text(types),
+                    default="(required)" if default is dataclasses.MISSING else toml_value(default),
+                    meaning=docs.get(attr, ""),
+                    attribute=attr,
+                )
+            )
+    return rows
 
 
 def _type_ok(value: Any, types: tuple[type, ...]) -> bool:

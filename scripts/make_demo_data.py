@@ -13,11 +13,11 @@ is needed.
 
 Writes:
 
-* ``data/demo/network.osm.bz2``      synthetic OSM XML (0.6) road network
-* ``data/demo/practices.csv``        fictional GP practices with list sizes
-* ``data/demo/current_groups.csv``   a PCN-like "current" grouping of the practices
-* ``data/boundaries/demo_boundary.geojson``  the county outline
-* ``data/demo/PROVENANCE.md``        what the data is and how it was made
+* ``hubopt/data/demo/network.osm.bz2``      synthetic OSM XML (0.6) road network
+* ``hubopt/data/demo/practices.csv``  fictional GP practices with list sizes
+* ``hubopt/data/demo/current_groups.csv``   a PCN-like "current" grouping of the practices
+* ``hubopt/data/boundaries/demo_boundary.geojson``  the county outline
+* ``hubopt/data/demo/PROVENANCE.md``        what the data is and how it was made
 
 The geography is invented: a county about 36 km x 28 km centred near 52.35 N, 0.60 W
 with one large town (Demoford), three smaller towns, eighteen villages, a motorway, A
@@ -51,8 +51,8 @@ from hubopt.roads.speeds import UK_SPEEDS_KPH  # noqa: E402 (needs ROOT on sys.p
 
 SEED = 20210101
 
-DEMO_DIR = ROOT / "data" / "demo"
-BOUNDARY_DIR = ROOT / "data" / "boundaries"
+DEMO_DIR = ROOT / "hubopt" / "data" / "demo"
+BOUNDARY_DIR = ROOT / "hubopt" / "data" / "boundaries"
 
 
 def make_streams() -> dict[str, np.random.Generator]:

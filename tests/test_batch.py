@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+import hubopt
 from hubopt import batch
 from hubopt.batch import areas as batch_areas
 from hubopt.batch import engine
@@ -170,6 +171,7 @@ def test_national_layers_and_index_page(local_run):
     page = (out / "index.html").read_text()
     assert res.index_bytes == (out / "index.html").stat().st_size
     assert f"This page: {res.index_bytes / 1e3:.0f} KB" in page
+    assert f"Made by hubopt {hubopt.__version__}." in page
     for code in ("AAA", "BBB", "CCC"):
         assert f'href="{code}/map.html"' in page and f'href="{code}/report.html"' in page
     assert 'th data-col="0"' in page and "localeCompare" in page  # sortable table

@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+import hubopt
 from hubopt.cli import main
 from hubopt.outputs.screenshot import find_chromium, screenshot
-from tests.conftest import TINY_PRACTICES, tiny_scenario_file
+from tests.conftest import REPO, TINY_PRACTICES, tiny_scenario_file
 
 
 def _tiny_scenario(tmp_path, **rules) -> str:
@@ -142,6 +143,28 @@ def test_demo_end_to_end(demo_run):
     html = (tmp / "maps" / "demo.html").read_text()
     for _, h in hubs.iterrows():
         assert h["hub_id"] in html and f"{h['list_size']:,}" in html
+
+
+def _documented(heading: str) -> list[str]:
+    """The first column of the table under ``heading`` in docs/outputs.md, in order."""
+    text = (REPO / "docs" / "outputs.md").read_text()
+    rows = text.split(heading, 1)[1].split("\n#", 1)[0].splitlines()
+    return [r.split("|")[1].strip().strip("`") for r in rows if r.startswith("| `")]
+
+
+@pytest.mark.slow
+def test_every_output_column_is_documented(demo_run):
+    """docs/outputs.md lists every column of every table the demo writes, in order, and
+    every key of summary.json: a new column fails here until the page explains it."""
+    tmp, _ = demo_run
+    out = tmp / "out"
+    for name in ("assignment", "hubs", "comparison", "rejects"):
+        header = (out / f"{name}.csv").read_text().splitlines()[0].split(",")
+        assert _documented(f"### `{name}.csv`") == header, name
+    assert _documented("### `matrix.csv`") == ["from_to"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary) <= set(_documented("### `summary.json`"))
+    assert summary["hubopt_version"] == hubopt.__version__
 
 
 @pytest.mark.browser

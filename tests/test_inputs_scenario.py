@@ -129,7 +129,7 @@ x = 1
 
 
 def test_demo_scenario_loads():
-    s = load_scenario(REPO / "data" / "demo" / "demo.toml")
+    s = load_scenario(REPO / "hubopt" / "data" / "demo" / "demo.toml")
     assert s.name == "demo"
     assert (s.population_min, s.population_max) == (30_000, 50_000)
     assert s.network.name == "network.osm.bz2" and s.network.exists()
@@ -139,7 +139,7 @@ def test_demo_scenario_loads():
 def _demo_practices_scenario(tmp_path, rest: str):
     """A scenario file on the demo's practices with ``rest`` (more TOML) appended."""
     path = tmp_path / "s.toml"
-    practices = (REPO / "data" / "demo" / "practices.csv").as_posix()
+    practices = (REPO / "hubopt" / "data" / "demo" / "practices.csv").as_posix()
     path.write_text(f'[scenario]\nname = "x"\n[inputs]\npractices = "{practices}"\n' + rest)
     return path
 

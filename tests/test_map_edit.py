@@ -20,7 +20,8 @@ import pytest
 from click.testing import CliRunner
 
 from hubopt import pipeline
-from hubopt.cli import DEMO_SCENARIO, main
+from hubopt.cli import main
+from hubopt.data import demo_scenario_path
 from hubopt.inputs import load, practices_only
 from hubopt.model import adjacency, check
 from hubopt.outputs import evaluate, maps, tables
@@ -38,7 +39,7 @@ class Demo:
     """The demo's run, and what the Python checks need beside it."""
 
     def __init__(self, tmp: Path):
-        self.scenario = load_scenario(DEMO_SCENARIO)
+        self.scenario = load_scenario(demo_scenario_path())
         self.tmp = tmp
         self.res = pipeline.run(self.scenario, out_dir=tmp / "out", maps_dir=tmp / "maps")
         self.loaded = load.load_inputs(self.scenario)
@@ -327,7 +328,7 @@ def test_click_through_edit_undo_breach_download_evaluate_keep(demo, browser, tm
     assert plan.loc[plan["changed"] == "yes", "practice_code"].tolist() == [found[0]]
 
     runner = CliRunner()
-    r = runner.invoke(main, ["evaluate", str(DEMO_SCENARIO), "--grouping", str(csv),
+    r = runner.invoke(main, ["evaluate", str(demo_scenario_path()), "--grouping", str(csv),
                              "--out", str(tmp_path / "ev")])  # fmt: skip
     assert r.exit_code == 0, r.output
     assert (
@@ -340,7 +341,7 @@ def test_click_through_edit_undo_breach_download_evaluate_keep(demo, browser, tm
     for col in ("site_code", "list_size", "max_minutes", "mean_minutes", "in_band"):
         assert groups[col].tolist() == page_hubs[col].tolist(), col
 
-    r = runner.invoke(main, ["run", str(DEMO_SCENARIO), "--keep", str(csv), "--out",
+    r = runner.invoke(main, ["run", str(demo_scenario_path()), "--keep", str(csv), "--out",
                              str(tmp_path / "kept"), "--maps-dir", str(tmp_path / "maps")])  # fmt: skip
     assert r.exit_code == 0, r.output
     assert "Reviewer's edit (edited.csv)" in r.output and "Cost of the edit" in r.output

@@ -1,8 +1,8 @@
 """Every notebook in notebooks/ runs top to bottom, offline, with nbclient.
 
 Each runs in a temporary copy of the repository's layout (``repo/notebooks`` with the
-notebook, ``repo/data`` linked to the real data, ``shared/data`` linked when
-``../shared/data`` exists), so the outputs the notebooks write (``../out/...``) land in
+notebook, ``shared/data`` linked when ``../shared/data`` exists; the demo comes from the
+installed package, ``hubopt.demo_scenario_path()``), so the outputs the notebooks write (``../out/...``) land in
 the temporary folder and nothing is written into the repository. Without
 ``../shared/data``, ``02_real_area`` falls back to the demo area and still runs.
 """
@@ -41,7 +41,6 @@ def layout(tmp_path_factory):
     root = tmp_path_factory.mktemp("notebooks")
     repo = root / "repo"
     (repo / "notebooks").mkdir(parents=True)
-    (repo / "data").symlink_to(REPO / "data", target_is_directory=True)
     if SHARED_DATA.is_dir():
         (root / "shared").mkdir()
         (root / "shared" / "data").symlink_to(SHARED_DATA, target_is_directory=True)

@@ -33,7 +33,7 @@ from hubopt.scenario import Scenario, load_scenario
 from hubopt.solver import bounds
 from tests.conftest import INPUT, REPO, matrix_frame, practices_frame, solve
 
-DEMO = REPO / "data" / "demo"
+DEMO = REPO / "hubopt" / "data" / "demo"
 PRACTICES = ["A1", "A2", "B1", "B2"]
 
 
@@ -176,7 +176,7 @@ def _demo_scenario(tmp_path: Path, sites_csv: str, *, contiguous: bool = True) -
     text = text.replace('name = "demo"', 'name = "demo-sites"')
     text = text.replace(
         'boundary = "../boundaries/demo_boundary.geojson"',
-        f'boundary = "{(REPO / "data" / "boundaries" / "demo_boundary.geojson").as_posix()}"\n'
+        f'boundary = "{(REPO / "hubopt" / "data" / "boundaries" / "demo_boundary.geojson").as_posix()}"\n'
         'sites = "sites.csv"',
     )
     text = text.replace("contiguous = true", f"contiguous = {str(contiguous).lower()}")

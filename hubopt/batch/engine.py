@@ -249,7 +249,7 @@ def run_local(
                 raise
 
 
-def _distributed():
+def _distributed() -> Any:
     try:
         import distributed
     except ImportError:

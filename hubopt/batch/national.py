@@ -16,6 +16,7 @@ import pandas as pd
 import shapely
 from jinja2 import Environment
 
+from hubopt import __version__
 from hubopt.inputs import BNG
 from hubopt.outputs import maps
 
@@ -184,7 +185,7 @@ _PAGE = Environment(autoescape=True).from_string(
 <p>{{ lead }}</p>
 <p class="hubopt-size">This page: {{ size_text }} (the national map's catchments are simplified
 to {{ tolerance }} m; each area's own map has the full detail). Click a hub for links to its
-area's map and report.</p>
+area's map and report. Made by hubopt {{ version }}.</p>
 </div>
 <div id="hubopt-tablebox" class="hubopt-national">
 <p>Practices and patients are the area's in the input; left out: practices the rules leave
@@ -291,7 +292,7 @@ def index_page(
                 "css": "" if pd.notna(r.get("hubs")) else "failed",
             }
         )
-    values = dict(title=title, lead=lead, columns=PAGE_COLUMNS, rows=rows)
+    values = dict(title=title, lead=lead, columns=PAGE_COLUMNS, rows=rows, version=__version__)
     element = folium.Element(_PAGE.render(**values, tolerance=f"{SIMPLIFY_M:g}", size_text="SIZE"))
     root = fmap.get_root()
     assert isinstance(root, folium.Figure)

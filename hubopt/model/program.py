@@ -34,20 +34,20 @@ Rules (each an ``add_<rule>`` function; :mod:`hubopt.model.check` re-verifies th
 .. math::
 
     & \sum_{j : (i,j) \in E} x_{ij} = 1 \;\; (\le 1 \text{ if } i \text{ optional})
-        && \text{(assign\_once)} \\
+        && \text{(assign_once)} \\
     & x_{hh} \le 1,\ x_{hj} \text{ absent for } j \ne h \quad \forall h \in H
-        && \text{(site\_only)} \\
+        && \text{(site_only)} \\
     & x_{ij} \le x_{jj} \quad \forall (i, j) \in E,\ i \ne j
-        && \text{(join\_open\_site)} \\
+        && \text{(join_open_site)} \\
     & L\,x_{jj} - s_j \le W_j \le U\,x_{jj} + e_j \quad \forall j \notin O
-        && \text{(population\_band)} \\
-    & x_{jj} = 1 \quad \forall j \in O && \text{(singleton\_own\_hub)} \\
-    & x_{jj} = 1 \quad \forall j \in F && \text{(fixed\_sites)} \\
-    & k_{min} \le \sum_j x_{jj} \le k_{max} && \text{(hub\_count)} \\
+        && \text{(population_band)} \\
+    & x_{jj} = 1 \quad \forall j \in O && \text{(singleton_own_hub)} \\
+    & x_{jj} = 1 \quad \forall j \in F && \text{(fixed_sites)} \\
+    & k_{min} \le \sum_j x_{jj} \le k_{max} && \text{(hub_count)} \\
     & \textstyle\sum_i w_i t_{ij} x_{ij} \le M\, W_j \quad \forall j
-        && \text{(mean\_travel\_cap)} \\
+        && \text{(mean_travel_cap)} \\
     & x_{ij} = x_{aj} \quad \forall \text{locked group } G \ni a, i;\ \forall j
-        && \text{(locked\_groups)} \\
+        && \text{(locked_groups)} \\
     & \textstyle\sum_{i \in A} x_{ij} \le 1 \quad \forall \text{apart group } A;\ \forall j
         && \text{(apart)} \\
     & x_{ij} \le \sum_{k \in N(i) : h_j(k) < h_j(i)} x_{kj} \quad \forall (i, j) \in E,\ i \ne j

@@ -74,9 +74,12 @@ class RunResult:
     review: Review | None = None
 
     def summary(self) -> dict:
+        from hubopt import __version__
+
         h = self.hubs
         return {
             "scenario": self.scenario.name,
+            "hubopt_version": __version__,
             "status": self.solve.status,
             "status_text": self.solve.describe(),
             "gap": self.solve.gap,

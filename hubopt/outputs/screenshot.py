@@ -38,7 +38,7 @@ def _chromium(
     wait_ms: int,
     fragment: str,
     offline: bool = False,
-):
+) -> subprocess.CompletedProcess[bytes]:
     exe = find_chromium()
     if exe is None:
         raise FileNotFoundError("chromium is not installed (Debian: apt-get install chromium)")

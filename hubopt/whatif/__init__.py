@@ -3,9 +3,10 @@
 An analyst loads an area once (inputs and the travel-time matrix, the slow part),
 then asks questions one line each::
 
+    import hubopt
     from hubopt import whatif
 
-    area = whatif.prepare("data/demo/demo.toml", time_limit_seconds=20)
+    area = whatif.prepare(hubopt.demo_scenario_path(), time_limit_seconds=20)
     base = whatif.solve(area, "as planned")
     tight = whatif.solve(area, "cap 15 min", travel_cap_minutes=15)
     small = whatif.solve(area, "25-45k", population_min=25_000, population_max=45_000)

@@ -182,7 +182,13 @@ def _known(index: pd.Index) -> str:
     return f"practices in the area: {', '.join(map(str, index[:8]))}{more}"
 
 
-def _receivers(minutes: pd.DataFrame, p: pd.DataFrame, code: str, to, k: int) -> pd.Series:
+def _receivers(
+    minutes: pd.DataFrame,
+    p: pd.DataFrame,
+    code: str,
+    to: str | Sequence[str] | Mapping[str, float] | None,
+    k: int,
+) -> pd.Series:
     """Receiver code -> share of the closing practice's patients (adds up to 1), among
     the practices ``p`` (candidate hub sites that are not practices never receive)."""
     if to is None:

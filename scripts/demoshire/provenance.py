@@ -65,7 +65,7 @@ def provenance(
     )
     return f"""# Demo data: Demoshire (synthetic)
 
-**Everything in `data/demo/` and `data/boundaries/demo_boundary.geojson` is synthetic.**
+**Everything in `hubopt/data/` (`demo/`, `boundaries/demo_boundary.geojson`) is synthetic.**
 Demoshire, its towns, villages, roads, GP practices, postcodes, practice codes, list
 sizes and groupings are invented. Any resemblance to real places or practices is
 coincidental; the postcodes (`DM…`) and practice codes (`D81…`) do not exist.
@@ -88,10 +88,10 @@ Change the script, not the files.
 
 | File | What |
 |---|---|
-| `data/demo/network.osm.bz2` | {net_desc} |
-| `data/demo/practices.csv` | {len(df)} practices: `practice_code,name,postcode,lat,lon,list_size` |
-| `data/demo/current_groups.csv` | PCN-like grouping: `practice_code,group_id,group_name` |
-| `data/boundaries/demo_boundary.geojson` | county outline, one Polygon, EPSG:4326 |
+| `demo/network.osm.bz2` | {net_desc} |
+| `demo/practices.csv` | {len(df)} practices: `practice_code,name,postcode,lat,lon,list_size` |
+| `demo/current_groups.csv` | PCN-like grouping: `practice_code,group_id,group_name` |
+| `boundaries/demo_boundary.geojson` | county outline, one Polygon, EPSG:4326 |
 
 ## The area
 
