@@ -112,23 +112,26 @@ WHOLE_ROUND_EVERY = 5
 
 
 #: Subset-row cuts: at most this many rounds a stage, each adding the cuts the LP's
-#: solution breaks most (by more than CUT_VIOLATION), at most CUTS_A_ROUND of them.
+#: solution breaks most (by more than CUT_VIOLATION), at most CUTS_A_ROUND of them ...
 CUT_ROUNDS = 10
+CUTS_A_ROUND = 100
+CUT_VIOLATION = 1e-3
+#: ... in areas of more than this many practices (at or below it a round of 100 cuts
+#: made each site's pricing MIP slow: Allerdale and Copeland's 29 practices took 10 s
+#: to price again after cuts, against 5 s in all to prove its optimum without them) ...
+CUT_MIN = 100
 #: ... where the best plan known is over this share above the LP (England at 15 s an
 #: area, a repeatable run starting from the search's plan: cutting every area proved
 #: 96 areas against 112 without cuts, the enumeration alone being quicker where the
-#: gap is small).
+#: gap is small) ...
 CUT_GAP = 0.02
-#: ... in areas of more than this many practices (at or below it a round of 100 cuts
-#: made each site's pricing MIP slow: Allerdale and Copeland's 29 practices took 10 s
-#: to price again after cuts, against 5 s in all to prove its optimum without them).
-CUT_MIN = 100
-CUTS_A_ROUND = 100
-CUT_VIOLATION = 1e-3
 #: ... while the last round raised the LP by more than this share (on Kent and Medway
 #: the first three rounds raised it 2.7%, 0.5% and 0.05%, the next three 0.04% in all,
-#: for a third of the time).
+#: for a third of the time) ...
 CUT_RISE = 1e-3
+#: ... only in this share of a stage's column generation time (the column generation
+#: that follows a round stops there too, its bound the last round's) ...
+CUT_SHARE = 0.5
 #: ... and when the time left for cuts is over this many times what the last
 #: convergence took (the pricing after a round of cuts took 15-30 s on Birmingham).
 CUT_REPRICE = 0.5
@@ -136,9 +139,6 @@ CUT_REPRICE = 0.5
 #: convergence in all (a work limit: a repeatable run's cuts end by it alone; Kent and
 #: Medway converged in 27 rounds, then in 20 more after three rounds of cuts).
 CUT_ROUNDS_SHARE = 1.0
-#: ... and only in this share of a stage's column generation time (the column
-#: generation that follows a round stops there too, its bound the last round's).
-CUT_SHARE = 0.5
 
 
 #: Improves a plan within a clock (the neighbourhood search).
@@ -249,12 +249,10 @@ class Master:
             if col.match >= 0:
                 rows.append(self.group_row + col.match)
                 vals.append(1.0)
-            if self.cuts:
-                members = set(col.members)
-                for cut, row in zip(self.cuts, self.cut_rows, strict=True):
-                    if len(members.intersection(cut)) >= 2:
-                        rows.append(row)
-                        vals.append(1.0)
+            for cut, row in zip(self.cuts, self.cut_rows, strict=True):
+                if _takes_part(col, cut):
+                    rows.append(row)
+                    vals.append(1.0)
             costs.append(cost[self.stage])
         n = len(idx)
         self.h.addCols(n, np.array(costs), np.zeros(n), np.full(n, highspy.kHighsInf),
@@ -267,7 +265,7 @@ class Master:
         more (valid for every plan, as each practice is in one hub at most)."""
         for cut in cuts:
             idx = [self.artificial + q for q, p in enumerate(self.in_master)
-                   if len(set(pool.columns[p].members).intersection(cut)) >= 2]  # fmt: skip
+                   if _takes_part(pool.columns[p], cut)]  # fmt: skip
             self.cut_rows.append(self.h.getNumRow())
             self.cuts.append(cut)
             self.h.addRow(-highspy.kHighsInf, 1.0, len(idx), np.array(idx, dtype=np.int32),
@@ -375,6 +373,11 @@ class Master:
         x = np.asarray(h.getSolution().col_value)[n_art:]
         chosen = [self.in_master[k] for k in np.flatnonzero(x > 0.5)]
         return chosen, float(info.objective_function_value), bound, proven
+
+
+def _takes_part(col: Column, cut: tuple[int, int, int]) -> bool:
+    """Whether hub ``col`` holds two or more of subset-row ``cut``'s practices."""
+    return len(set(col.members).intersection(cut)) >= 2
 
 
 @dataclass

@@ -342,8 +342,8 @@ class ExactPricing:
         n = len(site.members)
         inf = highspy.kHighsInf
         none = np.zeros(0, dtype=np.int32)
-        for k, places in zip(which, at, strict=True):
-            key = tuple(int(p) for p in prices.cuts[k])
+        keys = [tuple(int(p) for p in prices.cuts[k]) for k in which]
+        for key, places in zip(keys, at, strict=True):
             if key in have:
                 continue
             h.addCols(1, np.zeros(1), np.zeros(1), np.ones(1), 0, none, none, np.zeros(0))
@@ -354,9 +354,7 @@ class ExactPricing:
                 for b in range(a + 1, len(inside)):
                     h.addRow(-1.0, inf, 3, np.array([z, inside[a], inside[b]], dtype=np.int32),
                              np.array([1.0, -1.0, -1.0]))  # fmt: skip
-        cost = dict.fromkeys(have, 0.0)
-        for k, p in zip(which, pen, strict=True):
-            cost[tuple(int(q) for q in prices.cuts[k])] = float(p)
+        cost = dict.fromkeys(have, 0.0) | {key: float(p) for key, p in zip(keys, pen, strict=True)}
         return np.array([cost[key] for key in sorted(have, key=have.__getitem__)])
 
     def _extra_costs(self, c: Costs, extra: int) -> np.ndarray:
