@@ -16,12 +16,18 @@ import geopandas as gpd
 import pandas as pd
 
 from hubopt import inputs, model, paths
-from hubopt.errors import InfeasibleError, InputError, OutputExistsError, SolverError
+from hubopt.errors import (
+    InfeasibleError,
+    InputError,
+    NetworkError,
+    OutputExistsError,
+    SolverError,
+)
 from hubopt.inputs import load
 from hubopt.model import adjacency, check, diagnose
 from hubopt.outputs import catchments, editing, evaluate, gis, maps, report, tables, units
 from hubopt.outputs.result import Review, RunResult
-from hubopt.roads import matrix, network
+from hubopt.roads import matrix, network, store
 from hubopt.scenario import Scenario
 from hubopt.solver import SolveResult, Status, explain
 from hubopt.solver import choices as choices_mod
@@ -455,12 +461,7 @@ def travel_matrix(
         return minutes
     if scenario.network_kind == "straight_line":
         with _stage(timings, "matrix"):
-            minutes = matrix.straight_line_matrix(
-                practices,
-                circuity=scenario.circuity,
-                speed_kph=scenario.straight_line_kph,
-                same_site_m=scenario.same_site_m,
-            )
+            minutes = _straight_line(scenario, practices)
         notes.append(
             f"travel times are a {matrix.describe_source(minutes)}; one-way streets, "
             "rivers and detours are ignored: use a road network before acting on this"
@@ -475,24 +476,50 @@ def travel_matrix(
             ],
         )
     with _stage(timings, "network"):
-        net = network.prepare_graph(
-            network.load_network(
-                scenario.network,
-                download_place=scenario.download_place,
-                download_polygon=scenario.download_polygon,
+        download = None
+        if scenario.download_place or scenario.download_polygon:
+            download = network.ensure_download(
+                scenario.network, place=scenario.download_place, polygon=scenario.download_polygon
             )
-        )
-        snapped = network.snap_practices(
-            net, practices, warn_m=scenario.snap_warn_m, source=Path(scenario.network).name
-        )
-        notes += network.far_practice_notes(snapped)
+        road = store.load_store(scenario.network)
+    name = Path(str(road.meta.get("source") or scenario.network)).name
     with _stage(timings, "matrix"):
-        return matrix.travel_time_matrix(
-            net,
-            snapped,
-            same_site_m=scenario.same_site_m,
-            limit_minutes=scenario.route_limit_minutes,
-        )
+        try:
+            minutes, snapped = matrix.road_matrix(
+                road,
+                practices,
+                same_site_m=scenario.same_site_m,
+                exact_minutes=max(matrix.EXACT_MINUTES, scenario.travel_cap_minutes),
+                limit_minutes=scenario.route_limit_minutes,
+                snap_warn_m=scenario.snap_warn_m,
+                source=name,
+            )
+        except NetworkError as exc:
+            if scenario.network_fallback != "straight_line":
+                raise
+            why = exc.message + (" " + "; ".join(exc.problems[:3]) if exc.problems else "")
+            minutes = _straight_line(scenario, practices)
+            minutes.attrs[matrix.META_KEY]["fallback"] = why  # said in reports and summaries
+            notes.append(
+                f"NO ROAD MINUTES for this area: {why} Travel times are a "
+                f"{matrix.describe_source(minutes)} instead ([network] fallback = "
+                '"straight_line"); use an extract that covers the area before acting on this'
+            )
+            return minutes
+    if download is not None:
+        minutes.attrs[matrix.META_KEY]["network"]["download"] = download
+    notes += network.far_practice_notes(snapped)
+    notes += matrix.road_notes(minutes)
+    return minutes
+
+
+def _straight_line(scenario: Scenario, practices: gpd.GeoDataFrame) -> pd.DataFrame:
+    return matrix.straight_line_matrix(
+        practices,
+        circuity=scenario.circuity,
+        speed_kph=scenario.straight_line_kph,
+        same_site_m=scenario.same_site_m,
+    )
 
 
 def compare_with_current(

@@ -63,6 +63,8 @@ BAND_MODES = ("strict", "rural_exception", "elastic")
 SOLVERS = ("cbc", "highs")
 WARM_STARTS = ("none", "current")
 NETWORK_KINDS = ("road", "straight_line")
+#: ``[network] fallback``: what an area the road network does not cover gets
+NETWORK_FALLBACKS = ("error", "straight_line")
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,13 @@ class Scenario:
     route_limit_minutes
         Routes longer than this are not explored (shown as inf); saves time on large
         networks. None: every route.
+    network_fallback
+        ``[network] fallback``: what an area the road network does not cover gets
+        (no roads near its practices, or a practice further than 10 km from every
+        road): ``"error"`` (default for ``hubopt run``: the run stops and says why)
+        or ``"straight_line"`` (the area is planned on the straight-line estimate,
+        and its notes, its row of a batch's ``summary.csv`` and ``index.html`` say
+        so and why; the default of ``hubopt batch --network``).
     matrix
         A matrix saved by an earlier run (``matrix.csv`` or ``.parquet``): re-solve
         from it without touching the network.
@@ -269,6 +278,7 @@ class Scenario:
     download_place: str | None = None
     download_polygon: Path | None = None
     route_limit_minutes: float | None = None
+    network_fallback: str = "error"
     matrix: Path | None = None
     alternatives: int = 0
     alternatives_within: float = 0.03
@@ -393,6 +403,7 @@ _SCHEMA: dict[str, dict[str, tuple[str, tuple[type, ...]]]] = {
         "download_place": ("download_place", (str,)),
         "download_polygon": ("download_polygon", (str,)),
         "route_limit_minutes": ("route_limit_minutes", (int, float)),
+        "fallback": ("network_fallback", (str,)),
         "matrix": ("matrix", (str,)),
     },
     "output": {
@@ -792,6 +803,9 @@ def _check_network(s: Scenario, *, where: str) -> list[str]:
                  "shorter than the straight line); 1.3 is typical")  # fmt: skip
     if not s.straight_line_kph > 0:
         p.append(f"{where}: [network] straight_line_kph must be above 0")
+    if s.network_fallback not in NETWORK_FALLBACKS:
+        p.append(f"{where}: [network] fallback {s.network_fallback!r} must be one of "
+                 f"{NETWORK_FALLBACKS}")  # fmt: skip
     if s.route_limit_minutes is not None and not s.route_limit_minutes > 0:
         p.append(f"{where}: [network] route_limit_minutes must be above 0")
     if s.download_place and s.download_polygon:

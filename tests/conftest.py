@@ -16,6 +16,23 @@ REPO = HERE.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _road_stores_in_tmp(tmp_path_factory):
+    """Road stores (hubopt.roads.store) go to a temporary folder, never beside the
+    test data or ../shared's extracts."""
+    import os
+
+    from hubopt.roads.store import CACHE_ENV
+
+    old = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = str(tmp_path_factory.mktemp("road-stores"))
+    yield
+    if old is None:
+        os.environ.pop(CACHE_ENV, None)
+    else:
+        os.environ[CACHE_ENV] = old
+
+
 def practices_frame(rows: list[tuple[str, str, float, float, int]]) -> gpd.GeoDataFrame:
     """Build a practices table like :func:`hubopt.inputs.read_practices` returns."""
     df = pd.DataFrame(rows, columns=["practice_code", "name", "lat", "lon", "list_size"])

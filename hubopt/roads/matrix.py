@@ -32,10 +32,12 @@ import numpy as np
 import pandas as pd
 
 from hubopt.errors import InputError, NetworkError
+from hubopt.inputs import BNG
 from hubopt.roads import _routing
-from hubopt.roads.network import RoadNetwork, from_networkx
+from hubopt.roads.network import RoadNetwork, extent_text, from_networkx, snap_practices
 from hubopt.roads.osm import great_circle_m
 from hubopt.roads.speeds import ACCESS_KPH
+from hubopt.roads.store import RoadStore
 from hubopt.scenario import STRAIGHT_LINE_CIRCUITY, STRAIGHT_LINE_KPH
 from hubopt.text import plural
 
@@ -111,7 +113,14 @@ def travel_time_matrix(
     dist = _routing.many_to_many(
         A, unique_pos, unique_pos, limit=limit, workers=workers, progress=progress, stats=stats
     )
-    seconds = dist[inverse][:, inverse]
+    out = _practice_minutes(dist[inverse][:, inverse], snapped, same_site_m, limit_minutes)
+    out.attrs[META_KEY] = _road_meta(net, snapped, same_site_m, limit_minutes, stats)
+    return out
+
+
+def _practice_minutes(seconds, snapped, same_site_m, limit_minutes) -> pd.DataFrame:
+    """Node-to-node seconds (one row and column per practice) as practice minutes:
+    plus each end's access time, 0 within one building and on the diagonal."""
     access = snapped["access_s"].to_numpy(dtype=float)
     seconds = seconds + access[:, None] + access[None, :]
     for i, j in _same_site_pairs(snapped[["x", "y"]].to_numpy(dtype=float), same_site_m):
@@ -120,9 +129,127 @@ def travel_time_matrix(
     minutes = seconds / 60.0
     if limit_minutes is not None:
         minutes[minutes > limit_minutes] = np.inf
-    out = pd.DataFrame(minutes, index=snapped.index.copy(), columns=snapped.index.copy())
-    out.attrs[META_KEY] = _road_meta(net, snapped, same_site_m, limit_minutes, stats)
-    return out
+    return pd.DataFrame(minutes, index=snapped.index.copy(), columns=snapped.index.copy())
+
+
+#: The first margin (metres) around an area's practices of the part of a road store it
+#: routes on; doubled for the sources whose routes it cannot prove.
+FIRST_MARGIN_M = 20_000.0
+#: Times up to this are proven those of the whole network (more when the cap is
+#: longer); longer ones are upper bounds when the area's part cannot prove them.
+EXACT_MINUTES = 60.0
+
+
+def road_matrix(
+    store: RoadStore,
+    practices: gpd.GeoDataFrame,
+    *,
+    same_site_m: float = 25.0,
+    exact_minutes: float = EXACT_MINUTES,
+    limit_minutes: float | None = None,
+    snap_warn_m: float = 1000.0,
+    source: str = "the road network",
+    first_margin_m: float = FIRST_MARGIN_M,
+    workers: int | None = None,
+    progress: bool | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Road minutes between the practices, routed on the part of ``store`` around
+    them, with every time up to ``exact_minutes`` proven equal to the whole network's.
+
+    The part is the rectangle around the practices plus a margin (first
+    ``first_margin_m``). A time ``t`` from practice ``u`` to ``v`` found on it is the
+    whole network's when ``t <= r(u) + s(v)``, where ``r(u)`` is the time from ``u``
+    out of the rectangle by the cheapest way (any route that leaves costs at least
+    that to the edge) and ``s(v)`` is the time to come back to ``v`` from outside at
+    the network's top speed (the straight line from the rectangle's edge). The rows
+    that fail (for times up to ``exact_minutes``) are routed again on a rectangle
+    with twice the margin, until all pass or the rectangle holds the whole network.
+
+    Returns the matrix (minutes, row = from, ``attrs["hubopt"]`` says how it was
+    made, with the margins used and how many nodes were read) and the snapping table
+    of :func:`hubopt.roads.network.snap_practices`.
+
+    Raises
+    ------
+    NetworkError
+        No road of the store lies near the practices (the extract does not cover
+        them), or some are further than :data:`~hubopt.roads.network.OUTSIDE_M` from
+        every road.
+    """
+    pts = practices.geometry.to_crs(BNG)
+    px, py = pts.x.to_numpy(), pts.y.to_numpy()
+    bbox = (px.min(), py.min(), px.max(), py.max())
+    horizon = exact_minutes * 60.0
+    metres_a_second = store.max_kph / 3.6
+    margin = first_margin_m
+    snapped: pd.DataFrame | None = None
+    node_ids = unique_ids = inverse = None
+    dist = np.full((0, 0), np.inf)
+    pending = np.empty(0, dtype=np.int64)
+    passes: list[dict[str, Any]] = []
+    routing: dict[str, Any] = {}
+    while True:
+        box = (bbox[0] - margin, bbox[1] - margin, bbox[2] + margin, bbox[3] + margin)
+        cut = store.cut(box)
+        net = cut.net
+        if snapped is None:
+            if net.n_nodes == 0:
+                raise NetworkError(
+                    f"The road network {source} does not cover the area: it has no roads "
+                    f"within {margin / 1000:g} km of the practices.",
+                    [f"the practices lie at {extent_text(px, py)}",
+                     "use an extract that covers the area, or [network] kind = "
+                     '"straight_line" for an estimate'],
+                )  # fmt: skip
+            snapped = snap_practices(net, practices, warn_m=snap_warn_m, source=source)
+            node_ids = snapped["node"].to_numpy()
+            unique_ids, inverse = np.unique(node_ids, return_inverse=True)
+            dist = np.full((len(unique_ids), len(unique_ids)), np.inf)
+            pending = np.arange(len(unique_ids))
+        pos = net.positions(unique_ids)
+        exits = np.nonzero(np.isfinite(cut.exits))[0]
+        keep = np.zeros(net.n_nodes, dtype=bool)
+        keep[pos] = keep[exits] = True
+        A, new_index = _routing.contract(net.csr("travel_time"), keep)
+        targets = np.concatenate([new_index[pos], new_index[exits]])
+        limit = np.inf if limit_minutes is None else limit_minutes * 60.0
+        routing = {"nodes_routed": int(A.shape[0]), "contracted": True}
+        rows = _routing.many_to_many(
+            A, new_index[pos[pending]], targets, limit=limit, workers=workers,
+            progress=progress, stats=routing,
+        )  # fmt: skip
+        k = len(unique_ids)
+        found = rows[:, :k]
+        out_s = (rows[:, k:] + cut.exits[exits][None, :]).min(axis=1, initial=np.inf)
+        xs, ys = net.nodes["x"].to_numpy()[pos], net.nodes["y"].to_numpy()[pos]
+        edge_m = np.minimum.reduce([xs - box[0], box[2] - xs, ys - box[1], box[3] - ys])
+        back_s = edge_m / metres_a_second
+        proven = np.minimum(found, horizon) <= out_s[:, None] + back_s[None, :] + 1e-6
+        ok = proven.all(axis=1) | cut.whole
+        dist[pending[ok]] = found[ok]
+        passes.append({"margin_m": margin, "sources": int(len(pending)),
+                       "proven": int(ok.sum()), **cut.stats})  # fmt: skip
+        if ok.all():
+            break
+        if not cut.whole and passes[-1]["nodes"] == store.n_nodes:  # pragma: no cover
+            dist[pending[~ok]] = found[~ok]
+            break
+        pending = pending[~ok]
+        margin *= 2
+    assert snapped is not None and inverse is not None
+    out = _practice_minutes(dist[inverse][:, inverse], snapped, same_site_m, limit_minutes)
+    beyond = int(np.isfinite(out.to_numpy()).sum() - (out.to_numpy() <= exact_minutes).sum())
+    routing.update(
+        method="the area's part of a road store, times up to exact_minutes proven",
+        exact_minutes=exact_minutes,
+        pairs_beyond_exact=beyond,
+        passes=passes,
+        nodes_read=int(sum(p["nodes_read"] for p in passes)),
+        store_nodes=store.n_nodes,
+        max_kph=round(store.max_kph, 1),
+    )
+    out.attrs[META_KEY] = _road_meta(net, snapped, same_site_m, limit_minutes, routing)
+    return out, snapped
 
 
 def straight_line_matrix(
@@ -193,6 +320,8 @@ def _road_meta(net, snapped, same_site_m, limit_minutes, routing) -> dict[str, A
             "source_bytes",
             "source_sha256",
             "source_modified",
+            "store",
+            "store_key",
             "read_filter",
             "download",
             "nodes_read",
@@ -221,6 +350,35 @@ def _road_meta(net, snapped, same_site_m, limit_minutes, routing) -> dict[str, A
         "snapping": snap,
         "routing": routing,
     }
+
+
+def road_notes(matrix: pd.DataFrame) -> list[str]:
+    """Plain sentences on how a :func:`road_matrix` was routed: on the area's part of
+    a larger network, and the times that are upper bounds only."""
+    meta = matrix_meta(matrix)
+    routing = meta.get("routing") or {}
+    passes = routing.get("passes")
+    if not passes:
+        return []
+    last = passes[-1]
+    net = meta.get("network", {})
+    name = Path(str(net.get("source", "?"))).name
+    notes = []
+    if last["nodes"] < routing.get("store_nodes", 0):
+        notes.append(
+            f"road minutes on the area's part of {name}: the practices' extent plus "
+            f"{last['margin_m'] / 1000:g} km ({last['nodes']:,} of "
+            f"{routing['store_nodes']:,} road nodes); every time up to "
+            f"{routing['exact_minutes']:g} min is proven the same as on the whole network"
+        )
+    beyond = routing.get("pairs_beyond_exact", 0)
+    if beyond:
+        notes.append(
+            f"{plural(beyond, 'pair')} of practices are over {routing['exact_minutes']:g} "
+            "min apart by road; those times are upper bounds (a faster route may leave "
+            "the part of the network routed)"
+        )
+    return notes
 
 
 def for_practices(matrix: pd.DataFrame, practices: pd.DataFrame) -> pd.DataFrame:

@@ -176,28 +176,36 @@ def load_network(
     and saves it there (:func:`hubopt.roads.osm.download_graphml`).
     """
     if download_place is not None or download_polygon is not None:
-        if path is None:
-            raise NetworkError(
-                "A download needs a file to cache the network in.",
-                ['set [inputs] network = "my-area.graphml"; it is written on the first run'],
-            )
-        path = Path(path)
-        if not path.exists():
-            osm.download_graphml(path, place=download_place, polygon=download_polygon)
-            downloaded = True
-        else:
-            downloaded = False
-            log.info("network: using cached download %s", path)
-        net = load_graph(path, progress=progress)
-        net.meta["download"] = {
-            "place": download_place,
-            "polygon": None if download_polygon is None else str(download_polygon),
-            "downloaded_this_run": downloaded,
-        }
+        download = ensure_download(path, place=download_place, polygon=download_polygon)
+        net = load_graph(path, progress=progress)  # type: ignore[arg-type]
+        net.meta["download"] = download
         return net
     if path is None:
         raise NetworkError("No road network given.", ['set [inputs] network = "area.osm.pbf"'])
     return load_graph(path, progress=progress)
+
+
+def ensure_download(
+    path: str | Path | None, *, place: str | None = None, polygon: str | Path | None = None
+) -> dict[str, Any]:
+    """Download the network for ``place`` or ``polygon`` to the GraphML cache ``path``
+    unless it is there already; returns the record reports show."""
+    if path is None:
+        raise NetworkError(
+            "A download needs a file to cache the network in.",
+            ['set [inputs] network = "my-area.graphml"; it is written on the first run'],
+        )
+    path = Path(path)
+    downloaded = not path.exists()
+    if downloaded:
+        osm.download_graphml(path, place=place, polygon=polygon)
+    else:
+        log.info("network: using cached download %s", path)
+    return {
+        "place": place,
+        "polygon": None if polygon is None else str(polygon),
+        "downloaded_this_run": downloaded,
+    }
 
 
 def _column(edges: pd.DataFrame, name: str) -> pd.Series | None:
@@ -254,9 +262,14 @@ def prepare_graph(
     *,
     speeds: dict[str, float] | None = None,
     fallback_kph: float = FALLBACK_KPH,
+    min_component: int | None = None,
 ) -> RoadNetwork:
     """Keep drivable roads and the largest strongly connected component, add UK
     speeds and travel times, project to British National Grid.
+
+    ``min_component``: keep every strongly connected component of at least this many
+    nodes instead of the largest alone (a network of several counties or islands, as
+    :mod:`hubopt.roads.store` keeps; each node's component is in ``nodes["component"]``).
 
     Speeds: a parsable ``maxspeed`` tag wins (mph converted); otherwise
     :data:`hubopt.roads.speeds.UK_SPEEDS_KPH` by highway class (``speeds`` overrides single
@@ -293,9 +306,13 @@ def prepare_graph(
     _, labels = connected_components(A, directed=True, connection="strong")
     used = np.zeros(len(nodes), dtype=bool)
     used[u] = used[v] = True
-    sizes = np.bincount(labels[used])
-    big = int(np.argmax(sizes))
-    keep = labels == big
+    sizes = np.bincount(labels, weights=used, minlength=int(labels.max()) + 1)
+    if min_component is None:
+        keep = labels == int(np.argmax(sizes))
+    else:
+        keep = used & (sizes[labels] >= max(min_component, 2))
+        if not keep.any():
+            keep = labels == int(np.argmax(sizes))
     new_index = np.full(len(nodes), -1, dtype=np.int64)
     new_index[keep] = np.arange(int(keep.sum()))
     in_big = keep[u] & keep[v]
@@ -305,13 +322,20 @@ def prepare_graph(
     edges["v"] = new_index[edges["v"].to_numpy()]
     nodes = nodes[keep].reset_index(drop=True)
     edges = edges.reset_index(drop=True)
+    if min_component is not None:
+        kept_labels, nodes["component"] = np.unique(labels[keep], return_inverse=True)
+        meta["components"] = len(kept_labels)
+        meta["min_component"] = min_component
     meta["nodes_drivable"] = int(used.sum())
     meta["nodes"] = len(nodes)
     meta["edges"] = len(edges)
     log.info(
-        "network: %d of %d drivable nodes in the largest strongly connected component",
+        "network: %d of %d drivable nodes in %s",
         len(nodes),
         int(used.sum()),
+        "the largest strongly connected component"
+        if min_component is None
+        else f"{meta['components']} strongly connected components of {min_component}+ nodes",
     )
     # Speeds and travel times.
     if hw is not None:
@@ -379,8 +403,9 @@ def _project(nodes: pd.DataFrame, crs: str | None) -> pd.DataFrame:
 OUTSIDE_M = 10_000.0
 
 
-def _extent(x: np.ndarray, y: np.ndarray) -> str:
-    """A BNG extent as latitudes and longitudes, for messages."""
+def extent_text(x, y) -> str:
+    """A BNG extent (arrays of x and y) as latitudes and longitudes, for messages."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     lon, lat = Transformer.from_crs(BNG, "EPSG:4326", always_xy=True).transform(
         [np.nanmin(x), np.nanmax(x)], [np.nanmin(y), np.nanmax(y)]
     )
@@ -403,8 +428,8 @@ def check_covers(net: RoadNetwork, snapped: pd.DataFrame, *, source: str, limit_
         f"than {limit_m / 1000:g} km from its roads.",
         listed
         + [
-            f"the network covers {_extent(net.nodes['x'].to_numpy(), net.nodes['y'].to_numpy())}; "
-            f"the practices lie at {_extent(snapped['x'].to_numpy(), snapped['y'].to_numpy())}",
+            f"the network covers {extent_text(net.nodes['x'], net.nodes['y'])}"
+            f"; the practices lie at {extent_text(snapped['x'], snapped['y'])}",
             "use the OpenStreetMap extract of the county the practices are in (Geofabrik's "
             "England page, e.g. cumbria-latest.osm.pbf; add a neighbouring county's when the "
             'area crosses the line), or [network] kind = "straight_line" for an estimate',
