@@ -409,7 +409,16 @@ def _area_line(row: dict) -> str:
     help="Folder of the NHS files as published ("
     + ", ".join(batch.NHS_FILES.values())
     + "), instead of SCENARIO_FILE: rules from the options, today's PCNs as current, "
-    "straight-line travel.",
+    "straight-line travel (or --network).",
+)
+@click.option(
+    "--network",
+    type=click.Path(path_type=Path, exists=True),
+    help="Road minutes for every area from one extract of a region or England "
+    "(.osm.pbf), or a folder of county extracts: read once into a road store beside it "
+    "(re-used by later runs), each area routed on its part; an area it does not cover "
+    "gets straight-line minutes and says so [default: the file's network, else "
+    "straight-line travel].",
 )
 @out_option("out/<scenario>-batch")
 @click.option("--workers", type=int, help="Areas solved at once [default: [batch] workers, 1].")
@@ -442,8 +451,8 @@ def _area_line(row: dict) -> str:
     "gives the same plans [default: on with --nhs-dir, else the file's [solver] repeatable].",
 )
 @click.pass_context
-def batch_cmd(ctx, scenario_file, level, codes, nhs_dir, out_dir, workers, scheduler, force,
-              **overrides):  # fmt: skip
+def batch_cmd(ctx, scenario_file, level, codes, nhs_dir, network, out_dir, workers, scheduler,
+              force, **overrides):  # fmt: skip
     """Propose hubs for every area (CCG / sub-ICB or ICB) with one set of rules.
 
     SCENARIO_FILE is a scenario with a [batch] section (level, codes, workers,
@@ -462,8 +471,12 @@ def batch_cmd(ctx, scenario_file, level, codes, nhs_dir, out_dir, workers, sched
             scenario, options = batch.load_batch(scenario_file)
         else:
             paths.check_input_folders([(nhs_dir, "--nhs-dir")])
-            scenario, options = batch.nhs_scenario(nhs_dir, name="england"), batch.BatchOptions()
+            scenario = batch.nhs_scenario(nhs_dir, name="england", network=network)
+            options = batch.BatchOptions()
         changes = {k: v for k, v in overrides.items() if v is not None}
+        if network is not None and scenario_file is not None:
+            changes |= {"network": network.resolve(), "network_kind": "road", "matrix": None,
+                        "network_fallback": "straight_line"}  # fmt: skip
         if changes:
             scenario = scenario.replace(**changes)
         given = {

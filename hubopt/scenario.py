@@ -86,8 +86,13 @@ class Scenario:
         ``columns = { list_size = "Patients", practice_code = "Code" }``.
     network
         The road network: an OSM extract (``.osm.pbf``, ``.osm``, ``.osm.bz2``,
-        ``.osm.gz``) or an OSMnx ``.graphml`` (gzipped too); with ``download_place``
-        or ``download_polygon``, the file the download is cached in.
+        ``.osm.gz``) of a county, a region or all of England, a folder of such
+        extracts (merged), or an OSMnx ``.graphml`` (gzipped too); with
+        ``download_place`` or ``download_polygon``, the file the download is cached
+        in. It is read once into a road store beside it (``<name>.hubopt-roads``, or
+        in the folder the ``HUBOPT_ROAD_CACHE`` environment variable names), re-used
+        while the file, the speed table and hubopt's version stay the same; each run
+        routes on the part of it around its practices (:mod:`hubopt.roads.store`).
     boundary
         Optional area outline (GeoJSON, GeoPackage, shapefile; EPSG:4326 or 27700),
         drawn on the map and clipping the catchments; with ``boundary_field`` it also
@@ -658,7 +663,9 @@ def _check_paths(s: Scenario, *, where: str) -> list[str]:
         path = getattr(s, attr)
         if path is None:
             continue
-        if Path(path).is_dir() and attr != "boundary":  # (a shapefile's folder reads as one)
+        # a shapefile's folder reads as one; a folder of county extracts (or a road
+        # store) is one network
+        if Path(path).is_dir() and attr not in ("boundary", "network"):
             problems.append(
                 f"{where}: [inputs] {attr}: {path} is a folder, not a file; name the file "
                 "in it (relative paths are relative to the scenario file)"

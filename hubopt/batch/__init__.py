@@ -14,6 +14,7 @@ rules, and writes the national outputs (:mod:`hubopt.batch.national`)::
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,8 +42,11 @@ from hubopt.batch.areas import (
 )
 from hubopt.errors import OutputExistsError
 from hubopt.inputs import PracticeTable, load
+from hubopt.roads import store
 from hubopt.scenario import Scenario
 from hubopt.text import plural
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "LEVELS",
@@ -203,6 +207,7 @@ def run_batch(
     paths.check_outputs(
         [(out, "--out folder")], [(out / name, "output file") for name in NATIONAL_FILES]
     )
+    scenario = with_road_store(scenario, progress=progress)
     table = load.read_all_practices(scenario)
     boundary = inputs.read_boundary(scenario.boundary) if scenario.boundary else None
     areas = split_areas(table, scenario, options, boundary=boundary)
@@ -257,6 +262,20 @@ def run_batch(
         return _national_outputs(scenario, options, table, areas, summary, out, tasks, kept)
     except OSError as exc:
         raise paths.write_error(exc, out) from None
+
+
+def with_road_store(scenario: Scenario, *, progress: bool | None = None) -> Scenario:
+    """The scenario with its road network replaced by the network's store, read from
+    the extract now (once, for every area) unless an earlier run left it: the areas'
+    workers then only open it, memory-mapped, and read their parts."""
+    s = scenario
+    if s.network_kind != "road" or s.network is None or s.matrix is not None:
+        return s
+    if s.download_place or s.download_polygon:
+        return s
+    road = store.load_store(s.network, progress=progress)
+    log.info("batch: areas route on %r", road)
+    return s.replace(network=road.path)
 
 
 #: the files a batch writes in its --out folder
@@ -322,5 +341,20 @@ def lead_text(scenario: Scenario, f: dict[str, Any]) -> str:
         f"{_pct(f['contiguous_share'])} contiguous, mean travel {_min(f['mean_min'])} min. "
         f"Today's PCNs measured the same way: {f['PCN_hubs']:,}, "
         f"{_pct(f['PCN_in_band_share'])} in band, {_pct(f['PCN_contiguous_share'])} "
-        f"contiguous, mean travel {_min(f['PCN_mean_min'])} min."
+        f"contiguous, mean travel {_min(f['PCN_mean_min'])} min." + _travel_text(f)
     )
+
+
+def _travel_text(f: dict[str, Any]) -> str:
+    """Which minutes the areas were planned on, naming the areas that fell back."""
+    roads, straight = f.get("road_areas", 0), f.get("straight_line_areas", 0)
+    fell = f.get("fallback_areas") or []
+    if not roads and not fell:
+        return " Travel: straight-line estimates (no road network given)." if straight else ""
+    text = f" Travel: road minutes in {plural(roads, 'area')}"
+    if straight:
+        text += f", straight-line estimates in {straight}"
+    if fell:
+        listed = ", ".join(fell[:10]) + (" ..." if len(fell) > 10 else "")
+        text += f" ({listed}: not covered by the road network; see the Travel column)"
+    return text + "."

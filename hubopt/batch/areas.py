@@ -23,6 +23,7 @@ from hubopt import inputs
 from hubopt.batch import engine
 from hubopt.errors import InputError
 from hubopt.inputs import load
+from hubopt.roads import store
 from hubopt.scenario import Scenario, read_toml, scenario_from_dict
 
 #: area level -> the practices column that names each practice's area
@@ -116,11 +117,14 @@ def nhs_scenario(
     area: dict[str, Any] | None = None,
     solver: dict[str, Any] | None = None,
     description: str = "",
+    network: str | Path | None = None,
 ) -> Scenario:
     """A scenario over the NHS files of :data:`NHS_FILES` in ``nhs_dir``, compared with
-    today's PCNs, with straight-line travel (no road network covers England here),
-    repeatable (``[solver] repeatable``: the same plans from one worker or many)
-    unless ``solver`` says otherwise."""
+    today's PCNs, repeatable (``[solver] repeatable``: the same plans from one worker or
+    many) unless ``solver`` says otherwise; road minutes on ``network`` (an extract of
+    a region or England, or a folder of county extracts), each area the network does
+    not cover on straight-line travel (and saying so), or straight-line travel
+    everywhere without one."""
     raw = {
         "scenario": {"name": name, "description": description},
         "inputs": {**NHS_FILES, "current": "pcn"},
@@ -129,6 +133,9 @@ def nhs_scenario(
         "solver": {"repeatable": True, **(solver or {})},
         "network": {"kind": "straight_line"},
     }
+    if network is not None:
+        raw["inputs"]["network"] = str(Path(network).resolve())
+        raw["network"] = {"kind": "road", "fallback": "straight_line"}
     return scenario_from_dict(raw, base_dir=nhs_dir, where=f"{name} ({nhs_dir})")
 
 
@@ -312,6 +319,9 @@ def content_key(scenario: Scenario, area_inputs: load.Inputs) -> str:
     }
     h.update(json.dumps(fields, sort_keys=True, default=str).encode())
     h.update(hubopt.__version__.encode())
+    if scenario.network is not None:  # a road store: the extract and speeds it was made from
+        key = store.store_key_of(scenario.network)
+        h.update((key or "").encode())
     rows = pd.DataFrame(area_inputs.practices.drop(columns="geometry"))
     h.update(rows.sort_index().to_csv().encode())
     if area_inputs.current is not None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import multiprocessing as mp
+import os
 import signal
 import time
 from collections.abc import Callable, Iterable
@@ -32,6 +33,8 @@ from hubopt.errors import HuboptError, InputError, OutputError
 from hubopt.inputs import load
 from hubopt.model import adjacency
 from hubopt.outputs import evaluate
+from hubopt.roads import matrix
+from hubopt.roads._routing import WORKERS_ENV as routing_workers_env
 from hubopt.scenario import Scenario
 
 #: the file in each area's folder that records a finished area (its row and key)
@@ -87,6 +90,15 @@ def _figures(prefix: str, assignment: pd.DataFrame, hubs: pd.DataFrame) -> Row:
     }
 
 
+def travel_columns(minutes: pd.DataFrame) -> Row:
+    """How an area's travel times were made: ``travel`` is ``road`` or ``straight
+    line``; ``travel_note`` says why an area that was given roads fell back."""
+    meta = matrix.matrix_meta(minutes)
+    road = meta.get("method") == matrix.ROAD
+    note = meta.get("fallback") or ""
+    return {"travel": "road" if road else "straight line", "travel_note": note}
+
+
 def area_row(res: pipeline.RunResult, area_inputs: load.Inputs) -> Row:
     """An area's figures for the national summary: the plan, and today's grouping
     measured the same way (best site per group, the same travel matrix, band and
@@ -108,6 +120,7 @@ def area_row(res: pipeline.RunResult, area_inputs: load.Inputs) -> Row:
         "proof": res.solve.proof,
         **_figures("", res.assignment, res.hubs),
         "contiguous_share": contiguous_share(plan_groups, neighbours),
+        **travel_columns(res.matrix),
     }
     if current is not None:
         groups = current["group_id"]
@@ -120,6 +133,7 @@ def area_row(res: pipeline.RunResult, area_inputs: load.Inputs) -> Row:
 def solve_area_task(task: Task) -> Row:
     """Solve one area in a worker, write its folder and record; never raises."""
     start = time.perf_counter()
+    os.environ[routing_workers_env] = "1"  # areas are the parallel work: route in-process
     row: Row = {"area": task.code, "key": task.key}
     try:
         try:

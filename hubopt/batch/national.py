@@ -36,6 +36,8 @@ COLUMNS = [
     "contiguous_share",
     "mean_min",
     "worst_min",
+    "travel",
+    "travel_note",
     "status",
     "gap",
     "clock_stops",
@@ -66,6 +68,7 @@ PAGE_COLUMNS = [
     ("in_band_share", "In band"),
     ("contiguous_share", "Contiguous"),
     ("mean_min", "Mean min"),
+    ("travel", "Travel"),
     ("status", "Status"),
     ("gap", "Gap"),
     ("seconds", "Seconds"),
@@ -117,6 +120,10 @@ def national_figures(summary: pd.DataFrame) -> dict[str, Any]:
         mean = plans[f"{prefix}mean_min"]
         w = plans["patients"].where(mean.notna(), 0)
         out[f"{label}mean_min"] = float((mean.fillna(0) * w).sum() / w.sum()) if w.sum() else None
+    travel = plans["travel"].fillna("")
+    out["road_areas"] = int(travel.eq("road").sum())
+    out["straight_line_areas"] = int(travel.eq("straight line").sum())
+    out["fallback_areas"] = sorted(plans.loc[plans["travel_note"].fillna("").ne(""), "area"])
     gaps = plans["gap"].where(plans["status"] != "optimal", 0.0).dropna()
     out["worst_gap"] = float(gaps.max()) if len(gaps) else None
     return out
@@ -195,14 +202,18 @@ out (listed in left_out.csv with every practice of a failed area).</p>
 <th>Map</th><th>Report</th></tr></thead>
 <tbody>
 {% for r in rows %}<tr class="{{ r.css }}">
-{%- for text, key in r.cells %}<td data-sort="{{ key }}">{{ text }}</td>{% endfor %}
+{%- for text, key, note in r.cells %}<td data-sort="{{ key }}"
+{%- if note %} class="fallback" title="{{ note }}"{% endif %}>{{ text }}</td>{% endfor %}
 <td>{% if r.link %}<a href="{{ r.folder }}/map.html">map</a>{% endif %}</td>
 <td>{% if r.link %}<a href="{{ r.folder }}/report.html">report</a>{% endif %}</td></tr>
 {% endfor %}</tbody>
 </table>
 <p>Click a column's header to sort by it (again to reverse). Figures: share of hubs
 within the band and contiguous; mean minutes are patient-weighted travel to the hub site.
-PCN columns are today's PCNs measured the same way (each PCN's best member as its site).</p>
+PCN columns are today's PCNs measured the same way (each PCN's best member as its site).
+Travel: "road" where the area was routed on the road network, "straight line" where its
+minutes are the straight-line estimate; amber marks an area that was given roads and fell
+back (hover for why; its report and summary.csv's travel_note say so too).</p>
 </div>
 <style>
 body { display: flex; flex-direction: column; }
@@ -214,6 +225,7 @@ body { display: flex; flex-direction: column; }
 #hubopt-table th { background: #eee; cursor: pointer; position: sticky; top: 0; }
 #hubopt-table td:nth-child(2) { text-align: left; }
 #hubopt-table tr.failed td { background: #fde4e4; }
+#hubopt-table td.fallback { background: #ffe8b0; font-weight: bold; }
 #hubopt-table th.asc::after { content: " \\25B2"; }
 #hubopt-table th.desc::after { content: " \\25BC"; }
 html, body { height: auto !important; overflow: auto !important; }
@@ -241,6 +253,12 @@ html, body { height: auto !important; overflow: auto !important; }
 </script>
 """
 )
+
+
+def _note(row: dict[str, Any]) -> str:
+    """Why an area given roads is on straight-line minutes ("" when it is not)."""
+    note = row.get("travel_note")
+    return "" if note is None or (isinstance(note, float) and pd.isna(note)) else str(note)
 
 
 def _size_text(n: int) -> str:
@@ -286,7 +304,10 @@ def index_page(
     for r in summary.to_dict("records"):
         rows.append(
             {
-                "cells": [_cell(r.get(c), c) for c, _ in PAGE_COLUMNS],
+                "cells": [
+                    (*_cell(r.get(c), c), _note(r) if c == "travel" else "")
+                    for c, _ in PAGE_COLUMNS
+                ],
                 "folder": html.escape(str(r.get("folder") or "")),
                 "link": pd.notna(r.get("hubs")),
                 "css": "" if pd.notna(r.get("hubs")) else "failed",

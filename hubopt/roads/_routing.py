@@ -152,8 +152,16 @@ def _contract_chains(u, v, w, n, fixed):
     return nu, nv, nw, cidx
 
 
+#: Environment variable capping routing processes (a batch's area workers set it to 1:
+#: the areas are the parallel work there).
+WORKERS_ENV = "HUBOPT_ROUTING_WORKERS"
+
+
 def default_workers() -> int:
-    """Cores this process may use (``os.sched_getaffinity`` where available)."""
+    """Cores this process may use (``os.sched_getaffinity`` where available), or
+    the number :data:`WORKERS_ENV` gives."""
+    if os.environ.get(WORKERS_ENV, "").isdigit():
+        return max(1, int(os.environ[WORKERS_ENV]))
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux

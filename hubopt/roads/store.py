@@ -348,6 +348,12 @@ def load_store(
     return ensure_store(path, cache_dir=cache_dir, progress=progress)
 
 
+def store_key_of(path: str | Path) -> str | None:
+    """The key of the store at ``path`` (None when ``path`` is not a store)."""
+    meta = _read_meta(Path(path))
+    return None if meta is None else str(meta["key"])
+
+
 def _read_meta(where: Path) -> dict[str, Any] | None:
     try:
         meta = json.loads((where / "store.json").read_text(encoding="utf-8"))
