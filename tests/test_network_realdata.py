@@ -145,3 +145,36 @@ def test_central_london_pbf(osm_dir):
     net = _load(osm_dir, "central-london_broute_2023-03.osm.pbf")
     assert net.meta["osm_timestamp"].endswith("(newest road in the file)")
     assert net.n_nodes > 1_000
+
+
+def test_rutland_routed_alone_and_cut_from_a_larger_network_agree(
+    osm_dir, rutland, england, tmp_path, monkeypatch
+):
+    """Issue 26: Rutland's real extract routed on its own, through its road store, and
+    as the part of a larger network (Rutland's and Cambridge's extracts in one
+    folder, read into one store) gives identical matrices."""
+    from hubopt.roads import store
+
+    monkeypatch.setenv(store.CACHE_ENV, str(tmp_path / "stores"))
+    cambridge = osm_dir / "cambridge-uk_drive_2021-04-10.osm.bz2"
+    if not cambridge.is_file():
+        pytest.skip("the Cambridge extract is absent")
+    snapped = _practices_on(rutland, england)
+    practices = england.set_index("practice_code").loc[snapped.index]
+    practices = gpd.GeoDataFrame(
+        practices, geometry=gpd.points_from_xy(practices.lon, practices.lat), crs="EPSG:4326"
+    )
+    alone = matrix.travel_time_matrix(rutland, snapped)
+    county = osm_dir / "rutland-latest_2022-07-20.osm.pbf"
+    own, _ = matrix.road_matrix(store.ensure_store(county), practices)
+    folder = tmp_path / "east-midlands-and-cambridge"
+    folder.mkdir()
+    for f in (county, cambridge):
+        (folder / f.name).symlink_to(f)
+    larger = store.ensure_store(folder)
+    assert larger.meta["nodes"] > rutland.n_nodes * 1.2 and larger.meta["components"] >= 2
+    cut, _ = matrix.road_matrix(larger, practices)
+    assert len(alone) >= 5
+    assert np.array_equal(own.to_numpy(), alone.to_numpy())
+    assert np.array_equal(cut.to_numpy(), alone.to_numpy())
+    assert cut.attrs["hubopt"]["routing"]["passes"][-1]["nodes"] < larger.meta["nodes"]
