@@ -8,7 +8,8 @@ Runs :func:`hubopt.batch.run_batch` over the NHS files in ``../shared/data/nhs``
 sizes 1 Jan 2021, ODS register, ePCN membership, postcode coordinates) with the
 issue's rules: band 30,000-50,000 with ``band = "rural_exception"``, cap 30 minutes,
 ``contiguous = true``, lists under 1,000 left out, straight-line travel (no road
-network in ../shared/data covers England), CBC with one thread per area. Default
+network in ../shared/data covers England; ``--network`` routes on one), CBC with one
+thread per area. Default
 engine: local processes; ``--scheduler local`` starts a Dask ``LocalCluster`` of
 ``--workers`` processes, ``--scheduler tcp://host:8786`` uses a running cluster.
 
@@ -105,6 +106,12 @@ def main() -> None:
     ap.add_argument("--compare", type=Path, help="another run's --out: are the plans the same?")
     ap.add_argument("--data", type=Path, default=HERE.parent.parent / "shared" / "data")
     ap.add_argument(
+        "--network",
+        type=Path,
+        help="road minutes from this extract (or folder of extracts, or road store) "
+        "instead of straight-line travel; areas it does not cover fall back and say so",
+    )
+    ap.add_argument(
         "--clock-only",
         action="store_true",
         help="not repeatable: wall-clock limits only (the code before [solver] repeatable)",
@@ -125,6 +132,7 @@ def main() -> None:
             "threads": 1,
             "repeatable": not args.clock_only,
         },
+        network=args.network,
     )
     codes = tuple(c.strip().upper() for c in (args.areas or "").split(",") if c.strip())
     options = batch.BatchOptions(
@@ -133,7 +141,9 @@ def main() -> None:
     engine = args.scheduler and f"Dask {args.scheduler}" or "local processes"
     print(
         f"Band 30,000-50,000 (rural_exception), cap 30 min, contiguous, lists under 1,000 "
-        f"left out, as at {batch.NHS_AS_AT}, straight-line travel, CBC 1 thread, time limit "
+        f"left out, as at {batch.NHS_AS_AT}, "
+        f"{'road minutes on ' + str(args.network) if args.network else 'straight-line travel'}"
+        f", CBC 1 thread, time limit "
         f"{args.time_limit:g} s per area; {args.workers} worker(s), {engine}; out {args.out}\n"
         "inb/cont = share of hubs in band / contiguous; mean = patient-weighted minutes to "
         "the hub site; P* = today's PCNs measured the same way; plan = fingerprint of "
@@ -182,6 +192,10 @@ def main() -> None:
         ended = stops.dropna()
         print(f"repeatable: {int((ended == 'none').sum())} of {len(ended)} areas ended by work "
               "limits or proofs alone")  # fmt: skip
+    if args.network is not None:
+        fell = ", ".join(f["fallback_areas"]) or "-"
+        print(f"travel: road minutes in {f['road_areas']} areas, straight-line in "
+              f"{f['straight_line_areas']} (fell back: {fell})")  # fmt: skip
     pct = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
     print(
         f"areas {f['areas']} plans {f['plans']} proven {f['proven']} in_band_share "
