@@ -331,13 +331,21 @@ def evaluate_cmd(ctx, scenario_file, groupings, out_dir, force):
     type=click.Path(path_type=Path),
     help="Scenario file to write [default: <code>-<name>.toml].",
 )
+@click.option(
+    "--network",
+    type=click.Path(path_type=Path),
+    help="Road network for road minutes: the OpenStreetMap extract (.osm.pbf) of the "
+    "county, a region or England, or a folder of them [default: straight-line estimate].",
+)
 @click.option("--force", is_flag=True, help="Overwrite an existing scenario file.")
 @click.pass_context
-def init_cmd(ctx, area, nhs_dir, boundaries, out, force):
+def init_cmd(ctx, area, nhs_dir, boundaries, out, network, force):
     """Write a scenario for AREA (a CCG, sub-ICB location, ICB or local-authority code,
     or part of a name) from the NHS files in --nhs-dir, and say what it holds."""
     with planner_errors(ctx.obj["debug"]):
-        done = onboard.init_area(area, nhs_dir, out=out, boundaries=boundaries, force=force)
+        done = onboard.init_area(
+            area, nhs_dir, out=out, boundaries=boundaries, force=force, network=network
+        )
         click.echo(format_onboarding(done))
 
 
@@ -372,9 +380,17 @@ def format_onboarding(done: onboard.Onboarding) -> str:
     lines += [f"Note: {n}" for n in loaded.notes if n.startswith("kept ")]
     lines += [f"Note: {n}" for n in plan.notes]
     lines += ["", "Wrote:"] + [f"  {w}" for w in done.written]
+    if plan.network is None:
+        lines.append(
+            "Travel is a straight-line estimate until you add a road network (see the file's "
+            "[inputs] comments)."
+        )
+    else:
+        lines.append(
+            f"Travel: road minutes on {plan.network.name}, read once into a road store beside "
+            "it on the first run (a few minutes for all of England), then re-used."
+        )
     lines += [
-        "Travel is a straight-line estimate until you add a road network (see the file's "
-        "[inputs] comments).",
         "",
         "Next:",
         f"  hubopt run {done.scenario_path}",

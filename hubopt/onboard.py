@@ -309,6 +309,7 @@ class InitPlan:
     sub_icb_era: bool
     boundary: Path | None = None
     notes: list[str] = field(default_factory=list)
+    network: Path | None = None
 
     @property
     def name(self) -> str:
@@ -357,15 +358,25 @@ def scenario_text(plan: InitPlan, *, scenario_path: Path) -> str:
     if plan.boundary is not None:
         lines += ["# the area's ONS outline: catchments and the map follow it",
                   f"boundary = {_q(_rel(plan.boundary, base))}"]  # fmt: skip
-    lines += [
-        "# No road network is given, so travel is a straight-line estimate ([network] below).",
-        "# For road times, download the county's OpenStreetMap extract (.osm.pbf) from",
-        "# https://download.geofabrik.de/europe/united-kingdom/england.html, then add here",
-        '#   network = "<county>-latest.osm.pbf"',
-        '# and delete kind = "straight_line" under [network].',
-        "",
-        "[area]",
-    ]
+    if plan.network is not None:
+        lines += [
+            "# road network: a county, region or England extract (or a folder of them), read",
+            "# once into a road store beside it; this area routes on the part around it",
+            f"network = {_q(_rel(plan.network, base))}",
+            "",
+            "[area]",
+        ]
+    else:
+        lines += [
+            "# No road network is given, so travel is a straight-line estimate ([network]",
+            "# below). For road times, download the OpenStreetMap extract (.osm.pbf) of the",
+            "# county, region or all of England from",
+            "# https://download.geofabrik.de/europe/united-kingdom/england.html, then add here",
+            '#   network = "<county>-latest.osm.pbf"',
+            '# and delete kind = "straight_line" under [network].',
+            "",
+            "[area]",
+        ]
     if a.kind == "ccg":
         key = "sub_icb" if plan.sub_icb_era else "ccg"
         lines.append(
@@ -403,11 +414,19 @@ def scenario_text(plan: InitPlan, *, scenario_path: Path) -> str:
         "threads = 2",
         "",
         "[network]",
-        _c('kind = "straight_line"', "km x circuity / speed; every figure says estimate"),
-        _c("circuity = 1.3", "road km per straight-line km"),
-        _c("straight_line_kph = 45", "average speed along the road"),
-        "",
     ]  # fmt: skip
+    if plan.network is None:
+        lines += [
+            _c('kind = "straight_line"', "km x circuity / speed; every figure says estimate"),
+            _c("circuity = 1.3", "road km per straight-line km"),
+            _c("straight_line_kph = 45", "average speed along the road"),
+        ]
+    else:
+        lines += [
+            _c('kind = "road"', "road minutes on [inputs] network"),
+            _c('fallback = "error"', '"straight_line": an estimate where it has no roads'),
+        ]
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -445,9 +464,13 @@ def init_area(
     out: str | Path | None = None,
     boundaries: str | Path | None = None,
     force: bool = False,
+    network: str | Path | None = None,
 ) -> Onboarding:
     """Write a scenario for the area ``query`` names from the NHS files in ``nhs_dir``,
     then read it back exactly as ``hubopt run`` will (:func:`load.load_inputs`).
+    ``network`` (an extract of the county, a region or England, or a folder of
+    extracts) gives road minutes; without it the scenario uses the straight-line
+    estimate.
 
     Raises
     ------
@@ -457,6 +480,11 @@ def init_area(
     OutputExistsError
         The scenario (or its boundary file) exists and ``force`` is false.
     """
+    if network is not None and not Path(network).exists():
+        raise InputError(
+            f"Road network {network} not found.",
+            ["give an OpenStreetMap extract (.osm.pbf) or a folder of them (--network)"],
+        )
     paths.check_input_folders(
         [
             (Path(nhs_dir), "--nhs-dir"),
@@ -487,7 +515,8 @@ def init_area(
             )
         raise InputError(exc.message, exc.problems) from None
     extract = sizes.published.date.isoformat() if sizes.published else date.today().isoformat()
-    plan = InitPlan(chosen, files, extract, sub_icb_era=_sub_icb_era(files["list_sizes"]))
+    plan = InitPlan(chosen, files, extract, sub_icb_era=_sub_icb_era(files["list_sizes"]),
+                    network=None if network is None else Path(network).resolve())  # fmt: skip
     path = Path(out) if out is not None else Path(f"{plan.name}.toml")
     outline = area_outline(chosen, layers, as_at=extract) if layers else None
     if chosen.kind == "la" and outline is None:

@@ -205,3 +205,30 @@ def test_boundaries_without_the_area_say_so(downloads, boundaries, tmp_path):
     assert res.exit_code == 0, res.output
     assert f"Note: no outline of E54000015 in {boundaries}: catchments follow" in res.output
     assert "boundary" not in tomllib.loads((tmp_path / "s.toml").read_text())["inputs"]
+
+
+def test_init_with_a_network_then_run_on_roads(downloads, tmp_path, monkeypatch):
+    """``--network``: the scenario names the extract and routes on roads; the run
+    reads it once into a road store and re-uses it."""
+    from hubopt.roads import store
+    from tests.test_road_store import grid_extract
+
+    monkeypatch.setenv(store.CACHE_ENV, str(tmp_path / "stores"))
+    extract = grid_extract(tmp_path / "region.osm.pbf", n=40, lat0=52.45, lon0=-1.45)
+    scenario = tmp_path / "area" / "city.toml"
+    res = run("init", "03W", "--nhs-dir", downloads, "-o", scenario, "--network", extract)
+    assert res.exit_code == 0, res.output
+    assert "Travel: road minutes on region.osm.pbf" in res.output
+    raw = tomllib.loads(scenario.read_text())
+    assert raw["network"]["kind"] == "road" and raw["network"]["fallback"] == "error"
+    assert (scenario.parent / raw["inputs"]["network"]).resolve() == extract.resolve()
+    for out in ("out1", "out2"):
+        res = run("run", scenario, "--out", tmp_path / out, "--maps-dir", tmp_path / "maps",
+                  "--time-limit", 10, "--force")  # fmt: skip
+        assert res.exit_code == 0, res.output
+    meta = (tmp_path / "out2" / "matrix.meta.json").read_text()
+    assert '"method": "road network"' in meta and "region.osm.pbf" in meta
+    assert len(list((tmp_path / "stores").iterdir())) == 1  # read once, re-used
+    bad = run("init", "03W", "--nhs-dir", downloads, "-o", tmp_path / "x.toml",
+              "--network", tmp_path / "missing.osm.pbf")  # fmt: skip
+    assert bad.exit_code != 0 and "missing.osm.pbf not found" in bad.output
