@@ -227,3 +227,14 @@ def test_prepare_keeps_every_large_component_when_asked(tmp_path):
     assert both.n_nodes == 41 and both.meta["components"] == 2
     assert sorted(both.nodes["component"].value_counts()) == [16, 25]
     assert network.prepare_graph(raw, min_component=20).n_nodes == 25
+
+
+def test_demo_network_store_never_goes_into_the_package(tmp_path, monkeypatch):
+    import hubopt
+
+    monkeypatch.delenv(store.CACHE_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    demo = hubopt.demo_scenario_path().parent / "network.osm.bz2"
+    road = store.ensure_store(demo)
+    assert (tmp_path / "user-cache" / "hubopt" / "roads") in road.path.parents
+    assert not list(demo.parent.glob("*.hubopt-roads"))

@@ -282,6 +282,12 @@ def store_path(source: str | Path, cache_dir: str | Path | None = None) -> Path:
     return source.with_name(name)
 
 
+def _in_package(path: Path) -> bool:
+    """Whether ``path`` lies inside the hubopt package (its demo data)."""
+    package = Path(__file__).resolve().parents[1]
+    return package in path.resolve().parents
+
+
 def _user_cache(source: Path) -> Path:
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return store_path(source, base / "hubopt" / "roads")
@@ -298,8 +304,9 @@ def ensure_store(
     """Open the store of ``source`` (a road file or a folder of them), building it
     first when it is missing or was made from other files, speeds or hubopt.
 
-    Where the folder beside ``source`` cannot be written, the store goes to the
-    user's cache folder (``~/.cache/hubopt/roads``) and the log says so.
+    Where the folder beside ``source`` cannot be written (or ``source`` is the demo's,
+    inside the installed package), the store goes to the user's cache folder
+    (``~/.cache/hubopt/roads``) and the log says so.
     """
     source = Path(source)
     files = sources_of(source)
@@ -308,6 +315,8 @@ def ensure_store(
     key = store_key(prints, table, fallback_kph)
     candidates = [store_path(source, cache_dir)]
     if cache_dir is None and not os.environ.get(CACHE_ENV):
+        if _in_package(source):  # the demo's network: never write into the installed package
+            candidates = []
         candidates.append(_user_cache(source))
     for where in candidates:
         found = _read_meta(where)
@@ -318,7 +327,7 @@ def ensure_store(
         try:
             return build_store(source, where, prints=prints, key=key, speeds=table,
                                fallback_kph=fallback_kph, progress=progress)  # fmt: skip
-        except PermissionError as exc:
+        except OSError as exc:  # no permission, a read-only disk
             if i + 1 == len(candidates):
                 raise NetworkError(
                     f"Could not save the road store for {source.name}.",
