@@ -29,9 +29,7 @@ def grid_extract(path, *, n=24, motorway_col=None, lat0=LAT0, lon0=LON0, first_i
     motorway along column ``motorway_col`` and the east-west streets of row
     ``cut_row`` missing west of the middle (a river practices must go round)."""
     ids = np.arange(n * n).reshape(n, n) + first_id
-    nodes = [
-        (int(ids[r, c]), lon0 + c * STEP, lat0 + r * STEP) for r in range(n) for c in range(n)
-    ]
+    nodes = [(int(ids[r, c]), lon0 + c * STEP, lat0 + r * STEP) for r in range(n) for c in range(n)]
     ways = []
     wid = first_id
     for r in range(n):
@@ -82,7 +80,9 @@ def test_store_is_reused_and_rebuilt_when_the_extract_or_speeds_change(tmp_path,
     path = grid_extract(tmp_path / "area.osm.pbf", n=8)
     built = []
     real_build = store.build_store
-    monkeypatch.setattr(store, "build_store", lambda *a, **k: built.append(1) or real_build(*a, **k))
+    monkeypatch.setattr(
+        store, "build_store", lambda *a, **k: built.append(1) or real_build(*a, **k)
+    )
     first = store.ensure_store(path)
     assert built == [1] and first.path.parent == cache
     assert first.meta["nodes"] == 64 and first.meta["sources"][0]["name"] == "area.osm.pbf"

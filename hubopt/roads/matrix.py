@@ -183,7 +183,7 @@ def road_matrix(
     metres_a_second = store.max_kph / 3.6
     margin = first_margin_m
     snapped: pd.DataFrame | None = None
-    node_ids = unique_ids = inverse = None
+    unique_ids = inverse = np.empty(0, dtype=np.int64)
     dist = np.full((0, 0), np.inf)
     pending = np.empty(0, dtype=np.int64)
     passes: list[dict[str, Any]] = []
@@ -202,8 +202,7 @@ def road_matrix(
                      '"straight_line" for an estimate'],
                 )  # fmt: skip
             snapped = snap_practices(net, practices, warn_m=snap_warn_m, source=source)
-            node_ids = snapped["node"].to_numpy()
-            unique_ids, inverse = np.unique(node_ids, return_inverse=True)
+            unique_ids, inverse = np.unique(snapped["node"].to_numpy(), return_inverse=True)
             dist = np.full((len(unique_ids), len(unique_ids)), np.inf)
             pending = np.arange(len(unique_ids))
         pos = net.positions(unique_ids)
@@ -236,7 +235,7 @@ def road_matrix(
             break
         pending = pending[~ok]
         margin *= 2
-    assert snapped is not None and inverse is not None
+    assert snapped is not None
     out = _practice_minutes(dist[inverse][:, inverse], snapped, same_site_m, limit_minutes)
     beyond = int(np.isfinite(out.to_numpy()).sum() - (out.to_numpy() <= exact_minutes).sum())
     routing.update(

@@ -107,11 +107,6 @@ class RoadStore:
         return len(self.arrays["x"])
 
     @property
-    def extent(self) -> tuple[float, float, float, float]:
-        """The bounding box of every node, BNG metres."""
-        return tuple(self.meta["extent"])  # type: ignore[return-value]
-
-    @property
     def max_kph(self) -> float:
         """The fastest speed of any edge: no route covers ground faster."""
         return float(self.meta["max_kph"])
@@ -209,7 +204,9 @@ def _merge_runs(lo: np.ndarray, hi: np.ndarray) -> list[tuple[int, int]]:
     return out
 
 
-def _csr_rows(indptr, indices, data, rows: np.ndarray):
+def _csr_rows(
+    indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The edges leaving ``rows`` of a CSR matrix: (row position in ``rows``, column,
     value), reading only those rows."""
     starts = np.asarray(indptr[rows], dtype=np.int64)
