@@ -17,7 +17,9 @@ benchmark writes itself (``benchmarks/synthetic_roads.py``: a real OSM PBF of
    ICBs for the largest), each in a fresh worker process as a batch worker would:
    ``road_matrix`` on the area's part of the store, its seconds, margin, nodes read
    and the worker's peak memory above its start (targets: under 10 s, under 2 GiB);
-4. with ``--batch``: ``benchmarks/england.py`` over every CCG with ``--workers``
+4. Rutland's real extract (``../shared/data/osm``) routed alone and as the part of a
+   larger store (Rutland's and Cambridge's extracts): the matrices must be identical;
+5. with ``--batch``: ``benchmarks/england.py`` over every CCG with ``--workers``
    workers, first on straight-line travel, then with ``--network`` on the store
    (target: roads add under 50% to the run's time).
 
@@ -102,6 +104,45 @@ def route_area(store_path: str, practices_file: str) -> dict:
     }
 
 
+def rutland_both_ways(osm_dir: Path, nhs_dir: Path, cache: Path) -> str:
+    """Rutland's real extract routed alone (the whole county file) and as the part of
+    a larger network (Rutland's and Cambridge's extracts in one store)."""
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+
+    from hubopt.roads import matrix, network, store
+
+    county = osm_dir / "rutland-latest_2022-07-20.osm.pbf"
+    cambridge = osm_dir / "cambridge-uk_drive_2021-04-10.osm.bz2"
+    table = nhs_dir / "practices_england.csv"
+    if not (county.is_file() and cambridge.is_file() and table.is_file()):
+        return "Rutland both ways: data absent"
+    os.environ["HUBOPT_ROAD_CACHE"] = str(cache)
+    net = network.prepare_graph(network.load_graph(county))
+    p = pd.read_csv(table, dtype={"practice_code": str})
+    lon, lat = net.nodes["lon"], net.nodes["lat"]
+    p = p[p.lon.between(lon.min(), lon.max()) & p.lat.between(lat.min(), lat.max())]
+    g = gpd.GeoDataFrame(p, geometry=gpd.points_from_xy(p.lon, p.lat), crs="EPSG:4326")
+    g = g.set_index("practice_code")
+    snapped = network.snap_practices(net, g, warn_m=np.inf)
+    g = g.loc[snapped.index[snapped["snap_m"] <= 250]]
+    alone = matrix.travel_time_matrix(net, snapped.loc[g.index])
+    folder = cache / "rutland-and-cambridge"
+    folder.mkdir(parents=True, exist_ok=True)
+    for f in (county, cambridge):
+        if not (folder / f.name).exists():
+            (folder / f.name).symlink_to(f)
+    larger = store.ensure_store(folder)
+    part, _ = matrix.road_matrix(larger, g)
+    last = part.attrs["hubopt"]["routing"]["passes"][-1]
+    same = np.array_equal(alone.to_numpy(), part.to_numpy())
+    return (
+        f"Rutland both ways: {len(g)} practices, whole county file vs its part of a "
+        f"{larger.meta['nodes']:,}-node store ({last['nodes']:,} nodes): identical {same}"
+    )
+
+
 def in_fresh_process(fn, *args):
     ctx = mp.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
@@ -170,6 +211,8 @@ def main() -> None:
     print(f"cached reload (SHA-256 of the extract, open memory-mapped): "
           f"{again['seconds']:.1f} s, peak {again['peak_mib']:.0f} MiB", flush=True)  # fmt: skip
     nhs_dir = (args.data / "nhs").resolve()
+    print(in_fresh_process(rutland_both_ways, (args.data / "osm").resolve(), nhs_dir, cache),
+          flush=True)  # fmt: skip
     sizes = [int(s) for s in args.areas.split(",") if s.strip()]
     if sizes and nhs_dir.is_dir():
         print(f"\n{'area':<10} {'pract':>5} {'s':>6} {'passes':>6} {'margin':>7} "
