@@ -228,10 +228,7 @@ def road_matrix(
         dist[pending[ok]] = found[ok]
         passes.append({"margin_m": margin, "sources": int(len(pending)),
                        "proven": int(ok.sum()), **cut.stats})  # fmt: skip
-        if ok.all():
-            break
-        if not cut.whole and passes[-1]["nodes"] == store.n_nodes:  # pragma: no cover
-            dist[pending[~ok]] = found[~ok]
+        if ok.all():  # always, once the rectangle holds every node (no way out of it)
             break
         pending = pending[~ok]
         margin *= 2
