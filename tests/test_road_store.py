@@ -238,3 +238,21 @@ def test_demo_network_store_never_goes_into_the_package(tmp_path, monkeypatch):
     road = store.ensure_store(demo)
     assert (tmp_path / "user-cache" / "hubopt" / "roads") in road.path.parents
     assert not list(demo.parent.glob("*.hubopt-roads"))
+
+
+def test_times_beyond_the_horizon_are_upper_bounds_and_said(tmp_path, cache):
+    """With a short horizon the passes prove every time up to it; longer ones are
+    never below the whole network's, and the notes count them."""
+    path = grid_extract(tmp_path / "river.osm.pbf", n=30, motorway_col=0, cut_row=15)
+    practices = practices_at([(13, 8), (17, 8), (14, 20), (18, 22), (2, 2)])
+    ref = whole_network_minutes(path, practices).to_numpy()
+    road = store.ensure_store(path)
+    minutes, _ = matrix.road_matrix(road, practices, exact_minutes=6, first_margin_m=500)
+    got = minutes.to_numpy()
+    short = ref <= 6
+    assert np.array_equal(got[short], ref[short])
+    assert (got[~short] >= ref[~short] - 1e-9).all() and (got[~short] > 6).all()
+    routing = minutes.attrs["hubopt"]["routing"]
+    assert routing["pairs_beyond_exact"] == int((~short).sum()) > 0
+    notes = matrix.road_notes(minutes)
+    assert any("upper bounds" in n and "over 6 min" in n for n in notes)

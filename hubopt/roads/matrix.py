@@ -162,8 +162,9 @@ def road_matrix(
     out of the rectangle by the cheapest way (any route that leaves costs at least
     that to the edge) and ``s(v)`` is the time to come back to ``v`` from outside at
     the network's top speed (the straight line from the rectangle's edge). The rows
-    that fail (for times up to ``exact_minutes``) are routed again on a rectangle
-    with twice the margin, until all pass or the rectangle holds the whole network.
+    that fail (for times up to ``exact_minutes``) are routed again, only that far,
+    on a rectangle with twice the margin, until all pass or the rectangle holds the
+    whole network; a longer time keeps the first rectangle's, an upper bound.
 
     Returns the matrix (minutes, row = from, ``attrs["hubopt"]`` says how it was
     made, with the margins used and how many nodes were read) and the snapping table
@@ -212,6 +213,8 @@ def road_matrix(
         A, new_index = _routing.contract(net.csr("travel_time"), keep)
         targets = np.concatenate([new_index[pos], new_index[exits]])
         limit = np.inf if limit_minutes is None else limit_minutes * 60.0
+        if passes:  # the first pass gave every pair an upper bound: prove up to the horizon
+            limit = min(limit, horizon * (1 + 1e-9))
         routing = {"nodes_routed": int(A.shape[0]), "contracted": True}
         rows = _routing.many_to_many(
             A, new_index[pos[pending]], targets, limit=limit, workers=workers,
@@ -225,7 +228,9 @@ def road_matrix(
         back_s = edge_m / metres_a_second
         proven = np.minimum(found, horizon) <= out_s[:, None] + back_s[None, :] + 1e-6
         ok = proven.all(axis=1) | cut.whole
-        dist[pending[ok]] = found[ok]
+        # later passes route only up to the horizon: beyond it the first pass's upper
+        # bound stays (the proof shows the true time is no shorter than the horizon)
+        dist[pending] = np.where(np.isfinite(found) | (not passes), found, dist[pending])
         passes.append({"margin_m": margin, "sources": int(len(pending)),
                        "proven": int(ok.sum()), **cut.stats})  # fmt: skip
         if ok.all():  # always, once the rectangle holds every node (no way out of it)
