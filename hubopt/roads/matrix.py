@@ -135,6 +135,8 @@ def _practice_minutes(seconds, snapped, same_site_m, limit_minutes) -> pd.DataFr
 #: The first margin (metres) around an area's practices of the part of a road store it
 #: routes on; doubled for the sources whose routes it cannot prove.
 FIRST_MARGIN_M = 20_000.0
+#: How much the margin grows for the sources a part cannot prove.
+GROWTH = 2.0
 #: Times up to this are proven those of the whole network (more when the cap is
 #: longer); longer ones are upper bounds when the area's part cannot prove them.
 EXACT_MINUTES = 60.0
@@ -236,7 +238,7 @@ def road_matrix(
         if ok.all():  # always, once the rectangle holds every node (no way out of it)
             break
         pending = pending[~ok]
-        margin *= 2
+        margin *= GROWTH
     assert snapped is not None
     out = _practice_minutes(dist[inverse][:, inverse], snapped, same_site_m, limit_minutes)
     beyond = int(np.isfinite(out.to_numpy()).sum() - (out.to_numpy() <= exact_minutes).sum())
