@@ -378,3 +378,53 @@ def test_bad_rows_of_one_area_fail_that_area_only_and_are_named(tmp_path):
     left = pd.read_csv(tmp_path / "out" / "left_out.csv")
     assert list(left["practice_code"]) == ["B0001"] and list(left["list_size"]) == [11_000]
     assert s["patients_in_file"].sum() == s["patients"].sum() + left["list_size"].sum()
+
+
+def test_batch_on_a_regional_network_routes_each_area_on_its_part(tmp_path, monkeypatch):
+    """``--network``: one extract read once into a road store before the areas start;
+    the area it covers (AAA) gets road minutes, the others fall back to straight-line
+    minutes saying why, in summary.csv, the area's notes and index.html; a Dask worker
+    gets the same plans from the same store."""
+    from hubopt.roads import store
+    from tests.test_road_store import grid_extract
+
+    monkeypatch.setenv(store.CACHE_ENV, str(tmp_path / "stores"))
+    extract = grid_extract(tmp_path / "region.osm.pbf", n=20, lat0=52.55, lon0=-1.26)
+    path = write_inputs(tmp_path)
+    built = []
+    real_build = store.build_store
+    monkeypatch.setattr(
+        store, "build_store", lambda *a, **k: built.append(1) or real_build(*a, **k)
+    )
+    res = CliRunner().invoke(main, ["batch", str(path), "--network", str(extract), "--out",
+                                    str(tmp_path / "out"), "--workers", "2"])  # fmt: skip
+    assert res.exit_code == 1, res.output  # DDD has no plan, as without roads
+    assert built == [1]  # read once, in this process, before the areas
+    s = pd.read_csv(tmp_path / "out" / "summary.csv").set_index("area")
+    assert s.loc["AAA", "travel"] == "road" and pd.isna(s.loc["AAA", "travel_note"])
+    for code in ("BBB", "CCC"):
+        assert s.loc[code, "travel"] == "straight line"
+        assert "does not cover the area" in s.loc[code, "travel_note"]
+        notes = json.loads((tmp_path / "out" / code / "summary.json").read_text())["notes"]
+        assert any(n.startswith("NO ROAD MINUTES") for n in notes)
+    aaa = json.loads((tmp_path / "out" / "AAA" / "summary.json").read_text())
+    assert aaa["travel_times"].startswith("road network region.osm.pbf")
+    page = (tmp_path / "out" / "index.html").read_text()
+    assert page.count('class="fallback"') == 2 and "not covered by the road network" in page
+    assert "Travel: road minutes in 1 area, straight-line estimates in 2" in res.output
+    distributed = pytest.importorskip("distributed")
+    scenario, options = batch.load_batch(path)
+    scenario = scenario.replace(network=extract, network_kind="road",
+                                network_fallback="straight_line")  # fmt: skip
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        dask = batch.run_batch(scenario, options, out_dir=tmp_path / "dask", client=client)
+    assert built == [1]  # the store is re-used
+    a = pd.read_csv(tmp_path / "out" / "AAA" / "assignment.csv")
+    b = pd.read_csv(tmp_path / "dask" / "AAA" / "assignment.csv")
+    pd.testing.assert_frame_equal(a, b)
+    assert dask.summary.set_index("area").loc["AAA", "travel"] == "road"
