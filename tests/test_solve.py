@@ -219,3 +219,30 @@ def test_same_optimum_with_and_without_site_priorities(sites_first):
     assert plain.status == "optimal"
     assert " -prio " in plain.log
     assert r.objective == pytest.approx(plain.objective)
+
+
+def test_status_names_the_stage_of_the_gap_and_the_stages_left_unbounded():
+    """Issue 22: a staged plan's status says which stage its gap is for, and which
+    stages the clock left without a bound, never one bare gap for the plan."""
+    import dataclasses
+
+    from hubopt.solver.result import StageRecord
+
+    stages = (
+        StageRecord("band_breach", Status.TIME_LIMITED, 61627.0, 0.4379, 34643.0, 5.0),
+        StageRecord("weighted_travel", Status.TIME_LIMITED, 2.3e6, None, None, 0.1),
+    )
+    r = SolveResult(Status.TIME_LIMITED, 2.3e6, None, None, 5.1, None, "highs", stages=stages)
+    assert r.describe() == (
+        "time-limited: stopped at the time limit, best solution within unknown of optimal "
+        "(stage band_breach within 43.79%; stage weighted_travel not bounded: the time ran "
+        "out first)"
+    )
+    assert (
+        dataclasses.replace(r, gap=0.4379)
+        .describe()
+        .endswith(
+            "within 43.79% of optimal (stage band_breach; stage weighted_travel not bounded: "
+            "the time ran out first)"
+        )
+    )

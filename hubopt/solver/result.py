@@ -169,13 +169,25 @@ class SolveResult:
         return "no solution: the solver stopped before finding any grouping"
 
     def _gap_stage(self) -> str:
-        """ " in stage NAME" when several objective stages were solved: the stage whose
-        gap is the one reported (a later stage's bound holds given the earlier ones)."""
-        if len(self.stages) < 2 or self.gap is None:
+        """With several objective stages: which stage the gap is for (a later stage's
+        bound holds given the earlier ones), and every stage left without a bound
+        (the clock ended it before it had one), so a gap is never read as the plan's."""
+        if len(self.stages) < 2:
             return ""
         open_ = [st for st in self.stages if st.gap is not None and st.gap > 0]
         worst = max(open_, key=lambda st: st.gap or 0.0, default=None)
-        return "" if worst is None else f" (stage {worst.stage})"
+        parts = []
+        if self.gap is not None and worst is not None:
+            parts.append(f"stage {worst.stage}")
+        elif self.gap is None:
+            parts += [f"stage {st.stage} within {st.gap:.2%}" for st in open_]
+        unbounded = [st.stage for st in self.stages if st.gap is None]
+        if unbounded:
+            parts.append(
+                f"stage{'s' if len(unbounded) > 1 else ''} {', '.join(unbounded)} not bounded: "
+                "the time ran out first"
+            )
+        return f" ({'; '.join(parts)})" if parts else ""
 
     def stage_records(self) -> list[dict[str, Any]]:
         """The stages as ``summary.json`` writes them."""
