@@ -34,7 +34,13 @@ import pandas as pd
 from hubopt.errors import InputError, NetworkError
 from hubopt.inputs import BNG
 from hubopt.roads import _routing
-from hubopt.roads.network import RoadNetwork, extent_text, from_networkx, snap_practices
+from hubopt.roads.network import (
+    OUTSIDE_M,
+    RoadNetwork,
+    check_covers,
+    from_networkx,
+    snap_practices,
+)
 from hubopt.roads.osm import great_circle_m
 from hubopt.roads.speeds import ACCESS_KPH
 from hubopt.roads.store import RoadStore
@@ -196,14 +202,13 @@ def road_matrix(
         cut = store.cut(box)
         net = cut.net
         if snapped is None:
-            if net.n_nodes == 0:
-                raise NetworkError(
-                    f"The road network {source} does not cover the area: it has no roads "
-                    f"within {margin / 1000:g} km of the practices.",
-                    [f"the practices lie at {extent_text(px, py)}",
-                     "use an extract that covers the area, or [network] kind = "
-                     '"straight_line" for an estimate'],
-                )  # fmt: skip
+            if net.n_nodes == 0:  # none near: how far the practices are from its roads
+                metres = store.nearest_m(px, py)
+                far = pd.DataFrame({"snap_m": metres, "x": px, "y": py}, index=practices.index)
+                x0, y0, x1, y1 = store.meta["extent"]
+                # (every practice is more than the margin from its roads, so past the limit)
+                check_covers((np.array([x0, x1]), np.array([y0, y1])), far, source=source,
+                             limit_m=OUTSIDE_M)  # fmt: skip
             snapped = snap_practices(net, practices, warn_m=snap_warn_m, source=source)
             unique_ids, inverse = np.unique(snapped["node"].to_numpy(), return_inverse=True)
             dist = np.full((len(unique_ids), len(unique_ids)), np.inf)

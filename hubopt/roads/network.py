@@ -412,9 +412,16 @@ def extent_text(x, y) -> str:
     return f"lat {lat[0]:.2f} to {lat[1]:.2f}, lon {lon[0]:.2f} to {lon[1]:.2f}"
 
 
-def check_covers(net: RoadNetwork, snapped: pd.DataFrame, *, source: str, limit_m: float) -> None:
-    """Raise a :class:`~hubopt.errors.NetworkError` when practices are further than
-    ``limit_m`` from every road of the network: the extract does not cover them."""
+def check_covers(
+    network_xy: tuple[np.ndarray, np.ndarray],
+    snapped: pd.DataFrame,
+    *,
+    source: str,
+    limit_m: float,
+) -> None:
+    """Raise a :class:`~hubopt.errors.NetworkError` when practices (``snap_m``, ``x``,
+    ``y``) are further than ``limit_m`` from every road of the network whose nodes
+    lie at ``network_xy``: the extract does not cover them."""
     out = snapped[snapped["snap_m"] > limit_m].sort_values("snap_m", ascending=False)
     if out.empty:
         return
@@ -428,7 +435,7 @@ def check_covers(net: RoadNetwork, snapped: pd.DataFrame, *, source: str, limit_
         f"than {limit_m / 1000:g} km from its roads.",
         listed
         + [
-            f"the network covers {extent_text(net.nodes['x'], net.nodes['y'])}"
+            f"the network covers {extent_text(*network_xy)}"
             f"; the practices lie at {extent_text(snapped['x'], snapped['y'])}",
             "use the OpenStreetMap extract of the county the practices are in (Geofabrik's "
             "England page, e.g. cumbria-latest.osm.pbf; add a neighbouring county's when the "
@@ -474,7 +481,8 @@ def snap_practices(
     )
     out["access_s"] = out["snap_m"] / (ACCESS_KPH / 3.6)
     out["far"] = out["snap_m"] > warn_m
-    check_covers(net, out, source=source, limit_m=max(OUTSIDE_M, warn_m))
+    xy = (net.nodes["x"].to_numpy(), net.nodes["y"].to_numpy())
+    check_covers(xy, out, source=source, limit_m=max(OUTSIDE_M, warn_m))
     far = out[out["far"]]
     if len(far):
         listed = ", ".join(f"{c} ({m:,.0f} m)" for c, m in far["snap_m"].head(10).items())

@@ -118,6 +118,14 @@ class RoadStore:
             f"from {', '.join(Path(s['path']).name for s in m['sources'])}>"
         )
 
+    def nearest_m(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Metres from each point (BNG) to the nearest node of the whole store; reads
+        every node, for messages about points far from the network."""
+        from scipy.spatial import cKDTree
+
+        tree = cKDTree(np.column_stack([self.arrays["x"], self.arrays["y"]]))
+        return np.asarray(tree.query(np.column_stack([x, y]))[0], dtype=float)
+
     def tiles(self, box: tuple[float, float, float, float]) -> np.ndarray:
         """Indices of the tiles that overlap ``box`` (BNG metres)."""
         g = self.meta["grid"]
