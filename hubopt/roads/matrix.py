@@ -206,10 +206,15 @@ def road_matrix(
                 metres = store.nearest_m(px, py)
                 far = pd.DataFrame({"snap_m": metres, "x": px, "y": py}, index=practices.index)
                 x0, y0, x1, y1 = store.meta["extent"]
-                # (every practice is more than the margin from its roads, so past the limit)
                 check_covers((np.array([x0, x1]), np.array([y0, y1])), far, source=source,
                              limit_m=OUTSIDE_M)  # fmt: skip
+                margin *= GROWTH  # roads within reach, beyond a margin set below it
+                continue
             snapped = snap_practices(net, practices, warn_m=snap_warn_m, source=source)
+            if (snapped["snap_m"] > margin).any():  # a nearer road may lie outside the box
+                snapped = None
+                margin *= GROWTH
+                continue
             unique_ids, inverse = np.unique(snapped["node"].to_numpy(), return_inverse=True)
             dist = np.full((len(unique_ids), len(unique_ids)), np.inf)
             pending = np.arange(len(unique_ids))
