@@ -109,7 +109,7 @@ def rutland_both_ways(osm_dir: Path, nhs_dir: Path, cache: Path) -> str:
     a larger network (Rutland's and Cambridge's extracts in one store)."""
     import geopandas as gpd
     import numpy as np
-    import pandas as pd
+    from matrix import real_practices  # benchmarks/matrix.py
 
     from hubopt.roads import matrix, network, store
 
@@ -120,14 +120,10 @@ def rutland_both_ways(osm_dir: Path, nhs_dir: Path, cache: Path) -> str:
         return "Rutland both ways: data absent"
     os.environ["HUBOPT_ROAD_CACHE"] = str(cache)
     net = network.prepare_graph(network.load_graph(county))
-    p = pd.read_csv(table, dtype={"practice_code": str})
-    lon, lat = net.nodes["lon"], net.nodes["lat"]
-    p = p[p.lon.between(lon.min(), lon.max()) & p.lat.between(lat.min(), lat.max())]
-    g = gpd.GeoDataFrame(p, geometry=gpd.points_from_xy(p.lon, p.lat), crs="EPSG:4326")
-    g = g.set_index("practice_code")
-    snapped = network.snap_practices(net, g, warn_m=np.inf)
-    g = g.loc[snapped.index[snapped["snap_m"] <= 250]]
-    alone = matrix.travel_time_matrix(net, snapped.loc[g.index])
+    snapped = real_practices(net)  # practices in the county, within 250 m of its roads
+    g = gpd.GeoDataFrame(geometry=gpd.points_from_xy(snapped["x"], snapped["y"]),
+                         index=snapped.index, crs="EPSG:27700")  # fmt: skip
+    alone = matrix.travel_time_matrix(net, snapped)
     folder = cache / "rutland-and-cambridge"
     folder.mkdir(parents=True, exist_ok=True)
     for f in (county, cambridge):

@@ -13,6 +13,7 @@ practice with no CCG code (in no area). Straight-line travel, CBC, one thread.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -241,15 +242,22 @@ def test_dead_worker_is_retried_or_reported_never_loses_others(tmp_path):
     assert record["status"] == "failed"
 
 
-def test_dask_in_process_gives_the_local_plans(local_run, tmp_path):
+@contextlib.contextmanager
+def in_process_dask():
+    """A Dask client on a one-worker cluster in this process (skips without Dask)."""
     distributed = pytest.importorskip("distributed")
-    folder, scenario, options, local = local_run
     with (
         distributed.LocalCluster(
             n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
+        yield client
+
+
+def test_dask_in_process_gives_the_local_plans(local_run, tmp_path):
+    folder, scenario, options, local = local_run
+    with in_process_dask() as client:
         res = batch.run_batch(scenario, options, out_dir=tmp_path / "dask", client=client)
     cols = ["area", "status", "hubs", "hubs_in_band", "mean_min", "PCN_mean_min"]
     pd.testing.assert_frame_equal(res.summary[cols], local.summary[cols])
@@ -412,16 +420,10 @@ def test_batch_on_a_regional_network_routes_each_area_on_its_part(tmp_path, monk
     page = (tmp_path / "out" / "index.html").read_text()
     assert page.count('class="fallback"') == 2 and "not covered by the road network" in page
     assert "Travel: road minutes in 1 area, straight-line estimates in 2" in res.output
-    distributed = pytest.importorskip("distributed")
     scenario, options = batch.load_batch(path)
     scenario = scenario.replace(network=extract, network_kind="road",
                                 network_fallback="straight_line")  # fmt: skip
-    with (
-        distributed.LocalCluster(
-            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
+    with in_process_dask() as client:
         dask = batch.run_batch(scenario, options, out_dir=tmp_path / "dask", client=client)
     assert built == [1]  # the store is re-used
     a = pd.read_csv(tmp_path / "out" / "AAA" / "assignment.csv")
