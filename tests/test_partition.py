@@ -269,9 +269,7 @@ def test_subset_row_cuts_are_violated_when_added_and_keep_the_optimum(rule, monk
     r = _partitioned(inst)
     best = _compact(inst).objective
     assert added
-    # (a later stage keeps the earlier ones' optima to 1e-6 of their value, which two
-    # solvers may use differently by a few hundredths of a patient-minute)
-    assert r.objective == pytest.approx(best, rel=1e-7)
+    assert r.objective == pytest.approx(best, rel=1e-9)
     assert r.bound <= best * (1 + 1e-9)
 
 

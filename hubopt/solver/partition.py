@@ -348,9 +348,6 @@ class Master:
         objective of another solution than the one it returned (seen on a 24-practice
         grid); the caller keeps the better of this and its own best plan."""
         h = inprocess.new_model(mip_gap=0.0)
-        # no presolve: on Kent and Medway's 50,000 enumerated columns its probing took 29
-        # of the MIP's 31 s (and did not stop at the deadline); without it, 7 s
-        h.setOptionValue("presolve", "off")
         h.passModel(self.h.getModel())
         n_art, n = self.artificial, h.getNumCol()
         closed = np.ones(n, dtype=bool)
