@@ -43,7 +43,7 @@ from hubopt.roads.network import (
 )
 from hubopt.roads.osm import great_circle_m
 from hubopt.roads.speeds import ACCESS_KPH
-from hubopt.roads.store import RoadStore
+from hubopt.roads.store import Cut, RoadStore
 from hubopt.scenario import STRAIGHT_LINE_CIRCUITY, STRAIGHT_LINE_KPH
 from hubopt.text import plural
 
@@ -190,34 +190,18 @@ def road_matrix(
     bbox = (px.min(), py.min(), px.max(), py.max())
     horizon = exact_minutes * 60.0
     metres_a_second = store.max_kph / 3.6
-    margin = first_margin_m
-    snapped: pd.DataFrame | None = None
-    unique_ids = inverse = np.empty(0, dtype=np.int64)
-    dist = np.full((0, 0), np.inf)
-    pending = np.empty(0, dtype=np.int64)
+    snapped, cut, margin = _snap_in_store(store, practices, px, py, first_margin_m,
+                                          snap_warn_m=snap_warn_m, source=source)  # fmt: skip
+    unique_ids, inverse = np.unique(snapped["node"].to_numpy(), return_inverse=True)
+    dist = np.full((len(unique_ids), len(unique_ids)), np.inf)
+    pending = np.arange(len(unique_ids))
     passes: list[dict[str, Any]] = []
     routing: dict[str, Any] = {}
     while True:
         box = (bbox[0] - margin, bbox[1] - margin, bbox[2] + margin, bbox[3] + margin)
-        cut = store.cut(box)
+        if passes:  # (the first pass routes on the part the snapping read)
+            cut = store.cut(box)
         net = cut.net
-        if snapped is None:
-            if net.n_nodes == 0:  # none near: how far the practices are from its roads
-                metres = store.nearest_m(px, py)
-                far = pd.DataFrame({"snap_m": metres, "x": px, "y": py}, index=practices.index)
-                x0, y0, x1, y1 = store.meta["extent"]
-                check_covers((np.array([x0, x1]), np.array([y0, y1])), far, source=source,
-                             limit_m=OUTSIDE_M)  # fmt: skip
-                margin *= GROWTH  # roads within reach, beyond a margin set below it
-                continue
-            snapped = snap_practices(net, practices, warn_m=snap_warn_m, source=source)
-            if (snapped["snap_m"] > margin).any():  # a nearer road may lie outside the box
-                snapped = None
-                margin *= GROWTH
-                continue
-            unique_ids, inverse = np.unique(snapped["node"].to_numpy(), return_inverse=True)
-            dist = np.full((len(unique_ids), len(unique_ids)), np.inf)
-            pending = np.arange(len(unique_ids))
         pos = net.positions(unique_ids)
         exits = np.nonzero(np.isfinite(cut.exits))[0]
         keep = np.zeros(net.n_nodes, dtype=bool)
@@ -249,7 +233,6 @@ def road_matrix(
             break
         pending = pending[~ok]
         margin *= GROWTH
-    assert snapped is not None
     out = _practice_minutes(dist[inverse][:, inverse], snapped, same_site_m, limit_minutes)
     beyond = int(np.isfinite(out.to_numpy()).sum() - (out.to_numpy() <= exact_minutes).sum())
     routing.update(
@@ -263,6 +246,38 @@ def road_matrix(
     )
     out.attrs[META_KEY] = _road_meta(net, snapped, same_site_m, limit_minutes, routing)
     return out, snapped
+
+
+def _snap_in_store(
+    store: RoadStore,
+    practices: gpd.GeoDataFrame,
+    px: np.ndarray,
+    py: np.ndarray,
+    margin: float,
+    *,
+    snap_warn_m: float,
+    source: str,
+) -> tuple[pd.DataFrame, Cut, float]:
+    """The practices snapped to their nearest roads of ``store`` (:func:`snap_practices`
+    on the part around them), that part and its margin, widened until it holds some
+    roads and every practice's nearest road lies inside it. A store with no road
+    within :data:`~hubopt.roads.network.OUTSIDE_M` of some practice is a NetworkError
+    naming them."""
+    bbox = (px.min(), py.min(), px.max(), py.max())
+    while True:
+        cut = store.cut((bbox[0] - margin, bbox[1] - margin, bbox[2] + margin, bbox[3] + margin))
+        net = cut.net
+        if net.n_nodes == 0:  # none near: how far the practices are from its roads
+            far = pd.DataFrame({"snap_m": store.nearest_m(px, py), "x": px, "y": py},
+                               index=practices.index)  # fmt: skip
+            x0, y0, x1, y1 = store.meta["extent"]
+            check_covers((np.array([x0, x1]), np.array([y0, y1])), far, source=source,
+                         limit_m=OUTSIDE_M)  # fmt: skip
+        else:
+            snapped = snap_practices(net, practices, warn_m=snap_warn_m, source=source)
+            if not (snapped["snap_m"] > margin).any():  # else a nearer road may lie outside
+                return snapped, cut, margin
+        margin *= GROWTH
 
 
 def straight_line_matrix(

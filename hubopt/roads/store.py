@@ -405,7 +405,7 @@ def _read_sources(files: list[Path], progress: bool | None) -> network.RoadNetwo
         )
     cols = ["osmid", "x", "y"] + [c for c in ("lon", "lat") if all(c in n.nodes for n in nets)]
     nodes = pd.concat([n.nodes[cols] for n in nets], ignore_index=True)
-    ids, first, inverse = np.unique(nodes["osmid"].to_numpy(), return_index=True,
+    _, first, inverse = np.unique(nodes["osmid"].to_numpy(), return_index=True,
                                     return_inverse=True)  # fmt: skip
     offsets = np.cumsum([0] + [n.n_nodes for n in nets[:-1]])
     edge_cols = sorted(set.intersection(*(set(n.edges.columns) for n in nets)))
@@ -424,7 +424,6 @@ def _read_sources(files: list[Path], progress: bool | None) -> network.RoadNetwo
     meta["sources"] = [n.meta.get("source") for n in nets]
     stamps = [str(n.meta.get("osm_timestamp")) for n in nets if n.meta.get("osm_timestamp")]
     meta["osm_timestamp"] = min(stamps) + " (oldest of the folder's files)" if stamps else None
-    del ids
     return network.RoadNetwork(nodes.iloc[first].reset_index(drop=True), edges,
                                crs=nets[0].crs, meta=meta)  # fmt: skip
 
