@@ -34,7 +34,6 @@ from hubopt.inputs import load
 from hubopt.model import adjacency
 from hubopt.outputs import evaluate
 from hubopt.roads import matrix
-from hubopt.roads._routing import WORKERS_ENV as routing_workers_env
 from hubopt.scenario import Scenario
 
 #: the file in each area's folder that records a finished area (its row and key)
@@ -133,7 +132,7 @@ def area_row(res: pipeline.RunResult, area_inputs: load.Inputs) -> Row:
 def solve_area_task(task: Task) -> Row:
     """Solve one area in a worker, write its folder and record; never raises."""
     start = time.perf_counter()
-    os.environ[routing_workers_env] = "1"  # areas are the parallel work: route in-process
+    os.environ[matrix.ROUTING_WORKERS_ENV] = "1"  # areas are the parallel work: route in-process
     row: Row = {"area": task.code, "key": task.key}
     try:
         try:

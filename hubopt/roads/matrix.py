@@ -49,6 +49,10 @@ from hubopt.text import plural
 
 log = logging.getLogger(__name__)
 
+#: Environment variable capping routing processes (the batch sets it to 1 in its area
+#: workers): :data:`hubopt.roads._routing.WORKERS_ENV`.
+ROUTING_WORKERS_ENV = _routing.WORKERS_ENV
+
 #: Key of the metadata in ``DataFrame.attrs`` and in Parquet schema metadata.
 META_KEY = "hubopt"
 ROAD = "road network"
