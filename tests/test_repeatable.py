@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -103,7 +104,7 @@ def test_a_plan_made_before_the_clock_stopped_the_proof_is_kept(monkeypatch):
                       *rest, **kw):  # fmt: skip
         while clock.left() > 0:
             time.sleep(0.01)
-        return False, upper, None, lower
+        return partition._Found(False, upper, None, lower)
 
     monkeypatch.setattr(partition, "_enumeration_proof", clock_ends_it)
     inst = grid(rows=5, cols=6, seed=2, time_limit_seconds=20)  # its proof enumerates
@@ -112,6 +113,51 @@ def test_a_plan_made_before_the_clock_stopped_the_proof_is_kept(monkeypatch):
     assert r.plan_source.startswith("price-and-branch"), r.plan_source
     assert r.status == "time-limited" and r.has_solution
     assert _checks(inst, r.assignment, r.values).passed
+    _slow_machine(monkeypatch)
+    r2 = _solve(inst, repeatable=True)
+    assert r2.plan_source == r.plan_source
+    assert r2.assignment.equals(r.assignment)
+
+
+def test_a_plan_the_enumeration_proved_over_its_list_is_kept_when_the_clock_ends_it(
+    monkeypatch,
+):
+    """The proof's enumeration lists every hub within its first threshold and proves
+    the best plan over them; the clock then ends the next listing. That plan was made
+    by work and proofs alone (the listing complete, its MIP proven), so a repeatable
+    run keeps it, on a three times slower machine too, and says the clock ended the
+    proof. (The search is given no work and price-and-branch no plan, so that the
+    enumeration's plan is the best.)"""
+    from hubopt.solver import partition
+
+    monkeypatch.setattr(plan, "ITERATIONS_PER_SECOND", 0)
+    real_mip, real_enumerate = partition.Master.solve_mip, partition.enumerate_site
+    made = {"plan": False}
+
+    def mip(self, deadline, only=None):
+        if only is None:  # price-and-branch: no plan
+            return [], np.inf, -np.inf, True
+        out = real_mip(self, deadline, only)
+        made["plan"] = made["plan"] or bool(out[0])
+        return out
+
+    def enumerate_site(*args, deadline, **kw):
+        if made["plan"]:  # the listing after a plan: the clock ends it
+            while not deadline():
+                time.sleep(0.01)
+            return None
+        return real_enumerate(*args, deadline=deadline, **kw)
+
+    monkeypatch.setattr(partition.Master, "solve_mip", mip)
+    monkeypatch.setattr(partition, "enumerate_site", enumerate_site)
+    inst = grid(rows=6, cols=6, seed=1, time_limit_seconds=10)  # enumerates twice
+    r = _solve(inst, repeatable=True)
+    assert made["plan"]
+    assert r.clock_stops and any("set partitioning" in s for s in r.clock_stops)
+    assert r.plan_source == "price-and-branch over enumerated columns", r.plan_source
+    assert r.plan_by_work and r.status == "time-limited"
+    assert _checks(inst, r.assignment, r.values).passed
+    made["plan"] = False
     _slow_machine(monkeypatch)
     r2 = _solve(inst, repeatable=True)
     assert r2.plan_source == r.plan_source

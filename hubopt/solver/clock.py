@@ -51,6 +51,7 @@ class _Account:
     """What every step of one solve shares: work done, model builds timed, clock stops."""
 
     repeatable: bool
+    seconds: float  # the solve's time limit
     work: int = 0
     build_seconds: float = 0.0
     build_variables: int = 0
@@ -75,7 +76,7 @@ class Clock:
         """A clock for ``seconds`` from now; a solver still going ``overrun`` seconds
         past the deadline is stopped."""
         now = time.perf_counter()
-        return cls(now, now + seconds, now + seconds + overrun, _Account(repeatable))
+        return cls(now, now + seconds, now + seconds + overrun, _Account(repeatable, seconds))
 
     # -- time ----------------------------------------------------------------------
 
@@ -104,6 +105,12 @@ class Clock:
     @property
     def repeatable(self) -> bool:
         return self.account.repeatable
+
+    @property
+    def seconds(self) -> float:
+        """The whole solve's time limit (the same in every step's window): what a
+        repeatable run sizes work limits from."""
+        return self.account.seconds
 
     @property
     def work(self) -> int:

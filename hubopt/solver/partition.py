@@ -77,6 +77,9 @@ ENUMERATION_LIMIT = 50_000
 #: the master MIP over them run at about 2,000 columns a second), up to the most below.
 ENUMERATION_PER_SECOND = 2_000
 ENUMERATION_MOST = 150_000
+#: ... a repeatable run's: this share of its time limit at that rate (not the time
+#: left, so that the listing ends the same way on any machine).
+ENUMERATION_NOMINAL = 0.5
 #: A first, quick attempt at the proof lists this many columns at most (before the
 #: neighbourhood search: on Leicester the search took 10 s to improve a plan the
 #: enumeration of 317 columns then proved optimal).
@@ -466,6 +469,22 @@ def _plan_columns(pool: Pool, plan: pd.Series) -> list[int] | None:
     return [index[c] for c in cols]
 
 
+@dataclass
+class _Generation:
+    """What a stage's column generation leaves (:func:`_generate`)."""
+
+    lower: float  # the best Lagrangian bound proven (-inf: none)
+    lp_value: float  # the master LP's value at ``prices``
+    prices: Prices | None  # the duals the proof prices with (the last convergence's)
+    settled: bool  # converged at least once: the bound is the LP's
+    converged: bool  # converged at the end (not stopped early)
+    stop: Stop
+    work: int
+    #: ended by its work limit or convergence, every site's pricing proven: its columns
+    #: (and so the MIP over them) are the same on any machine
+    by_work: bool
+
+
 def _stage(
     area: Area,
     pool: Pool,
@@ -481,18 +500,71 @@ def _stage(
 ) -> StageOutcome:
     """One objective stage within ``clock`` (its column generation within ``cg_share``
     of it): the module docstring's steps 1-3."""
+    master = Master(area, k, keep)
+    master.add(pool, range(len(pool.columns)))
+    gen = _generate(area, pool, pricing, master, k, start, clock, say, cg_share)
+    tol = _tolerance(pool, k)
+    # price-and-branch
+    now = time.perf_counter()
+    chosen, value, _, finished = master.solve_mip(
+        min(clock.stop_at, now + max(MIP_SECONDS_MIN, MIP_SHARE * clock.left()))
+    )
+    chosen = chosen if np.isfinite(value) else []
+    source = "price-and-branch"
+    by_work = gen.by_work and finished
+    if start and (not chosen or _value(pool, start, k) <= value + tol):
+        chosen, value, source = list(start), _value(pool, start, k), "first plan"
+        by_work = True
+    if not chosen:
+        kind = "set partitioning (Lagrangian)"
+        return StageOutcome([], np.inf, gen.lower, Status.NO_SOLUTION, kind, "", "", gen.stop,
+                            gen.work, 0.0)  # fmt: skip
+    best = _Best(chosen, value, source, by_work)
+    cut = gen.prices is not None and len(gen.prices.cut_duals) > 0
+    lp = "LP with subset-row cuts" if cut else "LP"
+    bound_kind = f"set partitioning ({lp})" if gen.settled else "set partitioning (Lagrangian)"
+    lower, proof, raised = _prove(area, pool, master, pricing, k, gen, best, clock, say,
+                                  enumerate_limit, improve)  # fmt: skip
+    if proof == "reduced-cost enumeration":
+        bound_kind = "set partitioning (enumeration)"
+    elif raised:
+        bound_kind = f"set partitioning ({lp}, raised by enumeration)"
+    status = Status.OPTIMAL if proof else Status.TIME_LIMITED
+    stop = gen.stop
+    if not proof and stop is Stop.PROOF:
+        stop = Stop.CLOCK if clock.left() <= 0 else Stop.WORK
+    return StageOutcome(best.chosen, best.value, lower, status, bound_kind, best.source, proof,
+                        stop, gen.work, 0.0, best.by_work)  # fmt: skip
+
+
+def _tolerance(pool: Pool, k: int) -> float:
+    """Reduced costs and values closer than this are equal in stage ``k``."""
+    scale = 1.0 + abs(float(np.mean([c[k] for c in pool.costs]))) if pool.costs else 1.0
+    return EPS * scale
+
+
+def _generate(
+    area: Area,
+    pool: Pool,
+    pricing: ExactPricing,
+    master: Master,
+    k: int,
+    start: list[int] | None,
+    clock: Clock,
+    say: Callable[[str], None],
+    cg_share: float,
+) -> _Generation:
+    """Column generation with subset-row cuts (the module docstring's step 1), within
+    ``cg_share`` of ``clock`` (its cuts within :data:`CUT_SHARE` of that)."""
     began = time.perf_counter()
     cg_until = began + cg_share * clock.left()
     cuts_until = began + CUT_SHARE * cg_share * clock.left()
-    master = Master(area, k, keep)
-    master.add(pool, range(len(pool.columns)))
     lower = -np.inf
     work = 0
     rounds = 0
     stop = Stop.PROOF
     converged = False
-    scale = 1.0 + abs(float(np.mean([c[k] for c in pool.costs]))) if pool.costs else 1.0
-    tol = EPS * scale
+    tol = _tolerance(pool, k)
     prices: Prices | None = None
     lp_value = np.inf
     sites = [area.sites[j] for j in sorted(area.sites)]
@@ -579,68 +651,84 @@ def _stage(
             stop = Stop.WORK
             break
     log.debug("pricing: %d exact rounds, %d site solves not proven", rounds, unproven)
-    columns_by_work = stop is not Stop.CLOCK and not unproven
     early = "" if converged else " (stopped early)"
     if not converged and settled is not None:  # cuts' pricing cut short: the proof
         lp_value, prices = settled  # uses the prices of the last convergence
     say(f"column generation: {len(pool.columns):,} columns, {rounds} exact rounds, "
         f"LP {lp_value:,.0f}, bound {lower:,.0f}{early}")  # fmt: skip
-    # price-and-branch
-    now = time.perf_counter()
-    chosen, value, _, finished = master.solve_mip(
-        min(clock.stop_at, now + max(MIP_SECONDS_MIN, MIP_SHARE * clock.left()))
-    )
-    chosen = chosen if np.isfinite(value) else []
-    source = "price-and-branch"
-    by_work = columns_by_work and finished
-    if start and (not chosen or _value(pool, start, k) <= value + tol):
-        chosen, value, source = list(start), _value(pool, start, k), "first plan"
-        by_work = True
-    if not chosen:
-        return StageOutcome([], np.inf, lower, Status.NO_SOLUTION, "set partitioning (Lagrangian)",
-                            "", "", stop, work, 0.0)  # fmt: skip
-    cut = prices is not None and len(prices.cut_duals) > 0
-    lp = "LP with subset-row cuts" if cut else "LP"
-    bound_kind = (f"set partitioning ({lp})" if settled is not None
-                  else "set partitioning (Lagrangian)")  # fmt: skip
-    proof = ""
-    site_least: dict[int, float] = {}  # each site's least reduced cost at ``prices``
-    # a quick proof first (a short list), then the search's better plan and the full one
+    by_work = stop is not Stop.CLOCK and not unproven
+    return _Generation(lower, lp_value, prices, settled is not None, converged, stop, work, by_work)
+
+
+@dataclass
+class _Best:
+    """A stage's best plan so far: its pool columns, value, source, and whether only
+    steps ended by work or a proof made it (a repeatable run may use it)."""
+
+    chosen: list[int]
+    value: float
+    source: str
+    by_work: bool
+
+    def take(self, chosen: list[int], value: float, source: str, by_work: bool) -> None:
+        # a plan found from a clock-ended one (its value set the thresholds) is too
+        self.chosen, self.value, self.source = chosen, value, source
+        self.by_work = self.by_work and by_work
+
+
+def _prove(
+    area: Area,
+    pool: Pool,
+    master: Master,
+    pricing: ExactPricing,
+    k: int,
+    gen: _Generation,
+    best: _Best,
+    clock: Clock,
+    say: Callable[[str], None],
+    enumerate_limit: int,
+    improve: Improve | None,
+) -> tuple[float, str, bool]:
+    """The proof (the module docstring's step 3): a quick enumeration first (a short
+    list), then ``improve``'s better plan and the full one; ``best`` is bettered in
+    place. The bound, the proof used ("" for none), and whether the enumeration raised
+    the column generation's bound."""
+    tol = _tolerance(pool, k)
+    lower = gen.lower
+    raised = False
+    least = _Least()  # each site's least reduced cost at the proof's prices
     for quick in (True, False) if improve is not None else (False,):
-        if not quick and improve is not None and value - lower > GAP_TOL * max(1.0, abs(value)):
-            plan = improve(area.plan(pool.columns[p] for p in chosen),
+        if not quick and improve is not None and not _closed(best.value, lower):
+            plan = improve(area.plan(pool.columns[p] for p in best.chosen),
                            clock.within(IMPROVE_SHARE * clock.left()))  # fmt: skip
             master.add(pool, pool.add(area.columns_of(plan)))
             cols = _plan_columns(pool, plan)
-            if cols is not None and _value(pool, cols, k) < value - tol:
-                chosen, value, source = cols, _value(pool, cols, k), "neighbourhood search"
-                by_work = False
-        if value - lower <= GAP_TOL * max(1.0, abs(value)):
-            proof = "column generation bound"
-            break
-        if prices is None or not np.isfinite(lower) or clock.left() <= 0:
+            if cols is not None and _value(pool, cols, k) < best.value - tol:
+                best.take(cols, _value(pool, cols, k), "neighbourhood search", False)
+        if _closed(best.value, lower):
+            return lower, "column generation bound", raised
+        if gen.prices is None or not np.isfinite(lower) or clock.left() <= 0:
             break
         before = lower
-        proven, value2, chosen2, lower = _enumeration_proof(
-            area, pool, master, pricing, prices, lp_value, lower, value,
+        found = _enumeration_proof(
+            area, pool, master, pricing, gen.prices, gen.lp_value, lower, best.value,
             clock.within(QUICK_SHARE * clock.left()) if quick else clock,
-            QUICK_LIMIT if quick else enumerate_limit, say, site_least, quick=quick,
+            QUICK_LIMIT if quick else enumerate_limit, say, least, quick=quick,
         )  # fmt: skip
-        if lower > before:
-            bound_kind = f"set partitioning ({lp}, raised by enumeration)"
-        if chosen2 is not None and value2 < value - tol:
-            chosen, value, source = chosen2, value2, "price-and-branch over enumerated columns"
-            by_work = by_work and proven  # a proven optimum; else the clock may decide
+        lower = found.bound
+        raised = raised or lower > before
+        if found.chosen is not None and found.value < best.value - tol:
+            best.take(found.chosen, found.value, "price-and-branch over enumerated columns",
+                      gen.by_work and found.by_work)  # fmt: skip
         lower = area.tighten(k, lower)
-        if proven or value - lower <= GAP_TOL * max(1.0, abs(value)):
-            lower, proof = value, "reduced-cost enumeration"
-            bound_kind = "set partitioning (enumeration)"
-            break
-    status = Status.OPTIMAL if proof else Status.TIME_LIMITED
-    if not proof and stop is Stop.PROOF:
-        stop = Stop.CLOCK if clock.left() <= 0 else Stop.WORK
-    return StageOutcome(chosen, value, lower, status, bound_kind, source, proof, stop, work, 0.0,
-                        by_work)  # fmt: skip
+        if found.proven or _closed(best.value, lower):
+            return best.value, "reduced-cost enumeration", raised
+    return lower, "", raised
+
+
+def _closed(value: float, lower: float) -> bool:
+    """Whether a plan of ``value`` is proven optimal by bound ``lower``."""
+    return value - lower <= GAP_TOL * max(1.0, abs(value))
 
 
 def _record_bound(lower: float, lagrangian: float) -> float:
@@ -650,6 +738,36 @@ def _record_bound(lower: float, lagrangian: float) -> float:
 
 def _value(pool: Pool, cols: Sequence[int], k: int) -> float:
     return float(sum(pool.costs[p][k] for p in cols))
+
+
+@dataclass
+class _Least:
+    """Each site's least reduced cost at the proof's prices, and whether every one was
+    proven (not ended by :data:`PRICING_SECONDS`)."""
+
+    values: dict[int, float] = field(default_factory=dict)
+    proven: bool = True
+
+    def fill(self, area: Area, pricing: ExactPricing, prices: Prices, clock: Clock) -> None:
+        if self.values:
+            return
+        for j, site in area.sites.items():
+            res = pricing.price(site, prices, seconds=min(PRICING_SECONDS, max(0.01, clock.left())))
+            self.values[j] = min(0.0, res.bound)
+            self.proven = self.proven and res.proven
+
+
+@dataclass
+class _Found:
+    """What the enumeration proof found (:func:`_enumeration_proof`)."""
+
+    proven: bool  # the optimum: ``value`` (or no plan better than the one given)
+    value: float  # the best plan's value (the one given if none better)
+    chosen: list[int] | None  # the best plan's columns, if better than the one given
+    bound: float
+    #: the plan came from a listing and a MIP that ended by work or a proof (not the
+    #: clock), at prices proven: the same on any machine that gets this far
+    by_work: bool = True
 
 
 def _enumeration_proof(
@@ -664,13 +782,12 @@ def _enumeration_proof(
     clock: Clock,
     limit: int,
     say: Callable[[str], None],
-    least: dict[int, float],
+    least: _Least,
     *,
     quick: bool = False,
-) -> tuple[bool, float, list[int] | None, float]:
+) -> _Found:
     """Enumerate the columns of reduced cost up to a threshold and solve the master over
-    them, the threshold doubling up to the gap (module docstring, step 3): (proven?,
-    best value, its columns or None, the bound).
+    them, the threshold doubling up to the gap (module docstring, step 3).
 
     A plan better than ``upper`` uses only columns whose reduced cost is at most
     ``upper - LB`` (less at a site whose least reduced cost is negative); once the
@@ -681,52 +798,50 @@ def _enumeration_proof(
 
     ``least`` holds each site's least reduced cost at ``prices`` (filled here when
     empty). A ``quick`` attempt lists ``limit`` columns at most and, where that is too
-    few, gives up without a plan from each site's cheapest hubs."""
-    if not least:
-        for j, site in area.sites.items():
-            secs = min(PRICING_SECONDS, max(0.01, clock.left()))
-            least[j] = min(0.0, pricing.price(site, prices, seconds=secs).bound)
+    few, gives up without a plan from each site's cheapest hubs. A full one may list
+    more with more time left (a repeatable run: with more time in its limit)."""
+    least.fill(area, pricing, prices, clock)
     if not quick:
-        limit = max(limit, min(ENUMERATION_MOST, int(ENUMERATION_PER_SECOND * clock.left())))
-    lag = lp_value + sum(least.values())  # the Lagrangian bound at these prices
+        left = ENUMERATION_NOMINAL * clock.seconds if clock.repeatable else clock.left()
+        limit = max(limit, min(ENUMERATION_MOST, int(ENUMERATION_PER_SECOND * left)))
+    lag = lp_value + sum(least.values.values())  # the Lagrangian bound at these prices
     if not np.isfinite(lag):  # a site's pricing ended without a bound: no threshold
         say("reduced-cost enumeration: a site's least reduced cost is unknown; no proof")
-        return False, upper, None, lower
-    bound = max(lower, lag)
+        return _Found(False, upper, None, lower)
+    out = _Found(False, upper, None, max(lower, lag), least.proven)
     slack = 1e-7 * max(1.0, abs(upper))
     threshold = min(upper - lag, max(ENUMERATION_START * abs(lag), (upper - lag) / 16))
-    best: list[int] | None = None
     while True:
         found: list[Column] = []
         for j, site in area.sites.items():
-            cols = enumerate_site(area, site, prices, threshold + least[j] + slack,
+            cols = enumerate_site(area, site, prices, threshold + least.values[j] + slack,
                                   limit=limit - len(found),
                                   deadline=lambda: clock.left() <= 0)  # fmt: skip
             if cols is None:
                 why = "the clock ended it" if clock.left() <= 0 else f"over {limit:,} columns"
                 say(f"reduced-cost enumeration to {threshold:,.0f}: {why}; no proof")
                 if clock.left() > 0 and not quick:  # a plan from the cheapest hubs instead
-                    best, upper, cheap = _cheapest_plan(area, pool, master, prices, lag, least,
-                                                        limit, clock, best, upper, say)  # fmt: skip
-                    bound = max(bound, cheap)
-                return False, upper, best, bound
+                    _cheapest_plan(area, pool, master, prices, lag, least, limit, clock, out,
+                                   say)  # fmt: skip
+                return out
             found += cols
         added = pool.add(found)
         master.add(pool, added)
         only = [pool.index[c] for c in found]
         chosen, value, mip_bound, proven = master.solve_mip(clock.stop_at, only)
         # a plan with a column not listed is worth at least lag + threshold
-        bound = max(bound, min(lag + threshold, mip_bound))
+        out.bound = max(out.bound, min(lag + threshold, mip_bound))
         say(f"reduced-cost enumeration to {threshold:,.0f}: {len(found):,} columns "
             f"({len(added):,} new), plan {value:,.0f}{'' if proven else ' (not proven)'}, "
-            f"bound {bound:,.0f}")  # fmt: skip
-        if chosen and value < upper:
-            best, upper = chosen, value
+            f"bound {out.bound:,.0f}")  # fmt: skip
+        if chosen and value < out.value:
+            out.chosen, out.value, out.by_work = chosen, value, out.by_work and proven
         if not proven or clock.left() <= 0:
-            return False, upper, best, bound
-        if threshold >= upper - lag - slack:
-            return True, upper, best, upper
-        threshold = min(upper - lag, 2 * threshold)
+            return out
+        if threshold >= out.value - lag - slack:
+            out.proven, out.bound = True, out.value
+            return out
+        threshold = min(out.value - lag, 2 * threshold)
 
 
 def _cheapest_plan(
@@ -735,36 +850,39 @@ def _cheapest_plan(
     master: Master,
     prices: Prices,
     lag: float,
-    least: dict[int, float],
+    least: _Least,
     limit: int,
     clock: Clock,
-    best: list[int] | None,
-    upper: float,
+    out: _Found,
     say: Callable[[str], None],
-) -> tuple[list[int] | None, float, float]:
+) -> None:
     """The master over each site's cheapest hubs within the gap (``limit`` in all): a
     plan where the proof's list would be too long, and a bound: a plan with a hub not
     listed at site j costs at least ``lag`` plus the reduced cost of the dearest hub
-    listed there less the site's least (the master's bound over the list otherwise)."""
+    listed there less the site's least (the master's bound over the list otherwise).
+    ``out`` takes the plan if better, and the bound."""
     per_site = max(1, limit // max(1, len(area.sites)))
     found: list[Column] = []
     beyond = np.inf  # the least a plan with a hub not listed can cost
     for j, site in area.sites.items():
-        cols = enumerate_site(area, site, prices, upper - lag + least[j], limit=per_site,
-                              deadline=lambda: clock.left() <= 0, cheapest=True)  # fmt: skip
+        cols = enumerate_site(area, site, prices, out.value - lag + least.values[j],
+                              limit=per_site, deadline=lambda: clock.left() <= 0,
+                              cheapest=True)  # fmt: skip
         if cols is None:
-            return best, upper, -np.inf
+            return
         if len(cols) >= per_site:  # perhaps cut short: hubs above the dearest kept
-            beyond = min(beyond, lag + reduced_cost(area, cols[-1], prices) - least[j])
+            beyond = min(beyond, lag + reduced_cost(area, cols[-1], prices) - least.values[j])
         found += cols
     master.add(pool, pool.add(found))
-    chosen, value, mip_bound, _ = master.solve_mip(clock.stop_at, [pool.index[c] for c in found])
+    chosen, value, mip_bound, proven = master.solve_mip(
+        clock.stop_at, [pool.index[c] for c in found]
+    )
     bound = min(beyond, mip_bound)
     say(f"cheapest {per_site:,} hubs a site: {len(found):,} columns, plan {value:,.0f}, "
         f"bound {bound:,.0f}")  # fmt: skip
-    if chosen and value < upper:
-        return chosen, value, bound
-    return best, upper, bound
+    out.bound = max(out.bound, bound)
+    if chosen and value < out.value:
+        out.chosen, out.value, out.by_work = chosen, value, out.by_work and proven
 
 
 def _result(
