@@ -305,6 +305,38 @@ def test_the_bound_never_exceeds_the_optimum_even_stopped_early():
     assert r.status is Status.OPTIMAL and r.objective == pytest.approx(optimum, rel=1e-9)
 
 
+def test_a_guarded_solve_returns_at_its_deadline_when_the_solver_does_not(monkeypatch):
+    """HiGHS's MIP presolve checks no clock: a guarded solve returns at its deadline
+    anyway, saying it did not finish (here the solver is made to sleep past it)."""
+    from hubopt.solver import inprocess
+
+    finished = []
+
+    def deaf(h, deadline):  # a solver that never looks at the clock
+        time.sleep(2.0)
+        finished.append(True)
+        return False
+
+    monkeypatch.setattr(inprocess, "run_until", deaf)
+    assert inprocess.run_guarded(None, time.perf_counter() + 0.1) is False
+    assert not finished  # returned while the solver was still going
+
+
+def test_a_master_mip_left_running_gives_no_plan_and_no_bound(monkeypatch):
+    """Where the guarded MIP is left running, set partitioning uses none of its
+    results: the plan is from elsewhere, the bound stays valid, never optimal without a
+    proof."""
+    from hubopt.solver import inprocess
+
+    monkeypatch.setattr(inprocess, "run_guarded", lambda h, deadline: False)
+    inst = grid(rows=5, cols=6, seed=4)
+    optimum = _compact(inst).objective
+    r = _partitioned(inst)
+    assert r.has_solution and _checks(inst, r.assignment, r.values).passed
+    assert r.bound is None or r.bound <= optimum + 1e-6
+    assert r.status is not Status.OPTIMAL or r.objective == pytest.approx(optimum, rel=1e-9)
+
+
 def test_the_lagrangian_bound_holds_at_every_exact_round(monkeypatch):
     """Each exact pricing round over every site gives a bound no higher than the
     optimum (recorded at each round through the master's solves)."""

@@ -47,7 +47,8 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import highspy
@@ -261,10 +262,30 @@ class ExactPricing:
     """Each site's pricing problem as a HiGHS MIP, built once and re-costed per round."""
 
     area: Area
-    threads: int = 1
+    threads: int = 1  # HiGHS's threads per site's model
+    #: sites priced at once (:meth:`price_all`), in threads: HiGHS releases the GIL
+    #: while it solves, and each site has a model of its own
+    workers: int = 1
     _models: dict[int, tuple[highspy.Highs, int] | None] = field(default_factory=dict)
     #: per site, the cuts its model has a column for (three positions -> column)
     _cut_cols: dict[int, dict[tuple[int, ...], int]] = field(default_factory=dict)
+
+    _pool: ThreadPoolExecutor | None = None
+
+    def price_all(self, sites: Sequence[Site], prices: Prices, *,
+                  seconds: float) -> list[ExactResult]:  # fmt: skip
+        """:meth:`price` of each of ``sites`` (in order), :attr:`workers` at a time."""
+        if self.workers <= 1 or len(sites) <= 1:
+            return [self.price(site, prices, seconds=seconds) for site in sites]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="hubopt-pricing")
+        return list(self._pool.map(lambda site: self.price(site, prices, seconds=seconds), sites))
+
+    def close(self) -> None:
+        """Stop the pricing threads (if any)."""
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
 
     def price(self, site: Site, prices: Prices, *, seconds: float,
               nodes: int | None = None) -> ExactResult:  # fmt: skip
