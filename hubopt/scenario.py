@@ -169,6 +169,8 @@ class Scenario:
         ``objective_weights`` (``weighted``); weighted travel always breaks ties last.
     solver, time_limit_seconds, gap, threads, warm_start, heuristic_only, repeatable
         Solver settings (CBC through PuLP; HiGHS with ``pip install hubopt[highs]``);
+        ``threads`` is the whole model's solver threads and the number of sites set
+        partitioning prices at once (1 where areas run side by side, as in a batch).
         ``warm_start = "current"`` starts from today's grouping where it is valid.
         ``heuristic_only = true`` skips the whole model: the first plan and the
         neighbourhood search only, for a quick look (the gap is then unknown).

@@ -90,10 +90,11 @@ QUICK_SHARE = 0.1  # of the time left
 #: band-breach stage's bound of a few hundred patients took a dozen rounds).
 ENUMERATION_START = 0.002
 #: The master MIP over this many columns or more is presolved without probing (HiGHS's
-#: ``presolve_rule_off`` bit 15): on the proof's MIPs of 50,000 and 66,000 columns (Kent
-#: and Medway, Wakefield) probing took most of the time, and without it they were
-#: proven in 14.5 and 23 s against 27 and 30 s. (Without any presolve: 7 s and 163 s.)
-PROBING_MOST = 20_000
+#: ``presolve_rule_off`` bit 15): on the proof's MIPs of 18,000, 50,000 and 66,000
+#: columns (Birmingham, Kent and Medway, Wakefield) probing took most of the time, and
+#: without it they were proven in 6.3, 14.5 and 23 s against 18.8, 27 and 30 s.
+#: (Without any presolve: 25, 7 and 163 s.)
+PROBING_MOST = 10_000
 PRESOLVE_PROBING = 1 << 15
 #: Seconds one site's exact pricing may take at most.
 PRICING_SECONDS = 5.0
@@ -769,11 +770,14 @@ def _value(pool: Pool, cols: Sequence[int], k: int) -> float:
 
 @dataclass
 class _Least:
-    """Each site's least reduced cost at the proof's prices, and whether every one was
-    proven (not ended by :data:`PRICING_SECONDS`)."""
+    """Each site's least reduced cost at the proof's prices, whether every one was
+    proven (not ended by :data:`PRICING_SECONDS`), and the threshold up to which a
+    listing and its MIP were completed at these prices (a later attempt goes on from
+    there: the quick attempt's rounds are not listed again)."""
 
     values: dict[int, float] = field(default_factory=dict)
     proven: bool = True
+    done: float = 0.0
 
     def fill(self, area: Area, pricing: ExactPricing, prices: Prices, clock: Clock) -> None:
         if self.values:
@@ -838,7 +842,8 @@ def _enumeration_proof(
         return _Found(False, upper, None, lower)
     out = _Found(False, upper, None, max(lower, lag), least.proven)
     slack = 1e-7 * max(1.0, abs(upper))
-    threshold = min(upper - lag, max(ENUMERATION_START * abs(lag), (upper - lag) / 16))
+    threshold = max(ENUMERATION_START * abs(lag), (upper - lag) / 16, 2 * least.done)
+    threshold = min(upper - lag, threshold)
     while True:
         found: list[Column] = []
         for j, site in area.sites.items():
@@ -866,6 +871,7 @@ def _enumeration_proof(
             out.chosen, out.value, out.by_work = chosen, value, out.by_work and proven
         if not proven or clock.left() <= 0:
             return out
+        least.done = threshold
         if threshold >= out.value - lag - slack:
             out.proven, out.bound = True, out.value
             return out
