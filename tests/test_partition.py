@@ -273,6 +273,32 @@ def test_subset_row_cuts_are_violated_when_added_and_keep_the_optimum(rule, monk
     assert r.bound <= best * (1 + 1e-9)
 
 
+def test_a_proof_list_too_long_brings_cuts_then_the_proof_again(monkeypatch):
+    """A small area gets no cuts at first (too few practices); where the proof's list
+    is then too long for the gap, the cuts come after all and the proof runs again: the
+    bound never passes the compact optimum, the plan passes every check, and a proof
+    found is a true one."""
+    monkeypatch.setattr(partition, "ENUMERATION_PER_SECOND", 0)
+    inst = grid(rows=5, cols=6, seed=3)
+    optimum = _compact(inst).objective
+    said: list[str] = []
+    added = []
+    add_cuts = partition.Master.add_cuts
+
+    def counted(self, pool, cuts):
+        added.extend(cuts)
+        return add_cuts(self, pool, cuts)
+
+    monkeypatch.setattr(partition.Master, "add_cuts", counted)
+    r = _partitioned(inst, enumerate_limit=40, say=said.append)
+    assert any("too long" in s for s in said), said
+    assert added and "subset-row cuts" in r.bound_kind, r.bound_kind
+    assert r.bound <= optimum * (1 + 1e-9)
+    assert _checks(inst, r.assignment, r.values).passed
+    if r.status is Status.OPTIMAL:
+        assert r.objective == pytest.approx(optimum, rel=1e-9)
+
+
 def _count_hubs(area: Area, inst: Instance) -> int:
     """Feasible hubs by brute force over subsets (a 12-practice grid): connected through
     neighbours nearer the site, in band, within the cap."""

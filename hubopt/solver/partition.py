@@ -511,6 +511,8 @@ class _Generation:
     #: ended by its work limit or convergence, every site's pricing proven: its columns
     #: (and so the MIP over them) are the same on any machine
     by_work: bool
+    first_rounds: int = 0  # exact rounds to the first convergence
+    cut: bool = False  # the prices are with subset-row cuts
 
 
 def _stage(
@@ -548,11 +550,28 @@ def _stage(
         return StageOutcome([], np.inf, gen.lower, Status.NO_SOLUTION, kind, "", "", gen.stop,
                             gen.work, 0.0)  # fmt: skip
     best = _Best(chosen, value, source, by_work)
-    cut = gen.prices is not None and len(gen.prices.cut_duals) > 0
-    lp = "LP with subset-row cuts" if cut else "LP"
+    # (where the list is too long, cuts come first if they can: _cheapest_plan after)
+    retry = not gen.cut and gen.settled
+    lower, proof, raised, too_long = _prove(
+        area, pool, master, pricing, k, gen, best, clock, say, enumerate_limit, improve,
+        cheapest=not retry,
+    )  # fmt: skip
+    work = gen.work
+    if not proof and too_long and retry and clock.left() > 0:
+        # the proof's list was too long for the gap: cuts raise the bound, then again
+        say("the proof's list is too long: subset-row cuts, then the proof again")
+        again = _generate(area, pool, pricing, master, k, best.chosen, clock, say, 1.0,
+                          force_cuts=True, base_rounds=gen.first_rounds)  # fmt: skip
+        work += again.work  # (plans found after it count its stop: _prove)
+        if again.cut and again.prices is not None:
+            gen = dataclasses.replace(again, lower=max(again.lower, lower))
+            lower, proof, again_raised, _ = _prove(area, pool, master, pricing, k, gen, best,
+                                                   clock, say, enumerate_limit, None)  # fmt: skip
+            raised = raised or again_raised
+        else:
+            gen = dataclasses.replace(gen, stop=again.stop)
+    lp = "LP with subset-row cuts" if gen.cut else "LP"
     bound_kind = f"set partitioning ({lp})" if gen.settled else "set partitioning (Lagrangian)"
-    lower, proof, raised = _prove(area, pool, master, pricing, k, gen, best, clock, say,
-                                  enumerate_limit, improve)  # fmt: skip
     if proof == "reduced-cost enumeration":
         bound_kind = "set partitioning (enumeration)"
     elif raised:
@@ -562,7 +581,7 @@ def _stage(
     if not proof and stop is Stop.PROOF:
         stop = Stop.CLOCK if clock.left() <= 0 else Stop.WORK
     return StageOutcome(best.chosen, best.value, lower, status, bound_kind, best.source, proof,
-                        stop, gen.work, 0.0, best.by_work)  # fmt: skip
+                        stop, work, 0.0, best.by_work)  # fmt: skip
 
 
 def _tolerance(pool: Pool, k: int) -> float:
@@ -581,9 +600,15 @@ def _generate(
     clock: Clock,
     say: Callable[[str], None],
     cg_share: float,
+    *,
+    force_cuts: bool = False,
+    base_rounds: int = 0,
 ) -> _Generation:
     """Column generation with subset-row cuts (the module docstring's step 1), within
-    ``cg_share`` of ``clock`` (its cuts within :data:`CUT_SHARE` of that)."""
+    ``cg_share`` of ``clock`` (its cuts within :data:`CUT_SHARE` of that). With
+    ``force_cuts``, cuts wherever they raise the LP, whatever the area's size or the gap;
+    ``base_rounds``: the exact rounds the pricing after cuts may take are counted from
+    this many (else from the rounds this call took to converge)."""
     began = time.perf_counter()
     cg_until = began + cg_share * clock.left()
     cuts_until = began + CUT_SHARE * cg_share * clock.left()
@@ -608,7 +633,7 @@ def _generate(
         if clock.left() <= 0 or time.perf_counter() > (cuts_until if timed_cuts else cg_until):
             stop = Stop.CLOCK
             break
-        if cut_rounds and rounds - first_rounds > CUT_ROUNDS_SHARE * first_rounds:
+        if cut_rounds and rounds - first_rounds > CUT_ROUNDS_SHARE * (base_rounds or first_rounds):
             stop = Stop.WORK  # the pricing after cuts: its share of the work spent
             break
         solved = master.solve_lp(clock.stop_at)
@@ -653,7 +678,8 @@ def _generate(
             # no cuts in small areas, or where the best plan known is near the LP: the
             # enumeration alone is quicker there
             gap = _value(pool, start, k) - lower if start is not None else np.inf
-            near = gap <= CUT_GAP * max(1.0, abs(lower)) or len(area.codes) <= CUT_MIN
+            near = not force_cuts and (gap <= CUT_GAP * max(1.0, abs(lower))
+                                 or len(area.codes) <= CUT_MIN)  # fmt: skip
             closed = gap <= GAP_TOL * max(1.0, abs(lower))
             settled = (lp_value, prices)
             first_rounds = first_rounds or rounds
@@ -685,7 +711,9 @@ def _generate(
     say(f"column generation: {len(pool.columns):,} columns, {rounds} exact rounds, "
         f"LP {lp_value:,.0f}, bound {lower:,.0f}{early}")  # fmt: skip
     by_work = stop is not Stop.CLOCK and not unproven
-    return _Generation(lower, lp_value, prices, settled is not None, converged, stop, work, by_work)
+    cut = prices is not None and len(prices.cut_duals) > 0
+    return _Generation(lower, lp_value, prices, settled is not None, converged, stop, work, by_work,
+                       first_rounds, cut)  # fmt: skip
 
 
 @dataclass
@@ -716,14 +744,17 @@ def _prove(
     say: Callable[[str], None],
     enumerate_limit: int,
     improve: Improve | None,
-) -> tuple[float, str, bool]:
+    *,
+    cheapest: bool = True,
+) -> tuple[float, str, bool, bool]:
     """The proof (the module docstring's step 3): a quick enumeration first (a short
     list), then ``improve``'s better plan and the full one; ``best`` is bettered in
-    place. The bound, the proof used ("" for none), and whether the enumeration raised
-    the column generation's bound."""
+    place. The bound, the proof used ("" for none), whether the enumeration raised the
+    column generation's bound, and whether the full list was too long (not the clock;
+    with ``cheapest``, a plan from each site's cheapest hubs is then tried)."""
     tol = _tolerance(pool, k)
     lower = gen.lower
-    raised = False
+    raised = too_long = False
     least = _Least()  # each site's least reduced cost at the proof's prices
     for quick in (True, False) if improve is not None else (False,):
         if not quick and improve is not None and not _closed(best.value, lower):
@@ -734,7 +765,7 @@ def _prove(
             if cols is not None and _value(pool, cols, k) < best.value - tol:
                 best.take(cols, _value(pool, cols, k), "neighbourhood search", False)
         if _closed(best.value, lower):
-            return lower, "column generation bound", raised
+            return lower, "column generation bound", raised, False
         if gen.prices is None or not np.isfinite(lower) or clock.left() <= 0:
             break
         before = lower
@@ -742,16 +773,18 @@ def _prove(
             area, pool, master, pricing, gen.prices, gen.lp_value, lower, best.value,
             clock.within(QUICK_SHARE * clock.left()) if quick else clock,
             QUICK_LIMIT if quick else enumerate_limit, say, least, quick=quick,
+            cheapest=cheapest,
         )  # fmt: skip
         lower = found.bound
         raised = raised or lower > before
+        too_long = found.too_long
         if found.chosen is not None and found.value < best.value - tol:
             best.take(found.chosen, found.value, "price-and-branch over enumerated columns",
                       gen.by_work and found.by_work)  # fmt: skip
         lower = area.tighten(k, lower)
         if found.proven or _closed(best.value, lower):
-            return best.value, "reduced-cost enumeration", raised
-    return lower, "", raised
+            return best.value, "reduced-cost enumeration", raised, False
+    return lower, "", raised, too_long
 
 
 def _closed(value: float, lower: float) -> bool:
@@ -800,6 +833,7 @@ class _Found:
     #: the plan came from a listing and a MIP that ended by work or a proof (not the
     #: clock), at prices proven: the same on any machine that gets this far
     by_work: bool = True
+    too_long: bool = False  # a listing went over its limit (not the clock)
 
 
 def _enumeration_proof(
@@ -817,6 +851,7 @@ def _enumeration_proof(
     least: _Least,
     *,
     quick: bool = False,
+    cheapest: bool = True,
 ) -> _Found:
     """Enumerate the columns of reduced cost up to a threshold and solve the master over
     them, the threshold doubling up to the gap (module docstring, step 3).
@@ -830,8 +865,9 @@ def _enumeration_proof(
 
     ``least`` holds each site's least reduced cost at ``prices`` (filled here when
     empty). A ``quick`` attempt lists ``limit`` columns at most and, where that is too
-    few, gives up without a plan from each site's cheapest hubs. A full one may list
-    more with more time left (a repeatable run: with more time in its limit)."""
+    few, gives up without a plan from each site's cheapest hubs (so does a full one
+    without ``cheapest``). A full one may list more with more time left (a repeatable
+    run: with more time in its limit)."""
     least.fill(area, pricing, prices, clock)
     if not quick:
         left = ENUMERATION_NOMINAL * clock.seconds if clock.repeatable else clock.left()
@@ -851,9 +887,10 @@ def _enumeration_proof(
                                   limit=limit - len(found),
                                   deadline=lambda: clock.left() <= 0)  # fmt: skip
             if cols is None:
-                why = "the clock ended it" if clock.left() <= 0 else f"over {limit:,} columns"
+                out.too_long = clock.left() > 0
+                why = f"over {limit:,} columns" if out.too_long else "the clock ended it"
                 say(f"reduced-cost enumeration to {threshold:,.0f}: {why}; no proof")
-                if clock.left() > 0 and not quick:  # a plan from the cheapest hubs instead
+                if clock.left() > 0 and not quick and cheapest:  # a plan from the cheapest hubs
                     _cheapest_plan(area, pool, master, prices, lag, least, limit, clock, out,
                                    say)  # fmt: skip
                 return out
