@@ -164,6 +164,44 @@ def test_a_plan_the_enumeration_proved_over_its_list_is_kept_when_the_clock_ends
     assert r2.assignment.equals(r.assignment)
 
 
+def test_price_and_branch_over_the_last_convergence_is_kept_when_the_clock_ends_cuts(
+    monkeypatch,
+):
+    """Cuts are added at the column generation's convergence, and the clock ends the
+    pricing after them. Everything up to that convergence was work (the cuts' rounds
+    end by work in a repeatable run), so price-and-branch over the columns the master
+    had then makes its plan by work: the run keeps it, on a three times slower machine
+    too, and names the clock stop. (The search is given no work, so that the plan is
+    price-and-branch's.)"""
+    from hubopt.solver import partition, pricing
+
+    monkeypatch.setattr(plan, "ITERATIONS_PER_SECOND", 0)
+    monkeypatch.setattr(partition, "CUT_MIN", 0)
+    monkeypatch.setattr(partition, "CUT_GAP", 0.0)
+    monkeypatch.setattr(partition, "PRICING_SECONDS", 1.0)
+    real = pricing.ExactPricing.price_all
+    cut = {"seen": False}
+
+    def clock_ends_pricing_after_cuts(self, sites, prices, *, seconds):
+        if len(prices.cut_duals):
+            cut["seen"] = True
+            time.sleep(seconds + 0.05)  # a batch of sites takes its whole second
+        return real(self, sites, prices, seconds=seconds)
+
+    monkeypatch.setattr(pricing.ExactPricing, "price_all", clock_ends_pricing_after_cuts)
+    inst = grid(rows=5, cols=6, seed=2, time_limit_seconds=20)
+    r = _solve(inst, repeatable=True)
+    assert cut["seen"]
+    assert r.clock_stops and any("set partitioning" in s for s in r.clock_stops)
+    assert r.plan_source == "price-and-branch", r.plan_source
+    assert r.plan_by_work and r.status == "time-limited"
+    assert _checks(inst, r.assignment, r.values).passed
+    _slow_machine(monkeypatch)
+    r2 = _solve(inst, repeatable=True)
+    assert r2.plan_source == r.plan_source
+    assert r2.assignment.equals(r.assignment)
+
+
 def test_a_run_that_is_not_repeatable_says_nothing_of_clock_stops():
     inst = grid(rows=2, cols=6)
     r = _solve(inst)

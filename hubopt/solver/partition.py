@@ -146,8 +146,11 @@ CUT_SHARE = 0.5
 #: convergence took (the pricing after a round of cuts took 15-30 s on Birmingham).
 CUT_REPRICE = 0.5
 #: The pricing after cuts may take this many times the exact rounds of the first
-#: convergence in all (a work limit: a repeatable run's cuts end by it alone; Kent and
-#: Medway converged in 27 rounds, then in 20 more after three rounds of cuts).
+#: convergence in all (a work limit; Kent and Medway converged in 27 rounds, then in 20
+#: more after three rounds of cuts). Where the clock (CUT_SHARE) ends it first, a
+#: repeatable run's plans come from the columns of the last convergence, all made by
+#: work (Birmingham at 120 s: the pricing after cuts ran to the end of the stage, and
+#: the plan was the search's, 6.6% above the bound).
 CUT_ROUNDS_SHARE = 1.0
 
 
@@ -513,6 +516,10 @@ class _Generation:
     by_work: bool
     first_rounds: int = 0  # exact rounds to the first convergence
     cut: bool = False  # the prices are with subset-row cuts
+    #: where the clock ended a repeatable run's pricing after its last convergence: the
+    #: master's columns at that convergence (price-and-branch uses only those, so that
+    #: its plan is made by work)
+    columns: int | None = None
 
 
 def _stage(
@@ -537,7 +544,8 @@ def _stage(
     # price-and-branch
     now = time.perf_counter()
     chosen, value, _, finished = master.solve_mip(
-        min(clock.stop_at, now + max(MIP_SECONDS_MIN, MIP_SHARE * clock.left()))
+        min(clock.stop_at, now + max(MIP_SECONDS_MIN, MIP_SHARE * clock.left())),
+        None if gen.columns is None else master.in_master[: gen.columns],
     )
     chosen = chosen if np.isfinite(value) else []
     source = "price-and-branch"
@@ -625,12 +633,15 @@ def _generate(
     cut_rounds = 0
     cut_lp = -np.inf  # the LP's value when the last cuts were added
     settled: tuple[float, Prices] | None = None  # the LP and prices at convergence
+    settled_columns = 0  # the master's columns then
+    settled_by_work = False  # every site's pricing up to then proven
     first_rounds = 0  # exact rounds to the first convergence
     last_settled = began
     order = list(range(len(sites)))
     while True:
-        timed_cuts = cut_rounds and not clock.repeatable  # (a repeatable run's: by work)
-        if clock.left() <= 0 or time.perf_counter() > (cuts_until if timed_cuts else cg_until):
+        # the pricing after cuts ends by its work limit or, at the latest, at cuts_until
+        # (then a repeatable run's plans come from the columns of the last convergence)
+        if clock.left() <= 0 or time.perf_counter() > (cuts_until if cut_rounds else cg_until):
             stop = Stop.CLOCK
             break
         if cut_rounds and rounds - first_rounds > CUT_ROUNDS_SHARE * (base_rounds or first_rounds):
@@ -682,6 +693,7 @@ def _generate(
                                  or len(area.codes) <= CUT_MIN)  # fmt: skip
             closed = gap <= GAP_TOL * max(1.0, abs(lower))
             settled = (lp_value, prices)
+            settled_columns, settled_by_work = len(master.in_master), not unproven
             first_rounds = first_rounds or rounds
             now = time.perf_counter()
             took, last_settled = now - last_settled, now
@@ -711,9 +723,14 @@ def _generate(
     say(f"column generation: {len(pool.columns):,} columns, {rounds} exact rounds, "
         f"LP {lp_value:,.0f}, bound {lower:,.0f}{early}")  # fmt: skip
     by_work = stop is not Stop.CLOCK and not unproven
+    columns = None
+    if not by_work and clock.repeatable and settled is not None and settled_by_work:
+        # a repeatable run whose clock ended the pricing after cuts: everything up to
+        # the last convergence was work (the cuts' rounds end by work there)
+        by_work, columns = True, settled_columns
     cut = prices is not None and len(prices.cut_duals) > 0
     return _Generation(lower, lp_value, prices, settled is not None, converged, stop, work, by_work,
-                       first_rounds, cut)  # fmt: skip
+                       first_rounds, cut, columns)  # fmt: skip
 
 
 @dataclass
