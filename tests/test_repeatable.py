@@ -36,6 +36,24 @@ def _slow_machine(monkeypatch, factor: float = 3.0) -> None:
     monkeypatch.setattr(time, "perf_counter", lambda: zero + factor * (real() - zero))
 
 
+def _kept_on_a_slower_machine(monkeypatch, inst, source: str, before_slow=None):
+    """A repeatable run of ``inst`` names the clock stop of set partitioning, keeps
+    the plan from ``source`` (made by work, checked, never called optimal), and gives
+    the same plan on a three times slower machine (``before_slow`` is called first)."""
+    r = _solve(inst, repeatable=True)
+    assert r.clock_stops and any("set partitioning" in s for s in r.clock_stops)
+    assert r.plan_source == source, r.plan_source
+    assert r.plan_by_work and r.status == "time-limited" and r.has_solution
+    assert _checks(inst, r.assignment, r.values).passed
+    if before_slow is not None:
+        before_slow()
+    _slow_machine(monkeypatch)
+    r2 = _solve(inst, repeatable=True)
+    assert r2.plan_source == r.plan_source
+    assert r2.assignment.equals(r.assignment)
+    return r
+
+
 def test_a_repeatable_run_gives_the_same_plan_on_a_slower_machine(monkeypatch):
     """36 practices, soft band (two objective stages), contiguity: first plan, search
     and whole model (a repeatable run takes every step whatever the size). Ended by
@@ -108,15 +126,7 @@ def test_a_plan_made_before_the_clock_stopped_the_proof_is_kept(monkeypatch):
 
     monkeypatch.setattr(partition, "_enumeration_proof", clock_ends_it)
     inst = grid(rows=5, cols=6, seed=2, time_limit_seconds=20)  # its proof enumerates
-    r = _solve(inst, repeatable=True)
-    assert r.clock_stops and any("set partitioning" in s for s in r.clock_stops)
-    assert r.plan_source.startswith("price-and-branch"), r.plan_source
-    assert r.status == "time-limited" and r.has_solution
-    assert _checks(inst, r.assignment, r.values).passed
-    _slow_machine(monkeypatch)
-    r2 = _solve(inst, repeatable=True)
-    assert r2.plan_source == r.plan_source
-    assert r2.assignment.equals(r.assignment)
+    _kept_on_a_slower_machine(monkeypatch, inst, "price-and-branch")
 
 
 def test_a_plan_the_enumeration_proved_over_its_list_is_kept_when_the_clock_ends_it(
@@ -151,17 +161,9 @@ def test_a_plan_the_enumeration_proved_over_its_list_is_kept_when_the_clock_ends
     monkeypatch.setattr(partition.Master, "solve_mip", mip)
     monkeypatch.setattr(partition, "enumerate_site", enumerate_site)
     inst = grid(rows=6, cols=6, seed=1, time_limit_seconds=10)  # enumerates twice
-    r = _solve(inst, repeatable=True)
-    assert made["plan"]
-    assert r.clock_stops and any("set partitioning" in s for s in r.clock_stops)
-    assert r.plan_source == "price-and-branch over enumerated columns", r.plan_source
-    assert r.plan_by_work and r.status == "time-limited"
-    assert _checks(inst, r.assignment, r.values).passed
-    made["plan"] = False
-    _slow_machine(monkeypatch)
-    r2 = _solve(inst, repeatable=True)
-    assert r2.plan_source == r.plan_source
-    assert r2.assignment.equals(r.assignment)
+    source = "price-and-branch over enumerated columns"
+    _kept_on_a_slower_machine(monkeypatch, inst, source,
+                              before_slow=lambda: made.update(plan=False))  # fmt: skip
 
 
 def test_price_and_branch_over_the_last_convergence_is_kept_when_the_clock_ends_cuts(
@@ -190,16 +192,8 @@ def test_price_and_branch_over_the_last_convergence_is_kept_when_the_clock_ends_
 
     monkeypatch.setattr(pricing.ExactPricing, "price_all", clock_ends_pricing_after_cuts)
     inst = grid(rows=5, cols=6, seed=2, time_limit_seconds=20)
-    r = _solve(inst, repeatable=True)
+    _kept_on_a_slower_machine(monkeypatch, inst, "price-and-branch")
     assert cut["seen"]
-    assert r.clock_stops and any("set partitioning" in s for s in r.clock_stops)
-    assert r.plan_source == "price-and-branch", r.plan_source
-    assert r.plan_by_work and r.status == "time-limited"
-    assert _checks(inst, r.assignment, r.values).passed
-    _slow_machine(monkeypatch)
-    r2 = _solve(inst, repeatable=True)
-    assert r2.plan_source == r.plan_source
-    assert r2.assignment.equals(r.assignment)
 
 
 def test_a_run_that_is_not_repeatable_says_nothing_of_clock_stops():
