@@ -194,7 +194,22 @@ def test_exact_pricing_with_matches_is_the_least_reduced_cost():
         assert res.value == pytest.approx(least, rel=1e-9, abs=1e-6)
         assert pricing.reduced_cost(area, res.column, prices) == pytest.approx(res.value, abs=1e-6)
         matched += res.column.match >= 0
+        _check_below(exact, site, prices, least)
     assert matched, "some site's best hub is matched with a group"
+
+
+def _check_below(exact: pricing.ExactPricing, site, prices, least: float) -> None:
+    """Pricing for hubs below a cutoff finds the least reduced cost where it is below
+    (or at) the cutoff, and otherwise no hub and a bound at the cutoff, never above the
+    least."""
+    for below in (least - 1.0, least + 1.0, 0.0):
+        res = exact.price(site, prices, seconds=30, below=below)
+        assert res.proven
+        assert res.bound <= least + 1e-6
+        if least < below - 1e-6:
+            assert res.value == pytest.approx(least, rel=1e-9, abs=1e-6)
+        else:
+            assert res.column is None and res.bound == pytest.approx(below)
 
 
 def _random_cuts(rng, n: int, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -230,6 +245,7 @@ def test_pricing_with_subset_row_cuts_is_exact():
             res = exact.price(site, prices, seconds=30)
             assert res.proven
             assert res.value == pytest.approx(min(rc.values()), rel=1e-9, abs=1e-6)
+            _check_below(exact, site, prices, min(rc.values()))
             assert pricing.reduced_cost(area, res.column, prices) == pytest.approx(res.value,
                                                                                   abs=1e-6)  # fmt: skip
             values = sorted(rc.values())

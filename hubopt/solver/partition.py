@@ -669,7 +669,7 @@ def _generate(
         while priced < len(order) and clock.left() > 0:
             batch = [sites[i] for i in order[priced : priced + pricing.workers]]
             seconds = min(PRICING_SECONDS, clock.left())
-            for res in pricing.price_all(batch, prices, seconds=seconds):
+            for res in pricing.price_all(batch, prices, seconds=seconds, below=0.0):
                 priced += 1
                 work += res.work
                 unproven += not res.proven
@@ -833,8 +833,8 @@ class _Least:
         if self.values:
             return
         seconds = min(PRICING_SECONDS, max(0.01, clock.left()))
-        for j, res in zip(area.sites, pricing.price_all(list(area.sites.values()), prices,
-                                                        seconds=seconds), strict=True):  # fmt: skip
+        every = pricing.price_all(list(area.sites.values()), prices, seconds=seconds, below=0.0)
+        for j, res in zip(area.sites, every, strict=True):
             self.values[j] = min(0.0, res.bound)
             self.proven = self.proven and res.proven
 

@@ -272,14 +272,18 @@ class ExactPricing:
 
     _pool: ThreadPoolExecutor | None = None
 
-    def price_all(self, sites: Sequence[Site], prices: Prices, *,
-                  seconds: float) -> list[ExactResult]:  # fmt: skip
+    def price_all(self, sites: Sequence[Site], prices: Prices, *, seconds: float,
+                  below: float = np.inf) -> list[ExactResult]:  # fmt: skip
         """:meth:`price` of each of ``sites`` (in order), :attr:`workers` at a time."""
+
+        def one(site: Site) -> ExactResult:
+            return self.price(site, prices, seconds=seconds, below=below)
+
         if self.workers <= 1 or len(sites) <= 1:
-            return [self.price(site, prices, seconds=seconds) for site in sites]
+            return [one(site) for site in sites]
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="hubopt-pricing")
-        return list(self._pool.map(lambda site: self.price(site, prices, seconds=seconds), sites))
+        return list(self._pool.map(one, sites))
 
     def close(self) -> None:
         """Stop the pricing threads (if any)."""
@@ -287,12 +291,17 @@ class ExactPricing:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
 
-    def price(self, site: Site, prices: Prices, *, seconds: float,
-              nodes: int | None = None) -> ExactResult:  # fmt: skip
+    def price(self, site: Site, prices: Prices, *, seconds: float, nodes: int | None = None,
+              below: float = np.inf) -> ExactResult:  # fmt: skip
         """The least reduced cost of a hub at ``site``, within ``seconds``. With
         ``fewest_moved``, each match (:func:`matches`) is priced in turn, the most
         promising first by :class:`_Relaxation`'s bound, until that bound shows no other
-        match can do better."""
+        match can do better.
+
+        Only hubs of reduced cost below ``below`` are sought (the column generation
+        and the proof use no other: a cutoff for HiGHS, which then proves most sites
+        have none at the root): where there is none, the result has no column and its
+        bound is ``below``."""
         area = self.area
         if site.singleton:
             value, col = min(
@@ -300,7 +309,11 @@ class ExactPricing:
                  for col in (Column(site.site, (site.site,), m) for m in matches(area, site))),
                 key=lambda vc: vc[0],
             )  # fmt: skip
-            return ExactResult(col, value, value, True)
+            return (
+                ExactResult(col, value, value, True)
+                if value < below
+                else ExactResult(None, np.inf, below, True)
+            )
         built = self._model(site)
         if built is None:
             return ExactResult(None, np.inf, np.inf, True)
@@ -312,10 +325,11 @@ class ExactPricing:
             options.sort(key=lambda mc: least[mc[0]])
         best = ExactResult(None, np.inf, np.inf, True)
         for match, c in options:
-            if len(options) > 1 and least[match] >= best.value:  # so are the rest
-                best.bound = min(best.bound, least[match])
+            cutoff = min(best.value, below)
+            if len(options) > 1 and least[match] >= cutoff:  # so are the rest
+                best.bound = min(best.bound, least[match], cutoff)
                 break
-            res = self._solve(built, site, c, cut_costs, match, deadline, nodes)
+            res = self._solve(built, site, c, cut_costs, match, deadline, nodes, cutoff)
             bound = min(best.bound, res.bound)
             if res.column is not None and res.value < best.value:
                 best = dataclasses.replace(res, work=best.work + res.work)
@@ -326,28 +340,32 @@ class ExactPricing:
 
     def _solve(self, built: tuple[highspy.Highs, int], site: Site, c: Costs,
                cut_costs: np.ndarray, match: int, deadline: float,
-               nodes: int | None) -> ExactResult:  # fmt: skip
-        """One match's pricing MIP, solved by ``deadline``."""
+               nodes: int | None, cutoff: float = np.inf) -> ExactResult:  # fmt: skip
+        """One match's pricing MIP, solved by ``deadline``: its hubs of reduced cost
+        at most ``cutoff`` (none: bound ``cutoff``)."""
         h, n = built
         extra = h.getNumCol() - n - len(cut_costs)
         costs = np.concatenate([c.r, self._extra_costs(c, extra), cut_costs])
         h.changeColsCost(len(costs), np.arange(len(costs), dtype=np.int32), costs)
         if nodes is not None:
             h.setOptionValue("mip_max_nodes", int(nodes))
+        h.setOptionValue("objective_bound", float(cutoff + c.kappa))
         inprocess.run_until(h, deadline)
         status = h.getModelStatus()
         info = h.getInfo()
         work = int(info.simplex_iteration_count) + int(info.mip_node_count)
         if status == highspy.HighsModelStatus.kInfeasible:
-            return ExactResult(None, np.inf, np.inf, True, work)
+            return ExactResult(None, np.inf, cutoff, True, work)
         proven = status == highspy.HighsModelStatus.kOptimal
-        bound = float(info.mip_dual_bound) - c.kappa
+        bound = min(float(info.mip_dual_bound) - c.kappa, cutoff)
         if info.primal_solution_status != 2:  # no feasible solution
             return ExactResult(None, np.inf, bound if np.isfinite(bound) else -np.inf, False,
                                work)  # fmt: skip
+        value = float(info.objective_function_value) - c.kappa
+        if value > cutoff:  # a hub HiGHS found before the cutoff pruned the rest
+            return ExactResult(None, np.inf, cutoff if proven else bound, proven, work)
         y = np.asarray(h.getSolution().col_value[:n]) > 0.5
         col = Column(site.site, tuple(sorted(site.members[y].tolist())), match)
-        value = float(info.objective_function_value) - c.kappa
         if proven:
             bound = value
         return ExactResult(col, value, bound, proven, work)
