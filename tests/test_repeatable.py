@@ -184,11 +184,11 @@ def test_price_and_branch_over_the_last_convergence_is_kept_when_the_clock_ends_
     real = pricing.ExactPricing.price_all
     cut = {"seen": False}
 
-    def clock_ends_pricing_after_cuts(self, sites, prices, *, seconds):
+    def clock_ends_pricing_after_cuts(self, sites, prices, **kw):
         if len(prices.cut_duals):
             cut["seen"] = True
-            time.sleep(seconds + 0.05)  # a batch of sites takes its whole second
-        return real(self, sites, prices, seconds=seconds)
+            time.sleep(kw["seconds"] + 0.05)  # a batch of sites takes its whole second
+        return real(self, sites, prices, **kw)
 
     monkeypatch.setattr(pricing.ExactPricing, "price_all", clock_ends_pricing_after_cuts)
     inst = grid(rows=5, cols=6, seed=2, time_limit_seconds=20)

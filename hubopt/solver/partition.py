@@ -680,6 +680,9 @@ def _generate(
                 order = order[priced:] + order[:priced]
                 break
         complete = priced == len(order)
+        log.debug("exact round %d: %d sites priced, %d hubs found, LP %.6g, least %.6g, "
+                  "%.1f s", rounds, priced, len(found), lp_value, least,
+                  time.perf_counter() - began)  # fmt: skip
         if complete:
             lower = area.tighten(k, _record_bound(lower, lp_value + least))
         added = pool.add(found)
