@@ -270,6 +270,10 @@ def _grow(area: Area, site: Site, c: Costs, match: int) -> list[Column]:
     return out
 
 
+#: What the LP relaxation may end with that settles a site's pricing below a cutoff.
+_SETTLED = (highspy.HighsModelStatus.kObjectiveBound, highspy.HighsModelStatus.kInfeasible)
+
+
 @dataclass
 class ExactResult:
     """One site's exact pricing: the best column (None: no hub at this site), its
@@ -375,10 +379,25 @@ class ExactPricing:
         if nodes is not None:
             h.setOptionValue("mip_max_nodes", int(nodes))
         h.setOptionValue("objective_bound", float(cutoff + c.kappa))
+        lp_work = 0
+        if np.isfinite(cutoff):
+            # the LP relaxation first: where even it reaches the cutoff, no hub is below
+            # it (0.6 ms against 5 ms for the MIP, which settled 80% of Leicester's
+            # fewest-moved MIPs at the root)
+            h.setOptionValue("solve_relaxation", True)
+            inprocess.run_until(h, deadline)
+            h.setOptionValue("solve_relaxation", False)
+            status = h.getModelStatus()
+            lp_work = int(h.getInfo().simplex_iteration_count)
+            if status in _SETTLED or (
+                status == highspy.HighsModelStatus.kOptimal
+                and h.getInfo().objective_function_value - c.kappa >= cutoff
+            ):
+                return ExactResult(None, np.inf, cutoff, True, lp_work)
         inprocess.run_until(h, deadline)
         status = h.getModelStatus()
         info = h.getInfo()
-        work = int(info.simplex_iteration_count) + int(info.mip_node_count)
+        work = lp_work + int(info.simplex_iteration_count) + int(info.mip_node_count)
         if status == highspy.HighsModelStatus.kInfeasible:
             return ExactResult(None, np.inf, cutoff, True, work)
         proven = status == highspy.HighsModelStatus.kOptimal
