@@ -198,6 +198,30 @@ def test_exact_pricing_with_matches_is_the_least_reduced_cost():
     assert matched, "some site's best hub is matched with a group"
 
 
+def test_greedy_matches_each_hub_with_the_group_that_costs_it_least():
+    """With ``fewest_moved``, the greedy's hubs are each matched with the group of today
+    (or none) that gives the least reduced cost, under random duals that make several
+    groups' rows dear."""
+    inst = _instance(OBJECTIVES["fewest moved then travel"], rows=3, cols=4)
+    area = Area.of(inst)
+    rng = np.random.default_rng(5)
+    n = len(area.codes)
+    weights = area.objective_weights(np.array([20_000.0, 1.0]))
+    checked = 0
+    for _ in range(5):
+        prices = pricing.Prices(rng.uniform(0, 60_000, n), rng.uniform(-5_000, 0, n), weights,
+                                rng.uniform(-30_000, 0, len(area.groups)))  # fmt: skip
+        for site in area.sites.values():
+            for col in pricing.greedy(area, site, prices):
+                assert area.feasible(col)
+                rc = pricing.reduced_cost(area, col, prices)
+                for m in [-1, *range(len(area.groups))]:
+                    other = dataclasses.replace(col, match=m)
+                    assert rc <= pricing.reduced_cost(area, other, prices) + 1e-6
+                checked += 1
+    assert checked
+
+
 def _check_below(exact: pricing.ExactPricing, site, prices, least: float) -> None:
     """Pricing for hubs below a cutoff finds the least reduced cost where it is below
     (or at) the cutoff, and otherwise no hub and a bound at the cutoff, never above the

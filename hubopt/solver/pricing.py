@@ -35,7 +35,8 @@ Three ways to find such hubs, cheapest first:
   compact model, the band, the mean cap, locked and apart groups) as a small MIP in
   HiGHS, in the process, one model per site kept between rounds (only its costs
   change); its optimum (or proven bound) is what makes the column generation's
-  Lagrangian bound valid;
+  Lagrangian bound valid. Only hubs below a cutoff (a reduced cost of 0) are sought:
+  the LP relaxation first, then the MIP where the LP is below the cutoff;
 * :func:`enumerate_site` lists *every* hub of a site whose reduced cost is at most a
   threshold (a depth-first search over the site's members in order of neighbour
   steps, pruned by a fractional-knapsack bound): the proof of optimality by
